@@ -1,0 +1,84 @@
+//! `sigah bench`: quick on-machine measurements of the kernels, for users who want
+//! to know what their CPU does (the criterion suite in `benches/` is the real
+//! benchmark with peers side by side).
+
+use std::time::Instant;
+
+use clap::{Args, Subcommand};
+use sigah_kernels::gemm::{gemm, MatMut, MatRef};
+
+use crate::Common;
+
+#[derive(Subcommand, Debug)]
+pub enum BenchCommand {
+    /// GFLOP/s of sigah's GEMM on an M×K by K×N product, and the ISA it chose.
+    Gemm(GemmArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct GemmArgs {
+    /// Rows of A and C.
+    #[arg(long, default_value_t = 256)]
+    m: usize,
+    /// Columns of A, rows of B.
+    #[arg(long, default_value_t = 784)]
+    k: usize,
+    /// Columns of B and C.
+    #[arg(long, default_value_t = 512)]
+    n: usize,
+    /// Minimum seconds to measure for (the median of the repetitions is reported).
+    #[arg(long, default_value_t = 1.0)]
+    seconds: f64,
+    /// Print one JSON object instead of a line of text.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    common: Common,
+}
+
+pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
+    match cmd {
+        BenchCommand::Gemm(args) => gemm_bench(args),
+    }
+}
+
+fn gemm_bench(args: GemmArgs) -> anyhow::Result<()> {
+    args.common.apply()?;
+    let (m, k, n) = (args.m, args.k, args.n);
+    anyhow::ensure!(m > 0 && k > 0 && n > 0, "--m, --k and --n must be at least 1");
+    anyhow::ensure!(m.saturating_mul(k).saturating_mul(n) <= 1 << 40, "--m x --k x --n is too large to benchmark");
+    // Deterministic, well-scaled inputs; the values do not affect the speed.
+    let a: Vec<f32> = (0..m * k).map(|i| ((i * 7919) % 1000) as f32 / 1000.0 - 0.5).collect();
+    let b: Vec<f32> = (0..k * n).map(|i| ((i * 104729) % 1000) as f32 / 1000.0 - 0.5).collect();
+    let mut c = vec![0.0f32; m * n];
+    let mut run_once = || {
+        let t = Instant::now();
+        gemm(1.0, MatRef::new(&a, m, k), MatRef::new(&b, k, n), 0.0, MatMut::new(&mut c, m, n));
+        t.elapsed().as_secs_f64()
+    };
+    run_once(); // warm-up: page faults, thread pool start
+    let mut times = Vec::new();
+    let start = Instant::now();
+    while times.len() < 3 || (start.elapsed().as_secs_f64() < args.seconds && times.len() < 10_000) {
+        times.push(run_once());
+    }
+    times.sort_by(f64::total_cmp);
+    let median = times[times.len() / 2];
+    let gflops = 2.0 * (m * k * n) as f64 / median / 1e9;
+    let isa = sigah_kernels::isa::selected();
+    let threads = rayon::current_num_threads();
+    if args.json {
+        let report = serde_json::json!({
+            "op": "gemm", "m": m, "k": k, "n": n, "isa": isa.name(), "threads": threads,
+            "repetitions": times.len(), "median_s": median, "gflops": gflops,
+        });
+        println!("{report}");
+    } else {
+        println!(
+            "gemm {m}x{k}x{n}: {gflops:.1} GFLOP/s (median of {} runs, {:.3} ms), isa {isa}, {threads} thread(s)",
+            times.len(),
+            median * 1e3
+        );
+    }
+    Ok(())
+}

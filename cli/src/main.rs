@@ -1,0 +1,68 @@
+//! The `sigah` command line: thin glue over `sigah-core`. Raw arguments are clap
+//! structs; each command validates them before any work starts. Errors print one
+//! line and exit with code 2; a closed pipe (`sigah ... | head`) exits 0.
+
+mod bench;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Learn compact binary codes for vectors (SiGAH) and search them by Hamming distance.
+#[derive(Parser, Debug)]
+#[command(name = "sigah", version, about, long_about = None, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Measure sigah's kernels (GEMM, Hamming search) on this machine.
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
+}
+
+/// Options every command takes.
+#[derive(clap::Args, Debug, Clone)]
+pub struct Common {
+    /// Worker threads (default: all cores).
+    #[arg(long, global = true, value_name = "N")]
+    pub threads: Option<usize>,
+    /// No progress bars or status lines.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+}
+
+impl Common {
+    /// Sets up the global rayon pool.
+    pub fn apply(&self) -> anyhow::Result<()> {
+        if let Some(n) = self.threads {
+            anyhow::ensure!(n > 0, "--threads must be at least 1");
+            rayon::ThreadPoolBuilder::new().num_threads(n).build_global()?;
+        }
+        Ok(())
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Bench(cmd) => bench::run(cmd),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            if is_broken_pipe(&err) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("sigah: error: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain()
+        .any(|e| e.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
+}

@@ -1,0 +1,1 @@
+//! Adam with bias correction (issue 3).

@@ -1,0 +1,1 @@
+//! The reverse-mode autodiff tape (filled in by the autodiff work, issue 3).

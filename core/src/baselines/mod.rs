@@ -1,0 +1,1 @@
+//! Baseline hash methods: LSH, PCAH, ITQ (issue 5).

@@ -1,0 +1,1 @@
+//! Datasets: base, queries, labels or ground truth (issue 5).

@@ -1,0 +1,53 @@
+//! The library's one error type. Loaders never panic on bad bytes: they return
+//! [`Error::Format`] naming the file, the byte offset (or row) and what is wrong.
+
+use std::path::{Path, PathBuf};
+
+/// Everything that can go wrong in sigah-core.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// An OS-level failure reading or writing a file.
+    #[error("{}: {source}", path.display())]
+    Io { path: PathBuf, source: std::io::Error },
+
+    /// A file whose bytes are not what its format requires.
+    #[error("{}: {reason} (at byte {offset})", path.display())]
+    Format { path: PathBuf, offset: u64, reason: String },
+
+    /// Data that parsed but is unusable: a NaN, a row of the wrong dimension, a
+    /// label count that does not match.
+    #[error("{}: {reason}", path.display())]
+    Data { path: PathBuf, reason: String },
+
+    /// Two shapes that must agree do not.
+    #[error("{op}: shape mismatch: expected {expected}, got {got}")]
+    ShapeMismatch { op: &'static str, expected: String, got: String },
+
+    /// A configuration value outside its allowed range.
+    #[error("invalid configuration: {0}")]
+    Config(String),
+
+    /// Training diverged.
+    #[error("training diverged at epoch {epoch}, batch {batch}: {what} is {value}")]
+    NonFinite { epoch: usize, batch: usize, what: String, value: f32 },
+}
+
+/// Shorthand for results in this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// An [`Error::Io`] for `path`.
+    pub fn io(path: impl AsRef<Path>, source: std::io::Error) -> Self {
+        Error::Io { path: path.as_ref().to_path_buf(), source }
+    }
+
+    /// An [`Error::Format`] for `path` at byte `offset`.
+    pub fn format(path: impl AsRef<Path>, offset: u64, reason: impl Into<String>) -> Self {
+        Error::Format { path: path.as_ref().to_path_buf(), offset, reason: reason.into() }
+    }
+
+    /// An [`Error::Data`] for `path`.
+    pub fn data(path: impl AsRef<Path>, reason: impl Into<String>) -> Self {
+        Error::Data { path: path.as_ref().to_path_buf(), reason: reason.into() }
+    }
+}

@@ -1,0 +1,1 @@
+//! The evaluation protocol: train, encode, search, score (issue 5).

@@ -1,0 +1,1 @@
+//! Export to the FAISS IndexBinaryFlat file format (issue 4).

@@ -1,0 +1,1 @@
+//! The Hamming index: exact kNN and radius search over packed codes (issue 4).

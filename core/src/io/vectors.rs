@@ -1,0 +1,1 @@
+//! Vector loaders: fvecs, bvecs, ivecs, npy, CSV (issue 5).

@@ -1,0 +1,1 @@
+//! Retrieval metrics over a Hamming ranking (issue 5).

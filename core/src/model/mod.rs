@@ -1,0 +1,1 @@
+//! The SiGAH model, its config, the trainer and the model file (issue 3).

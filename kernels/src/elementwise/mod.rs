@@ -1,0 +1,148 @@
+//! Row-major elementwise kernels the model needs, forward and backward:
+//! ReLU, bias add (row broadcast) and its gradient, soft-thresholding with a
+//! per-column threshold.
+//!
+//! Backward kernels *accumulate* (`+=`) into their gradient outputs, as the tape
+//! does. Subgradients at the kinks (written down once, here):
+//! - ReLU'(0) = 0;
+//! - soft-threshold `S_θ(v) = sign(v)·max(|v|−θ, 0)`: `∂/∂v = 1[|v| > θ]`,
+//!   `∂/∂θ = −sign(v)·1[|v| > θ]` (0 at `|v| = θ`).
+
+pub mod scalar;
+
+use crate::Isa;
+
+fn check_same(op: &str, what: &str, a: usize, b: usize) {
+    assert_eq!(a, b, "{op}: {what} has length {b}, expected {a}");
+}
+
+fn check_rows(op: &str, len: usize, cols: usize) -> usize {
+    assert!(cols > 0 || len == 0, "{op}: zero columns with {len} elements");
+    if cols == 0 {
+        return 0;
+    }
+    assert_eq!(len % cols, 0, "{op}: length {len} is not a multiple of the {cols} columns");
+    len / cols
+}
+
+/// `y = max(x, 0)`.
+///
+/// # Panics
+/// If `x` and `y` differ in length.
+pub fn relu_forward(x: &[f32], y: &mut [f32]) {
+    relu_forward_with(crate::isa::selected(), x, y)
+}
+
+/// [`relu_forward`] on a given level.
+///
+/// # Panics
+/// As [`relu_forward`], or if `isa` is unsupported.
+pub fn relu_forward_with(isa: Isa, x: &[f32], y: &mut [f32]) {
+    check_same("relu_forward", "y", x.len(), y.len());
+    assert!(isa.is_supported(), "relu_forward: {isa} is not supported by this CPU");
+    scalar::relu_forward(x, y)
+}
+
+/// `dx += dy · 1[x > 0]`.
+///
+/// # Panics
+/// If the lengths differ.
+pub fn relu_backward(x: &[f32], dy: &[f32], dx: &mut [f32]) {
+    relu_backward_with(crate::isa::selected(), x, dy, dx)
+}
+
+/// [`relu_backward`] on a given level.
+///
+/// # Panics
+/// As [`relu_backward`], or if `isa` is unsupported.
+pub fn relu_backward_with(isa: Isa, x: &[f32], dy: &[f32], dx: &mut [f32]) {
+    check_same("relu_backward", "dy", x.len(), dy.len());
+    check_same("relu_backward", "dx", x.len(), dx.len());
+    assert!(isa.is_supported(), "relu_backward: {isa} is not supported by this CPU");
+    scalar::relu_backward(x, dy, dx)
+}
+
+/// `x[i, j] += bias[j]` over a row-major matrix with `bias.len()` columns.
+///
+/// # Panics
+/// If `x.len()` is not a multiple of `bias.len()`.
+pub fn bias_add(x: &mut [f32], bias: &[f32]) {
+    bias_add_with(crate::isa::selected(), x, bias)
+}
+
+/// [`bias_add`] on a given level.
+///
+/// # Panics
+/// As [`bias_add`], or if `isa` is unsupported.
+pub fn bias_add_with(isa: Isa, x: &mut [f32], bias: &[f32]) {
+    check_rows("bias_add", x.len(), bias.len());
+    assert!(isa.is_supported(), "bias_add: {isa} is not supported by this CPU");
+    scalar::bias_add(x, bias)
+}
+
+/// `dbias[j] += Σ_i dy[i, j]` (the gradient of [`bias_add`]).
+///
+/// # Panics
+/// If `dy.len()` is not a multiple of `dbias.len()`.
+pub fn bias_grad(dy: &[f32], dbias: &mut [f32]) {
+    bias_grad_with(crate::isa::selected(), dy, dbias)
+}
+
+/// [`bias_grad`] on a given level.
+///
+/// # Panics
+/// As [`bias_grad`], or if `isa` is unsupported.
+pub fn bias_grad_with(isa: Isa, dy: &[f32], dbias: &mut [f32]) {
+    check_rows("bias_grad", dy.len(), dbias.len());
+    assert!(isa.is_supported(), "bias_grad: {isa} is not supported by this CPU");
+    scalar::bias_grad(dy, dbias)
+}
+
+/// `y[i, j] = sign(v) · max(|v| − θ[j], 0)` with `v = v[i, j]`, row-major with
+/// `theta.len()` columns.
+///
+/// # Panics
+/// If `y` and `v` differ in length, or `v.len()` is not a multiple of `theta.len()`.
+pub fn soft_threshold_forward(v: &[f32], theta: &[f32], y: &mut [f32]) {
+    soft_threshold_forward_with(crate::isa::selected(), v, theta, y)
+}
+
+/// [`soft_threshold_forward`] on a given level.
+///
+/// # Panics
+/// As [`soft_threshold_forward`], or if `isa` is unsupported.
+pub fn soft_threshold_forward_with(isa: Isa, v: &[f32], theta: &[f32], y: &mut [f32]) {
+    check_rows("soft_threshold_forward", v.len(), theta.len());
+    check_same("soft_threshold_forward", "y", v.len(), y.len());
+    assert!(isa.is_supported(), "soft_threshold_forward: {isa} is not supported by this CPU");
+    scalar::soft_threshold_forward(v, theta, y)
+}
+
+/// Backward of [`soft_threshold_forward`]:
+/// `dv[i, j] += dy[i, j]·1[|v| > θ[j]]` and `dtheta[j] += Σ_i −sign(v)·dy[i, j]·1[|v| > θ[j]]`.
+///
+/// # Panics
+/// If the lengths disagree.
+pub fn soft_threshold_backward(v: &[f32], theta: &[f32], dy: &[f32], dv: &mut [f32], dtheta: &mut [f32]) {
+    soft_threshold_backward_with(crate::isa::selected(), v, theta, dy, dv, dtheta)
+}
+
+/// [`soft_threshold_backward`] on a given level.
+///
+/// # Panics
+/// As [`soft_threshold_backward`], or if `isa` is unsupported.
+pub fn soft_threshold_backward_with(
+    isa: Isa,
+    v: &[f32],
+    theta: &[f32],
+    dy: &[f32],
+    dv: &mut [f32],
+    dtheta: &mut [f32],
+) {
+    check_rows("soft_threshold_backward", v.len(), theta.len());
+    check_same("soft_threshold_backward", "dy", v.len(), dy.len());
+    check_same("soft_threshold_backward", "dv", v.len(), dv.len());
+    check_same("soft_threshold_backward", "dtheta", theta.len(), dtheta.len());
+    assert!(isa.is_supported(), "soft_threshold_backward: {isa} is not supported by this CPU");
+    scalar::soft_threshold_backward(v, theta, dy, dv, dtheta)
+}

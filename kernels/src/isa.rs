@@ -1,0 +1,180 @@
+//! Instruction-set detection and the one place that decides which path runs.
+//!
+//! The level is detected once and cached. `SIGAH_ISA=scalar|portable|avx2|avx512|neon`
+//! caps it (it can only lower the level, never enable what the CPU lacks), so tests
+//! and benchmarks can force every path on one machine.
+
+use std::sync::OnceLock;
+
+/// An instruction-set level. On x86-64 the levels are ordered:
+/// `Scalar < Portable < Avx2 < Avx512`; on aarch64 `Scalar < Portable <= Neon`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Isa {
+    /// Plain Rust, no explicit SIMD: the reference every other path is tested against.
+    Scalar,
+    /// `wide` vectors at the compile-time baseline (SSE2 on x86-64, NEON on aarch64).
+    Portable,
+    /// x86-64 AVX2 + FMA (+ POPCNT), `std::arch` intrinsics.
+    Avx2,
+    /// x86-64 AVX-512 F/BW/VL (GEMM, elementwise); Hamming also needs VPOPCNTDQ.
+    Avx512,
+    /// aarch64 Advanced SIMD, `std::arch` intrinsics.
+    Neon,
+}
+
+impl Isa {
+    /// Lower-case name, as accepted by `SIGAH_ISA` and shown in benchmark ids.
+    pub fn name(self) -> &'static str {
+        match self {
+            Isa::Scalar => "scalar",
+            Isa::Portable => "portable",
+            Isa::Avx2 => "avx2",
+            Isa::Avx512 => "avx512",
+            Isa::Neon => "neon",
+        }
+    }
+
+    /// Parses a name as written by [`Isa::name`].
+    pub fn from_name(name: &str) -> Option<Isa> {
+        match name.trim().to_ascii_lowercase().as_str() {
+            "scalar" => Some(Isa::Scalar),
+            "portable" | "wide" | "sse2" => Some(Isa::Portable),
+            "avx2" => Some(Isa::Avx2),
+            "avx512" | "avx-512" => Some(Isa::Avx512),
+            "neon" => Some(Isa::Neon),
+            _ => None,
+        }
+    }
+
+    /// Whether this CPU can run the level (ignoring `SIGAH_ISA`).
+    pub fn is_supported(self) -> bool {
+        match self {
+            Isa::Scalar | Isa::Portable => true,
+            Isa::Avx2 => has_avx2(),
+            Isa::Avx512 => has_avx512(),
+            Isa::Neon => has_neon(),
+        }
+    }
+}
+
+impl std::fmt::Display for Isa {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+fn has_avx2() -> bool {
+    is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") && is_x86_feature_detected!("popcnt")
+}
+#[cfg(not(target_arch = "x86_64"))]
+fn has_avx2() -> bool {
+    false
+}
+
+#[cfg(target_arch = "x86_64")]
+fn has_avx512() -> bool {
+    has_avx2()
+        && is_x86_feature_detected!("avx512f")
+        && is_x86_feature_detected!("avx512bw")
+        && is_x86_feature_detected!("avx512vl")
+}
+#[cfg(not(target_arch = "x86_64"))]
+fn has_avx512() -> bool {
+    false
+}
+
+/// AVX-512 VPOPCNTDQ (Ice Lake, Zen 4 and later): the Hamming kernels' fast path.
+#[cfg(target_arch = "x86_64")]
+pub fn has_avx512_vpopcntdq() -> bool {
+    has_avx512() && is_x86_feature_detected!("avx512vpopcntdq")
+}
+/// AVX-512 VPOPCNTDQ (never on non-x86 targets).
+#[cfg(not(target_arch = "x86_64"))]
+pub fn has_avx512_vpopcntdq() -> bool {
+    false
+}
+
+#[cfg(target_arch = "aarch64")]
+fn has_neon() -> bool {
+    std::arch::is_aarch64_feature_detected!("neon")
+}
+#[cfg(not(target_arch = "aarch64"))]
+fn has_neon() -> bool {
+    false
+}
+
+/// The best level this CPU supports, ignoring `SIGAH_ISA`.
+pub fn detected() -> Isa {
+    if has_avx512() {
+        Isa::Avx512
+    } else if has_avx2() {
+        Isa::Avx2
+    } else if has_neon() {
+        Isa::Neon
+    } else {
+        Isa::Portable
+    }
+}
+
+/// The level kernels use: [`detected`], capped by `SIGAH_ISA` when it names a lower
+/// level. Computed once per process.
+pub fn selected() -> Isa {
+    static SELECTED: OnceLock<Isa> = OnceLock::new();
+    *SELECTED.get_or_init(|| cap(detected(), std::env::var("SIGAH_ISA").ok().as_deref()))
+}
+
+/// Applies a `SIGAH_ISA` value to a detected level. Unknown names are ignored with a
+/// warning on stderr rather than silently picking a path the user did not ask for.
+fn cap(best: Isa, requested: Option<&str>) -> Isa {
+    let Some(text) = requested else { return best };
+    match Isa::from_name(text) {
+        Some(want) if want.is_supported() && want <= best => want,
+        Some(want) => {
+            eprintln!("sigah: SIGAH_ISA={text}: {want} is not available on this CPU; using {best}");
+            best
+        }
+        None => {
+            eprintln!("sigah: SIGAH_ISA={text} is not one of scalar, portable, avx2, avx512, neon; using {best}");
+            best
+        }
+    }
+}
+
+/// Every level this CPU can run, lowest first: what the property tests iterate over.
+pub fn available() -> Vec<Isa> {
+    [Isa::Scalar, Isa::Portable, Isa::Avx2, Isa::Avx512, Isa::Neon]
+        .into_iter()
+        .filter(|isa| isa.is_supported())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for isa in [Isa::Scalar, Isa::Portable, Isa::Avx2, Isa::Avx512, Isa::Neon] {
+            assert_eq!(Isa::from_name(isa.name()), Some(isa));
+        }
+        assert_eq!(Isa::from_name("sse4"), None);
+    }
+
+    #[test]
+    fn cap_only_lowers() {
+        let best = detected();
+        assert_eq!(cap(best, None), best);
+        assert_eq!(cap(best, Some("scalar")), Isa::Scalar);
+        assert_eq!(cap(best, Some("bogus")), best);
+        // Asking for more than the CPU has keeps what it has.
+        assert!(cap(Isa::Portable, Some("avx512")) == Isa::Portable);
+    }
+
+    #[test]
+    fn available_contains_scalar_and_detected() {
+        let all = available();
+        assert_eq!(all[0], Isa::Scalar);
+        assert!(all.contains(&detected()));
+    }
+}
