@@ -81,6 +81,15 @@ pub(crate) fn run(
     mut c: MatMut<'_>,
 ) {
     let (m, k, n) = (a.rows(), a.cols(), b.cols());
+    let mut tuned = *spec; // TUNE-TEMP
+    if let Ok(v) = std::env::var("SIGAH_GEMM_BLOCK") {
+        let v: Vec<usize> = v.split(',').map(|x| x.parse().unwrap()).collect();
+        tuned.kc = v[0];
+        tuned.mc = v[1] * spec.mr;
+        tuned.nc = tuned.nc - tuned.nc % spec.nr;
+        tuned.nc = v[2] * spec.nr;
+    }
+    let spec = &tuned;
     if m == 0 || n == 0 {
         return;
     }
@@ -162,9 +171,12 @@ fn serial(
         return;
     }
     let (mr, nr) = (spec.mr, spec.nr);
+    // Block steps are whole tiles, so only the last block of a side has an edge tile.
+    let mc_step = (spec.mc / mr).max(1) * mr;
+    let nc_step = (spec.nc / nr).max(1) * nr;
     let kc_max = k.div_ceil(k.div_ceil(spec.kc));
-    let mc_max = spec.mc.min(m.next_multiple_of(mr));
-    let nc_max = spec.nc.min(n.next_multiple_of(nr));
+    let mc_max = mc_step.min(m.next_multiple_of(mr));
+    let nc_max = nc_step.min(n.next_multiple_of(nr));
     BUFFERS.with(|cell| {
         // A nested call on this thread (not something gemm does) gets fresh buffers.
         let mut fresh = (Vec::new(), Vec::new());
@@ -179,15 +191,15 @@ fn serial(
         let apack = as_floats(abuf, mc_max * kc_max);
         let bpack = as_floats(bbuf, nc_max * kc_max);
         // Loop 5: column blocks of C.
-        for jc in (0..n).step_by(spec.nc) {
-            let ncb = spec.nc.min(n - jc);
+        for jc in (0..n).step_by(nc_step) {
+            let ncb = nc_step.min(n - jc);
             // Loop 4: depth blocks; the first applies β, later ones accumulate.
             for (bi, (pc, kc)) in depth_blocks(k, spec.kc).enumerate() {
                 pack_b(b, pc, kc, c0 + jc, ncb, nr, bpack);
                 let beta_k = if bi == 0 { beta } else { 1.0 };
                 // Loop 3: row blocks of C.
-                for ic in (0..m).step_by(spec.mc) {
-                    let mcb = spec.mc.min(m - ic);
+                for ic in (0..m).step_by(mc_step) {
+                    let mcb = mc_step.min(m - ic);
                     pack_a(a, r0 + ic, mcb, pc, kc, mr, apack);
                     // Loop 2: micro-panels of B.
                     for jr in (0..ncb).step_by(nr) {

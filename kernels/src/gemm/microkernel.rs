@@ -29,6 +29,9 @@ pub(super) trait Simd {
     unsafe fn mul_add(acc: Self::V, a: Self::V, b: Self::V) -> Self::V;
     unsafe fn mul(a: Self::V, b: Self::V) -> Self::V;
     unsafe fn add(a: Self::V, b: Self::V) -> Self::V;
+    /// Hints that the cache line holding `p` will be read soon (no-op by default).
+    #[inline(always)]
+    unsafe fn prefetch(_p: *const f32) {}
 }
 
 /// `C[0..rows, 0..cols] ← α·(Ā·B̄) + β·C` for one tile, where Ā is a packed `MR × kc`
@@ -61,6 +64,18 @@ pub(super) unsafe fn tile<S: Simd, const MR: usize, const NV: usize>(
     // SAFETY (whole body): the caller's contract above; every pointer offset below
     // stays inside the ranges it names.
     unsafe {
+        // Start pulling the C tile toward L1 now, so its misses overlap the depth
+        // loop instead of stalling the write-back (C rows are often 4 KiB apart, e.g.
+        // N = 1024, and then compete for the same L1 set). Also when β == 0: the
+        // stores need the lines too. A prefetch reads no value, so NaN stays unread.
+        if cols > 0 {
+            for i in 0..rows {
+                for j in (0..cols).step_by(16) {
+                    S::prefetch(c.add(i * rsc + j * csc));
+                }
+                S::prefetch(c.add(i * rsc + (cols - 1) * csc));
+            }
+        }
         let mut acc = [[S::zero(); NV]; MR];
         let (mut ap, mut bp) = (a, b);
         // The depth loop: the only hot loop of the whole GEMM.

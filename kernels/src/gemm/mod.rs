@@ -226,7 +226,11 @@ pub fn gemm_with(isa: Isa, parallel: bool, alpha: f32, a: MatRef<'_>, b: MatRef<
     check_shapes("gemm", &a, &b, &c);
     assert!(isa.is_supported(), "gemm: {isa} is not supported by this CPU");
     match kernel_for(isa) {
-        Some(spec) => driver::run(spec, parallel, alpha, a, b, beta, c),
+        Some(spec) => {
+            #[cfg(target_arch = "x86_64")]
+            if isa == Isa::Avx512 { return driver::run(&x86_avx512::tune_spec(), parallel, alpha, a, b, beta, c); }
+            driver::run(spec, parallel, alpha, a, b, beta, c)
+        }
         None => gemm_scalar(alpha, a, b, beta, c),
     }
 }

@@ -52,6 +52,11 @@ impl Simd for Avx512 {
         // SAFETY: as for zero.
         unsafe { _mm512_add_ps(a, b) }
     }
+    #[inline(always)]
+    unsafe fn prefetch(p: *const f32) {
+        // SAFETY: a prefetch is only a hint; it never faults, whatever the address.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(p as *const i8) }
+    }
 }
 
 const MR: usize = 12;
@@ -76,5 +81,26 @@ unsafe fn kernel(
     unsafe { tile::<Avx512, MR, NV>(kc, alpha, a, b, beta, c, rsc, csc, rows, cols) }
 }
 
+macro_rules! variant { ($name:ident, $mr:expr, $nv:expr) => {
+#[target_feature(enable = "avx512f,avx2,fma")]
+unsafe fn $name(kc: usize, alpha: f32, a: *const f32, b: *const f32, beta: f32, c: *mut f32, rsc: usize, csc: usize, rows: usize, cols: usize) {
+    unsafe { tile::<Avx512, $mr, $nv>(kc, alpha, a, b, beta, c, rsc, csc, rows, cols) }
+}
+}}
+variant!(k8x48, 8, 3);
+variant!(k6x64, 6, 4);
+variant!(k14x32, 14, 2);
+variant!(k16x16, 16, 1);
+variant!(k4x96, 4, 6);
+pub(crate) fn tune_spec() -> KernelSpec {
+    match std::env::var("SIGAH_GEMM_TILE").as_deref() {
+        Ok("8x48") => KernelSpec { mr: 8, nr: 48, mc: 8*16, kernel: k8x48, ..SPEC },
+        Ok("6x64") => KernelSpec { mr: 6, nr: 64, mc: 6*16, kernel: k6x64, ..SPEC },
+        Ok("14x32") => KernelSpec { mr: 14, nr: 32, mc: 14*16, kernel: k14x32, ..SPEC },
+        Ok("16x16") => KernelSpec { mr: 16, nr: 16, mc: 16*16, kernel: k16x16, ..SPEC },
+        Ok("4x96") => KernelSpec { mr: 4, nr: 96, mc: 4*16, kernel: k4x96, ..SPEC },
+        _ => SPEC,
+    }
+}
 pub(crate) const SPEC: KernelSpec =
     KernelSpec { name: "avx512", mr: MR, nr: NV * 16, kc: 256, mc: MR * 16, nc: 1024, kernel };
