@@ -28,8 +28,6 @@ use super::{MatMut, MatRef};
 /// [`super::microkernel::tile`].
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct KernelSpec {
-    /// Name for diagnostics and benchmark ids.
-    pub name: &'static str,
     /// Rows of the register tile.
     pub mr: usize,
     /// Columns of the register tile.
@@ -40,8 +38,11 @@ pub(crate) struct KernelSpec {
     pub mc: usize,
     /// Columns of the packed B block (a multiple of `nr`).
     pub nc: usize,
-    pub kernel: unsafe fn(usize, f32, *const f32, *const f32, f32, *mut f32, usize, usize, usize, usize),
+    pub kernel: KernelFn,
 }
+
+/// `(kc, α, Ā, B̄, β, c, rsc, csc, rows, cols)`, see [`super::microkernel::tile`].
+pub(crate) type KernelFn = unsafe fn(usize, f32, *const f32, *const f32, f32, *mut f32, usize, usize, usize, usize);
 
 /// Below this many multiply-adds (m·k·n) a product runs on the calling thread:
 /// 2^18 FMAs take ≈ 5 µs on one core, the order of a rayon fork-join round trip.
@@ -81,15 +82,6 @@ pub(crate) fn run(
     mut c: MatMut<'_>,
 ) {
     let (m, k, n) = (a.rows(), a.cols(), b.cols());
-    let mut tuned = *spec; // TUNE-TEMP
-    if let Ok(v) = std::env::var("SIGAH_GEMM_BLOCK") {
-        let v: Vec<usize> = v.split(',').map(|x| x.parse().unwrap()).collect();
-        tuned.kc = v[0];
-        tuned.mc = v[1] * spec.mr;
-        tuned.nc = tuned.nc - tuned.nc % spec.nr;
-        tuned.nc = v[2] * spec.nr;
-    }
-    let spec = &tuned;
     if m == 0 || n == 0 {
         return;
     }

@@ -61,8 +61,8 @@ pub(super) unsafe fn tile<S: Simd, const MR: usize, const NV: usize>(
     cols: usize,
 ) {
     let nr = NV * S::LANES;
-    // SAFETY (whole body): the caller's contract above; every pointer offset below
-    // stays inside the ranges it names.
+    // SAFETY: the caller's contract above covers the whole body; every pointer
+    // offset below stays inside the ranges it names.
     unsafe {
         // Start pulling the C tile toward L1 now, so its misses overlap the depth
         // loop instead of stalling the write-back (C rows are often 4 KiB apart, e.g.

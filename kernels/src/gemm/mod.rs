@@ -226,11 +226,7 @@ pub fn gemm_with(isa: Isa, parallel: bool, alpha: f32, a: MatRef<'_>, b: MatRef<
     check_shapes("gemm", &a, &b, &c);
     assert!(isa.is_supported(), "gemm: {isa} is not supported by this CPU");
     match kernel_for(isa) {
-        Some(spec) => {
-            #[cfg(target_arch = "x86_64")]
-            if isa == Isa::Avx512 { return driver::run(&x86_avx512::tune_spec(), parallel, alpha, a, b, beta, c); }
-            driver::run(spec, parallel, alpha, a, b, beta, c)
-        }
+        Some(spec) => driver::run(spec, parallel, alpha, a, b, beta, c),
         None => gemm_scalar(alpha, a, b, beta, c),
     }
 }
@@ -251,10 +247,4 @@ fn kernel_for(isa: Isa) -> Option<&'static driver::KernelSpec> {
         #[allow(unreachable_patterns)]
         _ => None,
     }
-}
-
-/// The register tile (MR, NR) `gemm_with` uses on a level, and the micro-kernel's
-/// name; `None` for the scalar reference. For benchmarks and diagnostics.
-pub fn tile_shape(isa: Isa) -> Option<(usize, usize, &'static str)> {
-    kernel_for(isa).map(|s| (s.mr, s.nr, s.name))
 }

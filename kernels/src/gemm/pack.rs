@@ -23,11 +23,12 @@ pub(super) fn pack_a(a: &MatRef<'_>, r0: usize, rows: usize, p0: usize, kc: usiz
             // Row-major A (the A·B and A·Bᵀ cases): a transpose of `mr` contiguous
             // rows; unrolled per tile height so the rows stay in registers.
             let row = |i: usize| &data[base + i * rs..][..kc];
-            let mut done = 0;
+            // Groups of four rows go through the SSE transpose on x86-64; the rest
+            // (and everything elsewhere) element by element.
+            let done = if cfg!(target_arch = "x86_64") { mr / 4 * 4 } else { 0 };
             #[cfg(target_arch = "x86_64")]
-            while done + 4 <= mr {
-                transpose4_sse(done, [row(done), row(done + 1), row(done + 2), row(done + 3)], mr, panel);
-                done += 4;
+            for g in (0..done).step_by(4) {
+                transpose4_sse(g, [row(g), row(g + 1), row(g + 2), row(g + 3)], mr, panel);
             }
             for i in done..mr {
                 for (p, &x) in row(i).iter().enumerate() {
