@@ -44,7 +44,7 @@ print(f"GEMM, 1 thread, median GFLOP/s over rounds (sigah isa: {isa})")
 print(f"{'M x K x N':>16} {'sigah':>8} {'numpy':>8} {'sigah/numpy':>12}")
 for m, k, n in [(256, 784, 512), (256, 512, 784), (256, 960, 1024), (1024, 1024, 1024), (4096, 128, 64)]:
     s, p = med("sigah", m, k, n, 1), med("numpy", m, k, n, 1)
-    print(f"{f'{m}x{k}x{n}':>16} {s:8.1} {p:8.1} {s / p:12.2f}")
+    print(f"{f'{m}x{k}x{n}':>16} {s:8.1f} {p:8.1f} {s / p:12.2f}")
 one, two = med("sigah", 1024, 1024, 1024, 1), med("sigah", 1024, 1024, 1024, 2)
-print(f"sigah 1024^3: 1 thread {one:.1}, 2 threads {two:.1} GFLOP/s, speed-up {two / one:.2f}x")
+print(f"sigah 1024^3: 1 thread {one:.1f}, 2 threads {two:.1f} GFLOP/s, speed-up {two / one:.2f}x")
 PYEOF
