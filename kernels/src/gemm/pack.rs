@@ -114,8 +114,7 @@ pub(super) fn pack_b(b: &MatRef<'_>, p0: usize, kc: usize, c0: usize, cols: usiz
                 transpose4_sse(g, [col(g), col(g + 1), col(g + 2), col(g + 3)], nr, panel);
             }
             for j in done..live {
-                let src = &data[base + j * cs..][..kc];
-                for (p, &x) in src.iter().enumerate() {
+                for (p, &x) in col(j).iter().enumerate() {
                     panel[p * nr + j] = x;
                 }
             }
