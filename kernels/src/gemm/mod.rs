@@ -210,7 +210,9 @@ pub(crate) fn check_shapes(op: &str, a: &MatRef<'_>, b: &MatRef<'_>, c: &MatMut<
 }
 
 /// `C ← α·A·B + β·C` on the level chosen by [`crate::isa::selected`], multi-threaded
-/// with rayon (current pool) when the product is large enough to pay for it.
+/// with rayon (current pool) when the product is large enough to pay for it
+/// (m·k·n ≥ 2^18). The result is bitwise the same whatever the pool size: threads
+/// take disjoint rows or columns of C and never split the depth.
 ///
 /// # Panics
 /// If the shapes do not agree (see [`MatMut::new`] and [`MatRef::new`] too).
@@ -219,6 +221,9 @@ pub fn gemm(alpha: f32, a: MatRef<'_>, b: MatRef<'_>, beta: f32, c: MatMut<'_>) 
 }
 
 /// [`gemm`] on a given level; `parallel = false` keeps it on the calling thread.
+/// [`Isa::Scalar`] runs the reference [`gemm_scalar`]; the other levels run the
+/// packed, blocked driver with their micro-kernel, so results can differ between
+/// levels in the last bits (FMA vs separate multiply-add, summation blocks).
 ///
 /// # Panics
 /// If the shapes do not agree, or if `isa` is not supported by this CPU.
