@@ -87,7 +87,7 @@ pub(crate) fn run(
     }
     let out = OutPtr { ptr: c.data_mut().as_mut_ptr(), rs: c.row_stride(), cs: c.col_stride() };
     let threads = if parallel { rayon::current_num_threads() } else { 1 };
-    if threads <= 1 || m * k * n < PARALLEL_MIN_FMAS || !non_aliasing(m, n, out.rs, out.cs) {
+    if threads <= 1 || m.saturating_mul(k).saturating_mul(n) < PARALLEL_MIN_FMAS || !non_aliasing(m, n, out.rs, out.cs) {
         serial(spec, alpha, &a, &b, beta, out, 0, m, 0, n);
         return;
     }
@@ -231,5 +231,39 @@ fn scale(alpha: f32, beta: f32, out: OutPtr, r0: usize, m: usize, c0: usize, n: 
                 *p = if beta == 0.0 { alpha * 0.0 } else { alpha * 0.0 + beta * *p };
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn depth_blocks_cover_k_in_order_and_balanced() {
+        for k in [1, 7, 255, 256, 257, 512, 784, 960, 1024, 1500] {
+            let blocks: Vec<_> = depth_blocks(k, 256).collect();
+            assert_eq!(blocks.len(), k.div_ceil(256));
+            let mut next = 0;
+            for &(start, len) in &blocks {
+                assert_eq!(start, next, "k = {k}: blocks must be contiguous");
+                assert!(len > 0 && len <= 256, "k = {k}: block of {len}");
+                next += len;
+            }
+            assert_eq!(next, k);
+            let (lo, hi) = blocks.iter().fold((usize::MAX, 0), |(lo, hi), &(_, l)| (lo.min(l), hi.max(l)));
+            assert!(hi - lo <= 1, "k = {k}: unbalanced blocks {blocks:?}");
+        }
+        assert_eq!(depth_blocks(784, 256).map(|b| b.1).collect::<Vec<_>>(), vec![196; 4]);
+    }
+
+    #[test]
+    fn aliasing_views_are_recognised() {
+        assert!(non_aliasing(3, 4, 4, 1)); // row-major
+        assert!(non_aliasing(3, 4, 1, 3)); // column-major
+        assert!(non_aliasing(3, 4, 9, 2)); // gapped rows
+        assert!(non_aliasing(1, 4, 0, 1)); // one row, any row stride
+        assert!(!non_aliasing(3, 4, 1, 1)); // rows overlap
+        assert!(!non_aliasing(3, 4, 2, 1)); // row i + 1 starts inside row i
+        assert!(!non_aliasing(3, 4, 0, 1)); // every row is the same memory
     }
 }
