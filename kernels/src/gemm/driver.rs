@@ -87,7 +87,8 @@ pub(crate) fn run(
     }
     let out = OutPtr { ptr: c.data_mut().as_mut_ptr(), rs: c.row_stride(), cs: c.col_stride() };
     let threads = if parallel { rayon::current_num_threads() } else { 1 };
-    if threads <= 1 || m.saturating_mul(k).saturating_mul(n) < PARALLEL_MIN_FMAS || !non_aliasing(m, n, out.rs, out.cs) {
+    let small = m.saturating_mul(k).saturating_mul(n) < PARALLEL_MIN_FMAS;
+    if threads <= 1 || small || !non_aliasing(m, n, out.rs, out.cs) {
         serial(spec, alpha, &a, &b, beta, out, 0, m, 0, n);
         return;
     }
