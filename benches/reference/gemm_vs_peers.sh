@@ -6,6 +6,7 @@
 # and ratios.
 #
 #   bash benches/reference/gemm_vs_peers.sh [rounds=3] [seconds-per-measurement=1]
+#   SHAPES="256x960x1024 4096x128x64" bash benches/reference/gemm_vs_peers.sh 9 0.3
 #
 # Python: $SIGAH_PYTHON if set, else the venv made by benches/reference/setup.sh.
 set -euo pipefail
@@ -17,7 +18,7 @@ if [ -z "$py" ]; then py=$(bash "$root/benches/reference/setup.sh"); fi
 
 (cd "$root" && cargo build --release -q -p sigah-cli)
 sigah="$root/target/release/sigah"
-shapes="256x784x512 256x512x784 256x960x1024 1024x1024x1024 4096x128x64"
+shapes=${SHAPES:-"256x784x512 256x512x784 256x960x1024 1024x1024x1024 4096x128x64"}
 
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
@@ -42,7 +43,7 @@ def med(who, m, k, n, threads):
 isa = next(r["isa"] for r in rows if "isa" in r)
 print(f"GEMM, 1 thread, median GFLOP/s over rounds (sigah isa: {isa})")
 print(f"{'M x K x N':>16} {'sigah':>8} {'numpy':>8} {'sigah/numpy':>12}")
-for m, k, n in [(256, 784, 512), (256, 512, 784), (256, 960, 1024), (1024, 1024, 1024), (4096, 128, 64)]:
+for m, k, n in dict.fromkeys((r["m"], r["k"], r["n"]) for r in rows if r["threads"] == 1):
     s, p = med("sigah", m, k, n, 1), med("numpy", m, k, n, 1)
     print(f"{f'{m}x{k}x{n}':>16} {s:8.1f} {p:8.1f} {s / p:12.2f}")
 one, two = med("sigah", 1024, 1024, 1024, 1), med("sigah", 1024, 1024, 1024, 2)
