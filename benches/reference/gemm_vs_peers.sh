@@ -29,12 +29,18 @@ for round in $(seq "$rounds"); do
     "$sigah" bench gemm --m "$m" --k "$k" --n "$n" --seconds "$seconds" --threads 1 --json >>"$out"
     "$py" "$root/benches/reference/numpy_gemm.py" --threads 1 --seconds "$seconds" "$shape" >>"$out"
   done
-  "$sigah" bench gemm --m 1024 --k 1024 --n 1024 --seconds "$seconds" --threads 2 --json >>"$out"
+  # Thread scaling: 1 and 2 threads back to back, tagged apart from the table rows.
+  for t in 1 2; do
+    "$sigah" bench gemm --m 1024 --k 1024 --n 1024 --seconds "$seconds" --threads "$t" --json |
+      sed 's/^{/{"scaling":true,/' >>"$out"
+  done
 done
 
 "$py" - "$out" <<'PYEOF'
 import json, statistics, sys
-rows = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
+everything = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
+rows = [r for r in everything if not r.get("scaling")]
+scaling = [r for r in everything if r.get("scaling")]
 def med(who, m, k, n, threads):
     vals = [r["gflops"] for r in rows
             if (r.get("peer") == "numpy") == (who == "numpy")
@@ -46,6 +52,7 @@ print(f"{'M x K x N':>16} {'sigah':>8} {'numpy':>8} {'sigah/numpy':>12}")
 for m, k, n in dict.fromkeys((r["m"], r["k"], r["n"]) for r in rows if r["threads"] == 1):
     s, p = med("sigah", m, k, n, 1), med("numpy", m, k, n, 1)
     print(f"{f'{m}x{k}x{n}':>16} {s:8.1f} {p:8.1f} {s / p:12.2f}")
-one, two = med("sigah", 1024, 1024, 1024, 1), med("sigah", 1024, 1024, 1024, 2)
+one = statistics.median(r["gflops"] for r in scaling if r["threads"] == 1)
+two = statistics.median(r["gflops"] for r in scaling if r["threads"] == 2)
 print(f"sigah 1024^3: 1 thread {one:.1f}, 2 threads {two:.1f} GFLOP/s, speed-up {two / one:.2f}x")
 PYEOF
