@@ -205,6 +205,7 @@ fn case(m: usize, k: usize, n: usize, variant: usize) -> Case {
 /// Every m and n in 0..=33 with a few depths, all four transpose cases.
 #[test]
 fn all_m_n_small_k() {
+    println!("gemm exactness on {:?}", isa::available());
     for k in [0, 1, 5, 33] {
         for m in 0..=33 {
             for n in 0..=33 {
