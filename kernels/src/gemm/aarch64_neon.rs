@@ -70,10 +70,11 @@ unsafe fn kernel(
     cols: usize,
 ) {
     // SAFETY: forwarded contract; NEON is enabled on this function.
-    unsafe { tile::<Neon, MR, NV>(kc, alpha, a, b, beta, c, rsc, csc, rows, cols) }
+    unsafe { tile::<Neon, MR, NV, MR, { NV * 4 }>(kc, alpha, a, b, beta, c, rsc, csc, rows, cols) }
 }
 
 /// Blocking for a typical 64 KiB L1D / 1 MiB L2 core (Neoverse, Apple): KC = 256
 /// gives a 12 KiB B micro-panel; MC = 128 rows a 128 KiB A block; NC = 1020 (85
 /// tiles of 12) a 1 MiB B block. Not measured: no aarch64 machine was available.
-pub(crate) const SPEC: KernelSpec = KernelSpec { mr: MR, nr: NV * 4, kc: 256, mc: MR * 16, nc: 1020, kernel };
+pub(crate) const SPEC: KernelSpec =
+    KernelSpec { mr: MR, nr: NV * 4, kc: 256, mc: MR * 16, nc: 1020, kernel, edges: &[] };

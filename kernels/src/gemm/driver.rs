@@ -39,6 +39,23 @@ pub(crate) struct KernelSpec {
     /// Columns of the packed B block (a multiple of `nr`).
     pub nc: usize,
     pub kernel: KernelFn,
+    /// Kernels for thin edge tiles, `(max rows, max cols, kernel)`, cheapest first;
+    /// they read the same packed panels as `kernel` (see `microkernel::tile`).
+    pub edges: &'static [(usize, usize, KernelFn)],
+}
+
+impl KernelSpec {
+    /// The cheapest kernel that covers a `rows × cols` tile.
+    fn kernel_for(&self, rows: usize, cols: usize) -> KernelFn {
+        if rows < self.mr || cols < self.nr {
+            for &(r, c, edge) in self.edges {
+                if rows <= r && cols <= c {
+                    return edge;
+                }
+            }
+        }
+        self.kernel
+    }
 }
 
 /// `(kc, α, Ā, B̄, β, c, rsc, csc, rows, cols)`, see [`super::microkernel::tile`].
@@ -198,20 +215,26 @@ fn serial(
                     for jr in (0..ncb).step_by(nr) {
                         let cols = nr.min(ncb - jr);
                         let bp = bpack[jr * kc..].as_ptr();
+                        // Whole-height tiles use one kernel; only the block's last
+                        // row panel can be thinner (chosen once per column panel).
+                        let tall = spec.kernel_for(mr, cols);
+                        let last = spec.kernel_for((mcb - 1) % mr + 1, cols);
                         // Loop 1: micro-panels of A.
                         for ir in (0..mcb).step_by(mr) {
                             let rows = mr.min(mcb - ir);
                             let ap = apack[ir * kc..].as_ptr();
                             let (i, j) = (r0 + ic + ir, c0 + jc + jr);
+                            let kernel = if rows < mr { last } else { tall };
                             // SAFETY: the packed panels hold kc·mr and kc·nr floats
                             // from ap / bp (pack_a/pack_b fill whole, zero-padded
                             // panels); tile (i.., j..) of rows × cols lies inside C,
                             // which the MatMut view guarantees is in bounds, and no
                             // other thread writes it (run() splits C disjointly).
-                            // The kernel was chosen for a level this CPU supports.
+                            // The kernels were chosen for a level this CPU supports,
+                            // and each covers rows × cols (kernel_for).
                             unsafe {
                                 let cp = out.ptr.add(i * out.rs + j * out.cs);
-                                (spec.kernel)(kc, alpha, ap, bp, beta_k, cp, out.rs, out.cs, rows, cols);
+                                kernel(kc, alpha, ap, bp, beta_k, cp, out.rs, out.cs, rows, cols);
                             }
                         }
                     }

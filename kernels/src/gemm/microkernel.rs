@@ -38,17 +38,23 @@ pub(super) trait Simd {
 /// micro-panel and B̄ a packed `kc × NR` micro-panel (`NR = NV · S::LANES`), both
 /// zero-padded past `rows` / `cols`. When `beta == 0`, C is not read.
 ///
+/// `AS` and `BS` are the packed panels' step widths (floats per depth step). They
+/// equal `MR` and `NR` for the main kernel; an edge kernel reads the first `MR` rows
+/// or `NR` columns of the main kernel's wider panels (`AS > MR` or `BS > NR`), so a
+/// thin last tile does not pay for the zero padding. Every element is still the same
+/// FMA chain in the same order, so edge and main kernels agree bit for bit.
+///
 /// The write-back does the same operations in the same order on every path (`α·t`,
 /// then `β·c`, then the sum; `β == 1` skips the exact product), so a full tile and an
 /// edge tile give bitwise the same value for an element: results cannot depend on
 /// where tile boundaries fall, hence not on how the work was split between threads.
 ///
 /// # Safety
-/// The CPU must support `S`'s instruction set; `a` must be valid for `kc · MR` reads,
-/// `b` for `kc · NR` reads; `c + i·rsc + j·csc` must be valid for reads and writes for
+/// The CPU must support `S`'s instruction set; `MR <= AS`, `NV · S::LANES <= BS`; `a`
+/// must be valid for `kc · AS` reads, `b` for `kc · BS` reads; `c + i·rsc + j·csc` must be valid for reads and writes for
 /// every `i < rows <= MR`, `j < cols <= NR`, and not be accessed concurrently.
 #[inline(always)]
-pub(super) unsafe fn tile<S: Simd, const MR: usize, const NV: usize>(
+pub(super) unsafe fn tile<S: Simd, const MR: usize, const NV: usize, const AS: usize, const BS: usize>(
     kc: usize,
     alpha: f32,
     a: *const f32,
@@ -90,8 +96,8 @@ pub(super) unsafe fn tile<S: Simd, const MR: usize, const NV: usize>(
                     acc[i][v] = S::mul_add(acc[i][v], ai, bv[v]);
                 }
             }
-            ap = ap.add(MR);
-            bp = bp.add(nr);
+            ap = ap.add(AS);
+            bp = bp.add(BS);
         }
 
         let alpha_v = S::splat(alpha);

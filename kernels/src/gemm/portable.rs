@@ -67,8 +67,9 @@ unsafe fn kernel(
     cols: usize,
 ) {
     // SAFETY: forwarded contract.
-    unsafe { tile::<Portable, MR, NV>(kc, alpha, a, b, beta, c, rsc, csc, rows, cols) }
+    unsafe { tile::<Portable, MR, NV, MR, { NV * 8 }>(kc, alpha, a, b, beta, c, rsc, csc, rows, cols) }
 }
 
 /// Blocking as for AVX2 (same cache sizes matter; the kernel is just narrower).
-pub(crate) const SPEC: KernelSpec = KernelSpec { mr: MR, nr: NV * 8, kc: 256, mc: MR * 32, nc: 1024, kernel };
+pub(crate) const SPEC: KernelSpec =
+    KernelSpec { mr: MR, nr: NV * 8, kc: 256, mc: MR * 32, nc: 1024, kernel, edges: &[] };

@@ -60,26 +60,48 @@ impl Simd for Avx2 {
 
 const MR: usize = 6;
 const NV: usize = 2;
+const NR: usize = NV * 8;
 
-/// # Safety
-/// The CPU must support AVX2 and FMA; the pointer contract of [`tile`].
-#[target_feature(enable = "avx2,fma")]
-unsafe fn kernel(
-    kc: usize,
-    alpha: f32,
-    a: *const f32,
-    b: *const f32,
-    beta: f32,
-    c: *mut f32,
-    rsc: usize,
-    csc: usize,
-    rows: usize,
-    cols: usize,
-) {
-    // SAFETY: forwarded contract; AVX2+FMA are enabled on this function.
-    unsafe { tile::<Avx2, MR, NV>(kc, alpha, a, b, beta, c, rsc, csc, rows, cols) }
+/// Stamps a `#[target_feature]` instance of [`tile`]: `$rows × $nv` vectors, reading
+/// panels packed for the main 6 × 16 tile.
+macro_rules! avx2_kernel {
+    ($name:ident, $rows:literal, $nv:literal) => {
+        /// # Safety
+        /// The CPU must support AVX2 and FMA; the pointer contract of [`tile`] with
+        /// panels packed for the main tile.
+        #[target_feature(enable = "avx2,fma")]
+        unsafe fn $name(
+            kc: usize,
+            alpha: f32,
+            a: *const f32,
+            b: *const f32,
+            beta: f32,
+            c: *mut f32,
+            rsc: usize,
+            csc: usize,
+            rows: usize,
+            cols: usize,
+        ) {
+            // SAFETY: forwarded contract; AVX2+FMA are enabled on this function.
+            unsafe { tile::<Avx2, $rows, $nv, MR, NR>(kc, alpha, a, b, beta, c, rsc, csc, rows, cols) }
+        }
+    };
 }
 
+avx2_kernel!(kernel, 6, 2);
+avx2_kernel!(edge_3x8, 3, 1);
+avx2_kernel!(edge_3x16, 3, 2);
+avx2_kernel!(edge_6x8, 6, 1);
+
 /// Blocking: KC = 256 gives a 16 KiB B micro-panel (a third of L1D); MC = 192 rows a
-/// 192 KiB packed A block (L2); NC = 1024 a 1 MiB packed B block.
-pub(crate) const SPEC: KernelSpec = KernelSpec { mr: MR, nr: NV * 8, kc: 256, mc: MR * 32, nc: 1024, kernel };
+/// 192 KiB packed A block (L2); NC = 1024 a 1 MiB packed B block. Edge kernels,
+/// cheapest first, for half-empty last panels.
+pub(crate) const SPEC: KernelSpec = KernelSpec {
+    mr: MR,
+    nr: NR,
+    kc: 256,
+    mc: MR * 32,
+    nc: 1024,
+    kernel,
+    edges: &[(3, 8, edge_3x8), (3, 16, edge_3x16), (6, 8, edge_6x8)],
+};

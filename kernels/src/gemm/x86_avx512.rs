@@ -80,25 +80,40 @@ impl Simd for Avx512 {
 
 const MR: usize = 12;
 const NV: usize = 2;
+const NR: usize = NV * 16;
 
-/// # Safety
-/// The CPU must support AVX-512F; the pointer contract of [`tile`].
-#[target_feature(enable = "avx512f,avx2,fma")]
-unsafe fn kernel(
-    kc: usize,
-    alpha: f32,
-    a: *const f32,
-    b: *const f32,
-    beta: f32,
-    c: *mut f32,
-    rsc: usize,
-    csc: usize,
-    rows: usize,
-    cols: usize,
-) {
-    // SAFETY: forwarded contract; AVX-512F is enabled on this function.
-    unsafe { tile::<Avx512, MR, NV>(kc, alpha, a, b, beta, c, rsc, csc, rows, cols) }
+/// Stamps a `#[target_feature]` instance of [`tile`]: `$rows × $nv` vectors, reading
+/// panels packed for the main 12 × 32 tile.
+macro_rules! avx512_kernel {
+    ($name:ident, $rows:literal, $nv:literal) => {
+        /// # Safety
+        /// The CPU must support AVX-512F; the pointer contract of [`tile`] with
+        /// panels packed for the main tile.
+        #[target_feature(enable = "avx512f,avx2,fma")]
+        unsafe fn $name(
+            kc: usize,
+            alpha: f32,
+            a: *const f32,
+            b: *const f32,
+            beta: f32,
+            c: *mut f32,
+            rsc: usize,
+            csc: usize,
+            rows: usize,
+            cols: usize,
+        ) {
+            // SAFETY: forwarded contract; AVX-512F is enabled on this function.
+            unsafe { tile::<Avx512, $rows, $nv, MR, NR>(kc, alpha, a, b, beta, c, rsc, csc, rows, cols) }
+        }
+    };
 }
+
+avx512_kernel!(kernel, 12, 2);
+avx512_kernel!(edge_4x16, 4, 1);
+avx512_kernel!(edge_8x16, 8, 1);
+avx512_kernel!(edge_4x32, 4, 2);
+avx512_kernel!(edge_12x16, 12, 1);
+avx512_kernel!(edge_8x32, 8, 2);
 
 /// Blocking: KC = 256 makes the B micro-panel 256 × 32 × 4 B = 32 KiB, most of the
 /// 48 KiB L1D, with the 12 KiB A micro-panel streaming beside it; MC = 192 rows make
@@ -106,4 +121,15 @@ unsafe fn kernel(
 /// block 1 MiB (L2). KC 128-512, MC 96-384 and NC 512/1024 measured within noise of
 /// each other; these are the matrixmultiply KC/NC defaults with a larger MC, as
 /// the 12-row tile needs more rows per block.
-pub(crate) const SPEC: KernelSpec = KernelSpec { mr: MR, nr: NV * 16, kc: 256, mc: MR * 16, nc: 1024, kernel };
+///
+/// Edge kernels, cheapest first: the last row panel of a 256-row product has 4 live
+/// rows (256 = 21 · 12 + 4) and the last column panel of N = 784 has 16 live columns.
+pub(crate) const SPEC: KernelSpec = KernelSpec {
+    mr: MR,
+    nr: NR,
+    kc: 256,
+    mc: MR * 16,
+    nc: 1024,
+    kernel,
+    edges: &[(4, 16, edge_4x16), (8, 16, edge_8x16), (4, 32, edge_4x32), (12, 16, edge_12x16), (8, 32, edge_8x32)],
+};
