@@ -62,8 +62,9 @@ impl KernelSpec {
 pub(crate) type KernelFn = unsafe fn(usize, f32, *const f32, *const f32, f32, *mut f32, usize, usize, usize, usize);
 
 /// Below this many multiply-adds (m·k·n) a product runs on the calling thread:
-/// 2^18 FMAs take ≈ 5 µs on one core, the order of a rayon fork-join round trip.
-const PARALLEL_MIN_FMAS: usize = 1 << 18;
+/// 2^20 FMAs take ≈ 14 µs on one core at 150 GFLOP/s, while waking a sleeping rayon
+/// worker and joining costs several µs; below that, a second thread cannot pay.
+const PARALLEL_MIN_FMAS: usize = 1 << 20;
 
 /// The C operand as raw parts, so that disjoint row/column ranges can be handed to
 /// different threads.

@@ -211,7 +211,7 @@ pub(crate) fn check_shapes(op: &str, a: &MatRef<'_>, b: &MatRef<'_>, c: &MatMut<
 
 /// `C ← α·A·B + β·C` on the level chosen by [`crate::isa::selected`], multi-threaded
 /// with rayon (current pool) when the product is large enough to pay for it
-/// (m·k·n ≥ 2^18). The result is bitwise the same whatever the pool size: threads
+/// (m·k·n ≥ 2^20). The result is bitwise the same whatever the pool size: threads
 /// take disjoint rows or columns of C and never split the depth.
 ///
 /// # Panics
