@@ -9,8 +9,8 @@
 //! Why AVX-512 stays the default for `Isa::Avx512`: measured side by side
 //! (`benches/examples/gemm_side_by_side.rs`) on this project's machine (an Intel Xeon
 //! with AVX-512 and two 512-bit FMA pipes), this kernel runs the training shapes at
-//! ≈ 1.6× the AVX2 6 × 16 kernel (e.g. 256×784×512: 147 vs 91 GFLOP/s, medians of one
-//! interleaved run). On Zen 4, which executes a 512-bit FMA as two 256-bit halves,
+//! 1.5-1.9× the AVX2 6 × 16 kernel (e.g. 256×784×512: 147 vs 91 GFLOP/s, medians of
+//! one interleaved run; criterion on a loaded machine: 62 vs 41). On Zen 4, which executes a 512-bit FMA as two 256-bit halves,
 //! the gap would shrink to the saving in instructions and registers; the AVX2
 //! kernel stays selectable there with `SIGAH_ISA=avx2`.
 //!
