@@ -180,7 +180,9 @@ fn reductions_by_hand() {
     // sum_rows = [[3],[7]], with w = [[10],[20]]: dx[i, j] = w[i]; mean_rows = [[1.5],[3.5]]: w[i]/2.
     let x0 = t(2, 2, &[1., 2., 3., 4.]);
     type Reduction = fn(&mut Tape, Var) -> Var;
-    let cases: [(&str, Reduction, Tensor, Vec<f32>, Vec<f32>); 6] = [
+    // (name, op, w = dL/dy, expected value, expected dx)
+    type Case = (&'static str, Reduction, Tensor, Vec<f32>, Vec<f32>);
+    let cases: [Case; 6] = [
         ("sum", |t, x| t.sum(x), t(1, 1, &[1.]), vec![10.], vec![1.; 4]),
         ("mean", |t, x| t.mean(x), t(1, 1, &[1.]), vec![2.5], vec![0.25; 4]),
         ("sum_cols", |t, x| t.sum_cols(x), t(1, 2, &[10., 20.]), vec![4., 6.], vec![10., 20., 10., 20.]),
