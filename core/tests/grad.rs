@@ -326,6 +326,78 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+
+    // The SiGAH decoder as the model builds it (row form): Z₀ = S_θ(η·S·Φ), then
+    // T = 2 steps Z ← S_θ(Z + η·(S − Z·Φᵀ)·Φ), then X̃ = Z·Dᵀ + c, loss
+    // mean((X − X̃)²) + mean(hinge(μ, mean_rows(X̃²))). The code S is a constant
+    // (sign's STE is checked on its own); Φ, θ, η, D, c are params. The
+    // soft-threshold kink is crossed by the difference quotient only when some
+    // |v| lies within ~1e-6 of θ, which random data makes negligible.
+    #[test]
+    fn lista_decoder_loss(b in 1usize..5, k in 1usize..5, m in 1usize..7, d in 1usize..5, seed in any::<u64>()) {
+        let s = Tensor::new(b, k, (0..b * k).map(|i| if unit(seed ^ 9, i) < 0.5 { -1.0 } else { 1.0 }).collect());
+        let x = det(b, d, seed ^ 8);
+        let theta = Tensor::new(1, m, (0..m).map(|j| 0.05 + 0.3 * unit(seed ^ 7, j)).collect());
+        let inputs = [det(k, m, seed), theta, Tensor::scalar(0.4 + 0.4 * unit(seed, 99)), det(d, m, seed ^ 6), det(1, d, seed ^ 5)];
+        let chk = Check { inputs: &inputs, is_param: &[true; 5], weights: &[1.0], tol: 2e-4 };
+        let (st, xt) = (s.clone(), x.clone());
+        chk.run(
+            move |t, p| {
+                let (phi, theta, eta, dict, c) = (p[0], p[1], p[2], p[3], p[4]);
+                let s = t.constant(st.clone());
+                let x = t.constant(xt.clone());
+                let v = t.matmul(s, phi);
+                let v = t.scale_by(v, eta);
+                let mut z = t.soft_threshold(v, theta);
+                for _ in 0..2 {
+                    let pz = t.matmul_nt(z, phi);
+                    let r = t.sub(s, pz);
+                    let g = t.matmul(r, phi);
+                    let g = t.scale_by(g, eta);
+                    let v = t.add(z, g);
+                    z = t.soft_threshold(v, theta);
+                }
+                let xf = t.matmul_nt(z, dict);
+                let xf = t.add_bias(xf, c);
+                let diff = t.sub(x, xf);
+                let sq = t.square(diff);
+                let recon = t.mean(sq);
+                let sq2 = t.square(xf);
+                let energy = t.mean_rows(sq2);
+                let h = t.hinge(1.0, energy);
+                let h = t.mean(h);
+                t.add(recon, h)
+            },
+            move |p| {
+                let (phi, theta, eta, dict, c) = (&p[0], &p[1], p[2].d[0], &p[3], &p[4]);
+                let shrink = |v: &M| M::from_fn(v.r, v.c, |i, j| {
+                    let (x, th) = (v.at(i, j), theta.d[j]);
+                    x.signum() * (x.abs() - th).max(0.0)
+                });
+                let s = M::of(&s);
+                let mut z = shrink(&s.mm(phi).map(|v| eta * v));
+                for _ in 0..2 {
+                    let r = s.zip(&z.mm(&phi.t()), |a, b| a - b);
+                    let v = z.zip(&r.mm(phi), |z, g| z + eta * g);
+                    z = shrink(&v);
+                }
+                let xf = z.mm(&dict.t()).add_row(c);
+                let diff = M::of(&x).zip(&xf, |a, b| (a - b) * (a - b));
+                let recon = diff.sum() / diff.d.len() as f64;
+                let hinge: f64 = (0..xf.r)
+                    .map(|i| {
+                        let e = (0..xf.c).map(|j| xf.at(i, j) * xf.at(i, j)).sum::<f64>() / xf.c as f64;
+                        (1.0 - e).max(0.0)
+                    })
+                    .sum::<f64>() / xf.r as f64;
+                M::scalar(recon + hinge)
+            },
+        )?;
+    }
+}
+
 /// A deterministic pseudo-random value in [0, 1) from `(seed, k)` (splitmix64).
 fn unit(seed: u64, k: usize) -> f32 {
     let mut z = seed.wrapping_add((k as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15));
