@@ -354,3 +354,27 @@ fn backward_needs_a_scalar_loss() {
     let a = tape.param(Tensor::zeros(2, 2));
     tape.backward(a);
 }
+
+#[test]
+fn recycled_buffers_do_not_leak_old_values() {
+    // GEMM outputs and first gradient contributions reuse buffers without zeroing
+    // them; a NaN step followed by a clean one of the same shapes must come out clean.
+    let mut tape = Tape::new();
+    for (step, fill) in [(0, f32::NAN), (1, 1.0), (2, f32::INFINITY), (3, 2.0)] {
+        tape.reset();
+        let a = tape.param(Tensor::full(2, 3, fill));
+        let b = tape.param(Tensor::full(3, 2, fill));
+        let c = tape.matmul(a, b);
+        let r = tape.relu(c);
+        let s = tape.add(r, c);
+        let loss = tape.sum(s);
+        tape.backward(loss);
+        if fill.is_finite() {
+            // c = 3·fill² everywhere; relu(c) + c = 6·fill², loss = 4 · 6·fill².
+            // dL/dc = 2 (relu' = 1 and the identity), dA = 2·1·Bᵀ = 2·(2·fill) per entry.
+            assert_eq!(tape.value(loss).item(), 24.0 * fill * fill, "step {step}");
+            assert_eq!(grad(&tape, a), vec![4.0 * fill; 6], "step {step}");
+            assert_eq!(grad(&tape, b), vec![4.0 * fill; 6], "step {step}");
+        }
+    }
+}

@@ -11,37 +11,48 @@ use super::ops::dot_f64;
 use super::{Node, Op, Pool, Tape, Var};
 use crate::Tensor;
 
-/// The gradient buffer of node `id` (zeroed, shaped like its value, when this is
-/// the first contribution) and whether it was just created, so a GEMM can write it
-/// with β = 0 instead of reading zeros.
-fn slot<'g>(grads: &'g mut [Option<Tensor>], pool: &mut Pool, nodes: &[Node], id: usize) -> (&'g mut Tensor, bool) {
-    let fresh = grads[id].is_none();
-    let grad = grads[id].get_or_insert_with(|| {
+/// The gradient buffer of node `id`, zeroed and shaped like its value when this
+/// is the first contribution (for rules whose kernels accumulate).
+fn slot<'g>(grads: &'g mut [Option<Tensor>], pool: &mut Pool, nodes: &[Node], id: usize) -> &'g mut Tensor {
+    grads[id].get_or_insert_with(|| {
         let (rows, cols) = nodes[id].value.shape();
         pool.zeros(rows, cols)
+    })
+}
+
+/// The gradient buffer of node `id` for a GEMM to add into, and the β to use:
+/// on the first contribution the buffer is not zeroed and β = 0 overwrites it.
+fn gemm_slot<'g>(grads: &'g mut [Option<Tensor>], pool: &mut Pool, nodes: &[Node], id: usize) -> (&'g mut Tensor, f32) {
+    let beta = if grads[id].is_some() { 1.0 } else { 0.0 };
+    let grad = grads[id].get_or_insert_with(|| {
+        let (rows, cols) = nodes[id].value.shape();
+        pool.dirty(rows, cols)
     });
-    (grad, fresh)
+    (grad, beta)
 }
 
-fn beta(fresh: bool) -> f32 {
-    if fresh {
-        0.0
-    } else {
-        1.0
-    }
-}
-
-/// `d[i] += f(i)`-style accumulation over two slices of equal length.
-fn acc(d: &mut [f32], g: &[f32], f: impl Fn(f32) -> f32) {
-    for (d, &g) in d.iter_mut().zip(g) {
-        *d += f(g);
-    }
-}
-
-/// `d[i] += f(g[i], x[i])`.
-fn acc2(d: &mut [f32], g: &[f32], x: &[f32], f: impl Fn(f32, f32) -> f32) {
-    for ((d, &g), &x) in d.iter_mut().zip(g).zip(x) {
-        *d += f(g, x);
+/// `d(id) += f(g, x)` elementwise. The first contribution writes `f(g, x)` in one
+/// pass instead of zeroing the buffer and adding to it (the only difference is
+/// the sign of an exact zero: `0 + (−0) = +0`).
+fn accumulate(
+    grads: &mut [Option<Tensor>],
+    pool: &mut Pool,
+    nodes: &[Node],
+    id: usize,
+    g: &[f32],
+    x: &[f32],
+    f: impl Fn(f32, f32) -> f32,
+) {
+    match &mut grads[id] {
+        Some(d) => {
+            for ((d, &g), &x) in d.data.iter_mut().zip(g).zip(x) {
+                *d += f(g, x);
+            }
+        }
+        None => {
+            let (rows, cols) = nodes[id].value.shape();
+            grads[id] = Some(pool.collect(rows, cols, g.iter().zip(x).map(|(&g, &x)| f(g, x))));
+        }
     }
 }
 
@@ -86,49 +97,49 @@ fn backprop(nodes: &[Node], grads: &mut [Option<Tensor>], pool: &mut Pool, i: us
         // C = A·B: dA += g·Bᵀ, dB += Aᵀ·g.
         Op::MatMul(a, b) => {
             if need(a) {
-                let (da, fresh) = slot(grads, pool, nodes, a);
-                gemm(1.0, g.view(), val(b).view().t(), beta(fresh), da.view_mut());
+                let (da, beta) = gemm_slot(grads, pool, nodes, a);
+                gemm(1.0, g.view(), val(b).view().t(), beta, da.view_mut());
             }
             if need(b) {
-                let (db, fresh) = slot(grads, pool, nodes, b);
-                gemm(1.0, val(a).view().t(), g.view(), beta(fresh), db.view_mut());
+                let (db, beta) = gemm_slot(grads, pool, nodes, b);
+                gemm(1.0, val(a).view().t(), g.view(), beta, db.view_mut());
             }
         }
         // C = A·Bᵀ: dA += g·B, dB += gᵀ·A.
         Op::MatMulNt(a, b) => {
             if need(a) {
-                let (da, fresh) = slot(grads, pool, nodes, a);
-                gemm(1.0, g.view(), val(b).view(), beta(fresh), da.view_mut());
+                let (da, beta) = gemm_slot(grads, pool, nodes, a);
+                gemm(1.0, g.view(), val(b).view(), beta, da.view_mut());
             }
             if need(b) {
-                let (db, fresh) = slot(grads, pool, nodes, b);
-                gemm(1.0, g.view().t(), val(a).view(), beta(fresh), db.view_mut());
+                let (db, beta) = gemm_slot(grads, pool, nodes, b);
+                gemm(1.0, g.view().t(), val(a).view(), beta, db.view_mut());
             }
         }
         // C = Aᵀ·B: dA += B·gᵀ, dB += A·g.
         Op::MatMulTn(a, b) => {
             if need(a) {
-                let (da, fresh) = slot(grads, pool, nodes, a);
-                gemm(1.0, val(b).view(), g.view().t(), beta(fresh), da.view_mut());
+                let (da, beta) = gemm_slot(grads, pool, nodes, a);
+                gemm(1.0, val(b).view(), g.view().t(), beta, da.view_mut());
             }
             if need(b) {
-                let (db, fresh) = slot(grads, pool, nodes, b);
-                gemm(1.0, val(a).view(), g.view(), beta(fresh), db.view_mut());
+                let (db, beta) = gemm_slot(grads, pool, nodes, b);
+                gemm(1.0, val(a).view(), g.view(), beta, db.view_mut());
             }
         }
 
         // y = x + 1·bias: dx += g, dbias += Σ_rows g.
         Op::AddBias(x, bias) => {
             if need(x) {
-                acc(&mut slot(grads, pool, nodes, x).0.data, gd, |g| g);
+                accumulate(grads, pool, nodes, x, gd, gd, |g, _| g);
             }
             if need(bias) {
-                elementwise::bias_grad(gd, &mut slot(grads, pool, nodes, bias).0.data);
+                elementwise::bias_grad(gd, &mut slot(grads, pool, nodes, bias).data);
             }
         }
         // dx += g·1[x > 0] (ReLU'(0) = 0).
         Op::Relu(x) => {
-            elementwise::relu_backward(&val(x).data, gd, &mut slot(grads, pool, nodes, x).0.data);
+            elementwise::relu_backward(&val(x).data, gd, &mut slot(grads, pool, nodes, x).data);
         }
         // dv += g·1[|v| > θ], dθ += Σ_rows −sign(v)·g·1[|v| > θ]. The kernel computes
         // both: dθ always goes to a small 1 × cols scratch (so x and θ may even be
@@ -137,7 +148,7 @@ fn backprop(nodes: &[Node], grads: &mut [Option<Tensor>], pool: &mut Pool, i: us
             let (v, t) = (&val(x).data, &val(theta).data);
             let mut dtheta = pool.zeros(1, t.len());
             if need(x) {
-                let dv = &mut slot(grads, pool, nodes, x).0.data;
+                let dv = &mut slot(grads, pool, nodes, x).data;
                 elementwise::soft_threshold_backward(v, t, gd, dv, &mut dtheta.data);
             } else {
                 let mut dv = pool.zeros(val(x).rows, val(x).cols);
@@ -145,72 +156,71 @@ fn backprop(nodes: &[Node], grads: &mut [Option<Tensor>], pool: &mut Pool, i: us
                 pool.give(dv.data);
             }
             if need(theta) {
-                acc(&mut slot(grads, pool, nodes, theta).0.data, &dtheta.data, |g| g);
+                accumulate(grads, pool, nodes, theta, &dtheta.data, &dtheta.data, |g, _| g);
             }
             pool.give(dtheta.data);
         }
         // Straight-through: dx += g·1[|x| ≤ 1] (the derivative of hard-tanh).
         Op::SignSte(x) => {
-            let dx = &mut slot(grads, pool, nodes, x).0.data;
-            acc2(dx, gd, &val(x).data, |g, x| if x.abs() <= 1.0 { g } else { 0.0 });
+            accumulate(grads, pool, nodes, x, gd, &val(x).data, |g, x| if x.abs() <= 1.0 { g } else { 0.0 });
         }
 
         // y = a ± b: da += g, db ± = g.
         Op::Add(a, b) | Op::Sub(a, b) => {
             if need(a) {
-                acc(&mut slot(grads, pool, nodes, a).0.data, gd, |g| g);
+                accumulate(grads, pool, nodes, a, gd, gd, |g, _| g);
             }
             if need(b) {
                 let sign = if matches!(nodes[i].op, Op::Sub(..)) { -1.0 } else { 1.0 };
-                acc(&mut slot(grads, pool, nodes, b).0.data, gd, |g| sign * g);
+                accumulate(grads, pool, nodes, b, gd, gd, |g, _| sign * g);
             }
         }
         // y = a⊙b: da += g⊙b, db += g⊙a (both land on x when a = b = x: 2·g⊙x).
         Op::Mul(a, b) => {
             if need(a) {
-                acc2(&mut slot(grads, pool, nodes, a).0.data, gd, &val(b).data, |g, b| g * b);
+                accumulate(grads, pool, nodes, a, gd, &val(b).data, |g, b| g * b);
             }
             if need(b) {
-                acc2(&mut slot(grads, pool, nodes, b).0.data, gd, &val(a).data, |g, a| g * a);
+                accumulate(grads, pool, nodes, b, gd, &val(a).data, |g, a| g * a);
             }
         }
         // y = c·x: dx += c·g.
         Op::Scale(x, c) => {
-            acc(&mut slot(grads, pool, nodes, x).0.data, gd, |g| c * g);
+            accumulate(grads, pool, nodes, x, gd, gd, |g, _| c * g);
         }
         // y = s·x: dx += s·g, ds += Σ g⊙x.
         Op::ScaleBy(x, s) => {
             if need(x) {
                 let c = val(s).data[0];
-                acc(&mut slot(grads, pool, nodes, x).0.data, gd, |g| c * g);
+                accumulate(grads, pool, nodes, x, gd, gd, |g, _| c * g);
             }
             if need(s) {
                 let dot = dot_f64(gd, &val(x).data);
-                slot(grads, pool, nodes, s).0.data[0] += dot as f32;
+                slot(grads, pool, nodes, s).data[0] += dot as f32;
             }
         }
         // y = x²: dx += 2x·g.
         Op::Square(x) => {
-            acc2(&mut slot(grads, pool, nodes, x).0.data, gd, &val(x).data, |g, x| 2.0 * x * g);
+            accumulate(grads, pool, nodes, x, gd, &val(x).data, |g, x| 2.0 * x * g);
         }
 
         // y = Σ x: dx += g (broadcast); mean: dx += g/n.
         Op::Sum(x) | Op::Mean(x) => {
             let n = val(x).len();
             let g0 = if matches!(nodes[i].op, Op::Mean(_)) { gd[0] / n as f32 } else { gd[0] };
-            slot(grads, pool, nodes, x).0.data.iter_mut().for_each(|d| *d += g0);
+            slot(grads, pool, nodes, x).data.iter_mut().for_each(|d| *d += g0);
         }
         // y[j] = Σ_i x[i, j]: dx[i, j] += g[j] (bias_add's broadcast); mean: g[j]/rows.
         Op::SumCols(x) => {
-            elementwise::bias_add(&mut slot(grads, pool, nodes, x).0.data, gd);
+            elementwise::bias_add(&mut slot(grads, pool, nodes, x).data, gd);
         }
         Op::MeanCols(x) => {
             let (rows, cols) = val(x).shape();
             let inv = 1.0 / rows as f32;
-            let dx = &mut slot(grads, pool, nodes, x).0.data;
+            let dx = &mut slot(grads, pool, nodes, x).data;
             if cols > 0 {
                 for row in dx.chunks_exact_mut(cols) {
-                    acc(row, gd, |g| g * inv);
+                    row.iter_mut().zip(gd).for_each(|(d, &g)| *d += g * inv);
                 }
             }
         }
@@ -218,7 +228,7 @@ fn backprop(nodes: &[Node], grads: &mut [Option<Tensor>], pool: &mut Pool, i: us
         Op::SumRows(x) | Op::MeanRows(x) => {
             let cols = val(x).cols;
             let div = if matches!(nodes[i].op, Op::MeanRows(_)) { cols as f32 } else { 1.0 };
-            let dx = &mut slot(grads, pool, nodes, x).0.data;
+            let dx = &mut slot(grads, pool, nodes, x).data;
             if cols > 0 {
                 for (row, &g) in dx.chunks_exact_mut(cols).zip(gd) {
                     let g = g / div;
@@ -228,8 +238,7 @@ fn backprop(nodes: &[Node], grads: &mut [Option<Tensor>], pool: &mut Pool, i: us
         }
         // y = max(0, m − e): de += −g·1[m − e > 0] (0 at the kink).
         Op::Hinge(e, margin) => {
-            let de = &mut slot(grads, pool, nodes, e).0.data;
-            acc2(de, gd, &val(e).data, |g, e| if margin - e > 0.0 { -g } else { 0.0 });
+            accumulate(grads, pool, nodes, e, gd, &val(e).data, |g, e| if margin - e > 0.0 { -g } else { 0.0 });
         }
     }
 }

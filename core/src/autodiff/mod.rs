@@ -110,6 +110,24 @@ impl Pool {
         });
     }
 
+    /// A `rows × cols` tensor whose contents are unspecified (stale values of a
+    /// recycled buffer, all initialised): for outputs a kernel overwrites
+    /// completely, such as a GEMM with β = 0, so no pass is spent zeroing.
+    fn dirty(&mut self, rows: usize, cols: usize) -> Tensor {
+        let n = rows * cols;
+        *self.demand.entry(n).or_default() += 1;
+        let data = match self.free.get_mut(&n).and_then(Vec::pop) {
+            Some(buf) if buf.len() == n => buf,
+            Some(mut buf) => {
+                buf.clear();
+                buf.resize(n, 0.0);
+                buf
+            }
+            None => vec![0.0; n],
+        };
+        Tensor { rows, cols, data }
+    }
+
     /// A zeroed `rows × cols` tensor.
     fn zeros(&mut self, rows: usize, cols: usize) -> Tensor {
         let mut data = self.take(rows * cols);

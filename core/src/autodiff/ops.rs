@@ -72,7 +72,7 @@ impl Tape {
     /// One GEMM node: `rows × cols = op(a) · op(b)` with the views chosen by
     /// `views` (shapes already checked by the caller).
     fn product(&mut self, op: Op, a: Var, b: Var, rows: usize, cols: usize) -> Var {
-        let mut out = self.pool.zeros(rows, cols);
+        let mut out = self.pool.dirty(rows, cols);
         {
             let (va, vb) = (self.nodes[a.0].value.view(), self.nodes[b.0].value.view());
             let (va, vb) = match op {
@@ -81,7 +81,7 @@ impl Tape {
                 Op::MatMulTn(..) => (va.t(), vb),
                 _ => unreachable!("product is only called for the three matmul ops"),
             };
-            // β = 0: the output is written, never read.
+            // β = 0: the output is written, never read (so it need not be zeroed).
             gemm(1.0, va, vb, 0.0, MatMut::new(&mut out.data, rows, cols));
         }
         let needs = self.needs(a) || self.needs(b);
