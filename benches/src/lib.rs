@@ -1,5 +1,7 @@
 //! Shared helpers for the criterion benchmarks in `benches/benches/`.
 
+pub mod mlp;
+
 /// Deterministic pseudo-random f32 values in [-0.5, 0.5) (xorshift), so every bench
 /// run multiplies the same matrices without pulling an RNG crate into the hot loop.
 pub fn pseudo_random_f32(len: usize, seed: u64) -> Vec<f32> {
