@@ -85,6 +85,23 @@ impl Codes {
         Ok(codes)
     }
 
+    /// Codes from words whose padding the caller checks later (loaders that report
+    /// the offending offset themselves). `bits` must be valid and `words.len()` a
+    /// multiple of the words per code.
+    pub(crate) fn from_words_unchecked(bits: usize, words: Vec<u64>) -> Self {
+        let words_per_code = bits.div_ceil(64);
+        debug_assert!(check_bits(bits).is_ok() && words.len() % words_per_code == 0);
+        Self { bits, words_per_code, len: words.len() / words_per_code, store: Store::Owned(words) }
+    }
+
+    /// `n` codes read in place from `map` at byte `offset` (a multiple of 8, with
+    /// `n * words_per_code` words there: checked by the caller).
+    pub(crate) fn from_map(bits: usize, n: usize, map: Arc<Mmap>, offset: usize) -> Self {
+        let words_per_code = bits.div_ceil(64);
+        assert!(offset % 8 == 0 && offset + n * words_per_code * 8 <= map.len(), "Codes::from_map: bad layout");
+        Self { bits, words_per_code, len: n, store: Store::Mapped { map, offset, words: n * words_per_code } }
+    }
+
     /// Binarises a row-major `rows × bits` matrix: bit j of code i is `values[i, j] > 0`.
     pub fn from_signs(values: &[f32], bits: usize) -> Result<Self> {
         check_bits(bits)?;
@@ -247,14 +264,11 @@ impl Codes {
         let map = unsafe { Mmap::map(&file) }.map_err(|e| Error::io(path, e))?;
         let (bits, offset) = npy_layout(path, &map)?;
         let n_bytes = data_len(path, &map, bits)?;
-        let wpc = bits / 64;
         let in_place = bits % 64 == 0 && cfg!(target_endian = "little") && offset % 8 == 0;
         if !in_place {
             return Self::from_bytes(bits, &map[offset..offset + n_bytes]);
         }
-        let len = n_bytes / (bits / 8);
-        let store = Store::Mapped { map: Arc::new(map), offset, words: len * wpc };
-        Ok(Self { bits, words_per_code: wpc, len, store })
+        Ok(Self::from_map(bits, n_bytes / (bits / 8), Arc::new(map), offset))
     }
 
     /// Writes the codes as a uint8 `.npy` of shape `[n, bits / 8]`, atomically.

@@ -1,0 +1,187 @@
+//! The search engine behind `HammingIndex::{knn, radius}`: blocked,
+//! query-stationary scans with a per-query collector, parallel over queries or
+//! over database shards.
+
+use std::collections::BinaryHeap;
+
+use rayon::prelude::*;
+use sigah_kernels::hamming::hamming_scan_with;
+use sigah_kernels::Isa;
+
+use super::Neighbours;
+use crate::Codes;
+
+/// Bytes of database codes scanned by every query of a group before moving on:
+/// 128 KiB stays in a core's L2 (1.25-2 MiB on current x86 cores, 0.5-1 MiB on
+/// older ones) with room for the queries and heaps, while each block still holds
+/// thousands of codes, so the per-(query, block) dispatch is negligible.
+const BLOCK_BYTES: usize = 128 << 10;
+
+/// Queries per group: enough that each block is reused many times from L2, few
+/// enough that their heaps stay in L1/L2 and groups balance across threads.
+const QUERY_GROUP: usize = 64;
+
+/// What a query keeps of the codes it is shown. `threshold` is the bound the
+/// kernel rejects against (a code is offered only when its distance is below it);
+/// ids arrive in increasing order within one scan.
+trait Collector: Send {
+    fn threshold(&self) -> u32;
+    fn hit(&mut self, d: u32, id: u64) -> u32;
+}
+
+/// The k best (distance, id) pairs seen: a max-heap whose top is the worst kept.
+/// A new code enters only with a strictly smaller distance than the top: an equal
+/// distance comes with a larger id (ids increase within a scan), so it ranks after.
+struct TopK {
+    k: usize,
+    heap: BinaryHeap<(u32, u64)>,
+}
+
+impl TopK {
+    fn new(k: usize) -> Self {
+        // The heap grows to k at most; do not reserve a huge k up front (k > n).
+        Self { k, heap: BinaryHeap::with_capacity(k.min(1024)) }
+    }
+}
+
+impl Collector for TopK {
+    fn threshold(&self) -> u32 {
+        if self.heap.len() < self.k {
+            u32::MAX
+        } else {
+            self.heap.peek().map_or(u32::MAX, |top| top.0)
+        }
+    }
+
+    fn hit(&mut self, d: u32, id: u64) -> u32 {
+        if self.heap.len() < self.k {
+            self.heap.push((d, id));
+        } else if let Some(mut top) = self.heap.peek_mut() {
+            *top = (d, id);
+        }
+        self.threshold()
+    }
+}
+
+/// Everything within distance r: the threshold is fixed at r + 1.
+struct Within {
+    limit: u32,
+    found: Vec<(u32, u64)>,
+}
+
+impl Collector for Within {
+    fn threshold(&self) -> u32 {
+        self.limit
+    }
+    fn hit(&mut self, d: u32, id: u64) -> u32 {
+        self.found.push((d, id));
+        self.limit
+    }
+}
+
+/// Runs every query of `queries` (word slices) over database codes `[lo, hi)`,
+/// block by block, feeding `collectors[q]`.
+fn scan_range<C: Collector>(isa: Isa, db: &Codes, queries: &[&[u64]], lo: usize, hi: usize, collectors: &mut [C]) {
+    let w = db.words_per_code();
+    let words = db.as_words();
+    let block = (BLOCK_BYTES / (8 * w)).max(1);
+    let mut start = lo;
+    while start < hi {
+        let end = (start + block).min(hi);
+        let codes = &words[start * w..end * w];
+        for (q, c) in queries.iter().zip(collectors.iter_mut()) {
+            let base = start as u64;
+            let t = c.threshold();
+            hamming_scan_with(isa, q, codes, t, |i, d| c.hit(d, base + i as u64));
+        }
+        start = end;
+    }
+}
+
+/// Runs `make()` collectors for all queries in parallel and returns them, one per
+/// query, each having seen the whole database. Parallel over query groups, or,
+/// when there are fewer groups than threads, over database shards whose
+/// collectors `merge` combines.
+fn run<C: Collector>(
+    isa: Isa,
+    db: &Codes,
+    queries: &Codes,
+    make: impl Fn() -> C + Sync,
+    merge: impl Fn(C, C) -> C + Sync,
+) -> Vec<C> {
+    let nq = queries.len();
+    let n = db.len();
+    let q_words: Vec<&[u64]> = (0..nq).map(|i| queries.code(i)).collect();
+    let threads = rayon::current_num_threads().max(1);
+    let groups = nq.div_ceil(QUERY_GROUP);
+    if groups >= threads || n < 2 * threads {
+        // Enough independent work: each task scans the whole database for a group
+        // of queries. Small groups when queries are few so every thread gets some.
+        let group = nq.div_ceil(threads).clamp(1, QUERY_GROUP);
+        return q_words
+            .par_chunks(group)
+            .flat_map_iter(|qs| {
+                let mut cs: Vec<C> = qs.iter().map(|_| make()).collect();
+                scan_range(isa, db, qs, 0, n, &mut cs);
+                cs
+            })
+            .collect();
+    }
+    // Few queries: every thread scans one shard of the database for all of them.
+    let shard = n.div_ceil(threads);
+    (0..threads)
+        .into_par_iter()
+        .map(|s| {
+            let mut cs: Vec<C> = (0..nq).map(|_| make()).collect();
+            let (lo, hi) = ((s * shard).min(n), ((s + 1) * shard).min(n));
+            for qs in (0..nq).collect::<Vec<_>>().chunks(QUERY_GROUP) {
+                let words: Vec<&[u64]> = qs.iter().map(|&i| q_words[i]).collect();
+                scan_range(isa, db, &words, lo, hi, &mut cs[qs[0]..qs[0] + qs.len()]);
+            }
+            cs
+        })
+        .reduce_with(|a, b| a.into_iter().zip(b).map(|(x, y)| merge(x, y)).collect())
+        .unwrap_or_else(|| (0..nq).map(|_| make()).collect())
+}
+
+/// Exact k-NN; see `HammingIndex::knn`.
+pub(super) fn knn(isa: Isa, db: &Codes, queries: &Codes, k: usize) -> (Vec<u32>, Vec<i64>) {
+    let merge = |mut a: TopK, b: TopK| {
+        for (d, id) in b.heap {
+            if (d, id) < a.heap.peek().copied().unwrap_or((u32::MAX, u64::MAX)) || a.heap.len() < a.k {
+                if a.heap.len() == a.k {
+                    a.heap.pop();
+                }
+                a.heap.push((d, id));
+            }
+        }
+        a
+    };
+    let tops = run(isa, db, queries, || TopK::new(k), merge);
+    let nq = queries.len();
+    let mut dist = vec![u32::MAX; nq * k];
+    let mut ids = vec![-1i64; nq * k];
+    for (q, top) in tops.into_iter().enumerate() {
+        for (r, (d, id)) in top.heap.into_sorted_vec().into_iter().enumerate() {
+            dist[q * k + r] = d;
+            ids[q * k + r] = id as i64;
+        }
+    }
+    (dist, ids)
+}
+
+/// Exact radius search; see `HammingIndex::radius`.
+pub(super) fn radius(isa: Isa, db: &Codes, queries: &Codes, r: u32) -> Vec<Neighbours> {
+    let limit = r.saturating_add(1);
+    let merge = |mut a: Within, b: Within| {
+        a.found.extend(b.found);
+        a
+    };
+    run(isa, db, queries, || Within { limit, found: Vec::new() }, merge)
+        .into_iter()
+        .map(|mut w| {
+            w.found.sort_unstable();
+            w.found.into_iter().map(|(d, id)| (d, id as i64)).collect()
+        })
+        .collect()
+}
