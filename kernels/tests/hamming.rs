@@ -10,7 +10,7 @@ use sigah_kernels::isa::{self, Isa};
 const WIDTHS: &[usize] = &[1, 2, 3, 4, 5, 7, 8, 9, 12, 16, 17, 64];
 
 fn codes_strategy() -> impl Strategy<Value = (usize, Vec<u64>, Vec<u64>)> {
-    (prop::sample::select(WIDTHS), 0usize..40).prop_flat_map(|(w, n)| {
+    (prop::sample::select(WIDTHS), 0usize..100).prop_flat_map(|(w, n)| {
         (Just(w), prop::collection::vec(any::<u64>(), w), prop::collection::vec(any::<u64>(), n * w))
     })
 }
