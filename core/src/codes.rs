@@ -33,7 +33,11 @@ enum Store {
     Owned(Vec<u64>),
     /// `words` u64 starting `offset` bytes into the map (offset % 8 == 0, checked
     /// when opened, so the cast in `as_words` cannot fail).
-    Mapped { map: Arc<Mmap>, offset: usize, words: usize },
+    Mapped {
+        map: Arc<Mmap>,
+        offset: usize,
+        words: usize,
+    },
 }
 
 /// n packed binary codes of the same width.
@@ -309,14 +313,14 @@ fn pack_row(src: &[u8], dst: &mut [u64]) {
 fn npy_layout(path: &Path, bytes: &[u8]) -> Result<(usize, usize)> {
     let header = npy::parse_header(path, bytes)?;
     if header.dtype != DType::U8 {
+        return Err(Error::format(path, 0, format!("codes must be uint8 (descr |u1), found {}", header.dtype.descr())));
+    }
+    let [_, row] = header.shape[..] else {
         return Err(Error::format(
             path,
             0,
-            format!("codes must be uint8 (descr |u1), found {}", header.dtype.descr()),
+            format!("codes must be a 2-D array [n, bits/8], found shape {:?}", header.shape),
         ));
-    }
-    let [_, row] = header.shape[..] else {
-        return Err(Error::format(path, 0, format!("codes must be a 2-D array [n, bits/8], found shape {:?}", header.shape)));
     };
     let bits = row.checked_mul(8).filter(|&b| check_bits(b).is_ok()).ok_or_else(|| {
         Error::format(path, 0, format!("{row} bytes per code: codes must be 1 to {} bytes wide", MAX_BITS / 8))

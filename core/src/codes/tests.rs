@@ -120,7 +120,9 @@ fn bad_npy_files_are_format_errors_naming_the_file() {
 pub(crate) fn python() -> Option<String> {
     match std::env::var("SIGAH_PYTHON") {
         Ok(py) if !py.is_empty() => Some(py),
-        _ if std::env::var_os("CI").is_some() => panic!("CI is set but SIGAH_PYTHON is not: run benches/reference/setup.sh"),
+        _ if std::env::var_os("CI").is_some() => {
+            panic!("CI is set but SIGAH_PYTHON is not: run benches/reference/setup.sh")
+        }
         _ => {
             eprintln!("skipped: SIGAH_PYTHON is not set (run benches/reference/setup.sh and export it)");
             None

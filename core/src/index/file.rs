@@ -52,7 +52,10 @@ struct Header {
 fn parse_header(path: &Path, bytes: &[u8]) -> Result<Header> {
     let bad = |offset: usize, reason: String| Error::format(path, offset as u64, reason);
     if bytes.len() < HEADER {
-        return Err(bad(bytes.len(), format!("truncated: an index header is {HEADER} bytes, the file has {}", bytes.len())));
+        return Err(bad(
+            bytes.len(),
+            format!("truncated: an index header is {HEADER} bytes, the file has {}", bytes.len()),
+        ));
     }
     if &bytes[..8] != INDEX_MAGIC {
         return Err(bad(0, "not a sigah index (missing the SIGAHIDX magic)".into()));
