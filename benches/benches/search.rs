@@ -1,5 +1,7 @@
 //! `search/<path>/<bits>b/k<k>`: exact k-NN of 100 queries over 1M random codes,
-//! one thread, per Hamming path; throughput in code comparisons (queries × n).
+//! one thread, per Hamming path (heap top-k), and `search/<path>-counting/...`
+//! with counting top-k on the selected path; throughput in code comparisons
+//! (queries × n).
 //! FAISS IndexBinaryFlat is the peer: it is C++ behind Python, so it is measured
 //! side by side on the same codes by `benches/reference/search_vs_faiss.sh`
 //! (which also checks that the distances are equal).
@@ -8,7 +10,7 @@
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use sigah_benches::pseudo_random_u64;
-use sigah_core::index::HammingIndex;
+use sigah_core::index::{HammingIndex, TopKMethod};
 use sigah_core::Codes;
 use sigah_kernels::hamming::path_name;
 use sigah_kernels::isa::{self, Isa};
@@ -34,11 +36,19 @@ fn knn(c: &mut Criterion) {
                 continue;
             }
             seen.push(path);
-            for k in [10usize, 100] {
-                let id = BenchmarkId::new(path, format!("{bits}b/k{k}"));
-                group.bench_function(id, |b| {
-                    b.iter(|| pool.install(|| index.knn_with(level, &queries, k).expect("knn")))
-                });
+            // The default top-k (heap) on every path; the counting variant on the
+            // path sigah picks, to settle TopKMethod::for_k.
+            let mut methods = vec![(TopKMethod::Heap, path.to_string())];
+            if level == isa::selected() {
+                methods.push((TopKMethod::Counting, format!("{path}-counting")));
+            }
+            for (method, name) in methods {
+                for k in [10usize, 100] {
+                    let id = BenchmarkId::new(&name, format!("{bits}b/k{k}"));
+                    group.bench_function(id, |b| {
+                        b.iter(|| pool.install(|| index.knn_method(level, &queries, k, method).expect("knn")))
+                    });
+                }
             }
         }
     }

@@ -12,7 +12,8 @@
 //! each query is splatted into registers once per block by the width-specialised
 //! kernel `hamming_scan`). Top-k keeps a bounded max-heap of (distance, id) whose
 //! worst entry is the kernel's threshold, so almost every code is rejected inside
-//! the SIMD loop by one compare. Workers split the queries; with fewer queries
+//! the SIMD loop by one compare (a counting variant, [`TopKMethod::Counting`], is
+//! there for comparison; see [`TopKMethod::for_k`]). Workers split the queries; with fewer queries
 //! than threads they split the database into shards and merge.
 //!
 //! Memory: the index is its [`Codes`]: `n · words_per_code · 8` bytes, which is
@@ -28,6 +29,7 @@ use crate::codes::check_bits;
 use crate::{Codes, Error, Result};
 
 pub use file::{INDEX_MAGIC, INDEX_VERSION};
+pub use search::TopKMethod;
 
 /// Results of one query: (distance, id) pairs in ascending (distance, id) order.
 pub type Neighbours = Vec<(u32, i64)>;
@@ -88,8 +90,18 @@ impl HammingIndex {
         if k == 0 {
             return Err(Error::Config("k must be at least 1".into()));
         }
+        self.knn_method(isa, queries, k, TopKMethod::Auto)
+    }
+
+    /// [`HammingIndex::knn_with`] with a chosen top-k method (for tests and benches;
+    /// the results are identical, only the speed differs).
+    pub fn knn_method(&self, isa: Isa, queries: &Codes, k: usize, method: TopKMethod) -> Result<(Vec<u32>, Vec<i64>)> {
+        self.check_queries("HammingIndex::knn", queries)?;
+        if k == 0 {
+            return Err(Error::Config("k must be at least 1".into()));
+        }
         check_isa(isa)?;
-        Ok(search::knn(isa, &self.codes, queries, k))
+        Ok(search::knn(isa, &self.codes, queries, k, method))
     }
 
     /// Every code within distance `r` (inclusive) of each query, one list per query in

@@ -65,6 +65,55 @@ impl Collector for TopK {
     }
 }
 
+/// Top-k by counting: every offered code is kept in a list, and a histogram of the
+/// kept distances (0..=bits) gives the k-th best distance D_k in O(1) amortised per
+/// hit (the bound only moves down). Codes need `d < D_k`, as with the heap; at the
+/// end the list (about k·(1 + ln(n/k)) entries on random data) is sorted once.
+struct CountK {
+    k: usize,
+    hist: Vec<u32>,
+    kept: Vec<(u32, u64)>,
+    /// Exclusive bound: every kept code has d < bound; `below` of them count
+    /// towards it (kept codes at or above a lowered bound no longer do).
+    bound: u32,
+    below: usize,
+}
+
+impl CountK {
+    fn new(k: usize, bits: usize) -> Self {
+        Self { k, hist: vec![0; bits + 1], kept: Vec::new(), bound: bits as u32 + 1, below: 0 }
+    }
+
+    fn into_sorted(mut self) -> Vec<(u32, u64)> {
+        self.kept.sort_unstable();
+        self.kept.truncate(self.k);
+        self.kept
+    }
+}
+
+impl Collector for CountK {
+    fn threshold(&self) -> u32 {
+        // D_k = bound - 1 once k codes lie below the bound; before that, anything.
+        if self.below >= self.k {
+            self.bound - 1
+        } else {
+            u32::MAX
+        }
+    }
+
+    fn hit(&mut self, d: u32, id: u64) -> u32 {
+        self.kept.push((d, id));
+        self.hist[d as usize] += 1;
+        self.below += 1;
+        // Lower the bound while k codes remain strictly below the next one down.
+        while self.bound > 0 && self.below - (self.hist[self.bound as usize - 1] as usize) >= self.k {
+            self.below -= self.hist[self.bound as usize - 1] as usize;
+            self.bound -= 1;
+        }
+        self.threshold()
+    }
+}
+
 /// Everything within distance r: the threshold is fixed at r + 1.
 struct Within {
     limit: u32,
@@ -146,25 +195,61 @@ fn run<C: Collector>(
         .unwrap_or_else(|| (0..nq).map(|_| make()).collect())
 }
 
+/// How `knn` keeps the k best codes of a query.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TopKMethod {
+    /// A bounded max-heap of (distance, id); its top is the reject bound.
+    Heap,
+    /// A histogram of distances and a candidate list sorted once at the end.
+    Counting,
+    /// The faster of the two for this k (see [`TopKMethod::for_k`]).
+    Auto,
+}
+
+impl TopKMethod {
+    /// The method `Auto` uses. Both spend their time in the same SIMD scan (the
+    /// early reject sees the same bound), so they differ only in the rare hits:
+    /// `cargo bench -p sigah-benches --bench search` measured the two within
+    /// noise of each other at k = 10 and 100 (1M codes, 64-256 bits); the heap
+    /// keeps O(k) memory whatever the data (the counting list grows with the
+    /// number of codes that improve the bound, which adversarial orderings can make
+    /// O(n)), so the heap is the default and counting is kept for comparison.
+    pub fn for_k(_k: usize) -> TopKMethod {
+        TopKMethod::Heap
+    }
+}
+
 /// Exact k-NN; see `HammingIndex::knn`.
-pub(super) fn knn(isa: Isa, db: &Codes, queries: &Codes, k: usize) -> (Vec<u32>, Vec<i64>) {
-    let merge = |mut a: TopK, b: TopK| {
-        for (d, id) in b.heap {
-            if (d, id) < a.heap.peek().copied().unwrap_or((u32::MAX, u64::MAX)) || a.heap.len() < a.k {
-                if a.heap.len() == a.k {
-                    a.heap.pop();
+pub(super) fn knn(isa: Isa, db: &Codes, queries: &Codes, k: usize, method: TopKMethod) -> (Vec<u32>, Vec<i64>) {
+    let rows: Vec<Vec<(u32, u64)>> = match method {
+        TopKMethod::Auto => return knn(isa, db, queries, k, TopKMethod::for_k(k)),
+        TopKMethod::Heap => {
+            let merge = |mut a: TopK, b: TopK| {
+                for (d, id) in b.heap {
+                    if a.heap.len() < a.k {
+                        a.heap.push((d, id));
+                    } else if a.heap.peek().is_some_and(|&top| (d, id) < top) {
+                        a.heap.pop();
+                        a.heap.push((d, id));
+                    }
                 }
-                a.heap.push((d, id));
-            }
+                a
+            };
+            run(isa, db, queries, || TopK::new(k), merge).into_iter().map(|t| t.heap.into_sorted_vec()).collect()
         }
-        a
+        TopKMethod::Counting => {
+            let merge = |mut a: CountK, b: CountK| {
+                a.kept.extend(b.kept);
+                a
+            };
+            run(isa, db, queries, || CountK::new(k, db.bits()), merge).into_iter().map(CountK::into_sorted).collect()
+        }
     };
-    let tops = run(isa, db, queries, || TopK::new(k), merge);
     let nq = queries.len();
     let mut dist = vec![u32::MAX; nq * k];
     let mut ids = vec![-1i64; nq * k];
-    for (q, top) in tops.into_iter().enumerate() {
-        for (r, (d, id)) in top.heap.into_sorted_vec().into_iter().enumerate() {
+    for (q, row) in rows.into_iter().enumerate() {
+        for (r, (d, id)) in row.into_iter().enumerate() {
             dist[q * k + r] = d;
             ids[q * k + r] = id as i64;
         }

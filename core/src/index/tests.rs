@@ -67,8 +67,10 @@ proptest! {
         let want = brute_knn(&db, &queries, k);
         let r = (bits / 2) as u32;
         for level in isa::available() {
-            let got = in_pool(threads, || index.knn_with(level, &queries, k).unwrap());
-            prop_assert_eq!(&got, &want, "{} bits, n {}, k {}, {}", bits, n, k, level);
+            for method in [TopKMethod::Heap, TopKMethod::Counting] {
+                let got = in_pool(threads, || index.knn_method(level, &queries, k, method).unwrap());
+                prop_assert_eq!(&got, &want, "{} bits, n {}, k {}, {}, {:?}", bits, n, k, level, method);
+            }
             let within = in_pool(threads, || index.radius_with(level, &queries, r).unwrap());
             for (qi, list) in within.iter().enumerate() {
                 let all: Vec<(u32, i64)> = brute(&db, queries.code(qi)).into_iter().filter(|p| p.0 <= r).collect();
@@ -88,6 +90,8 @@ fn many_queries_and_few_queries_agree_across_thread_counts() {
     let want = brute_knn(&db, &queries, 7);
     for threads in [1, 2, 3] {
         assert_eq!(in_pool(threads, || index.knn(&queries, 7).unwrap()), want, "{threads} threads");
+        let counting = in_pool(threads, || index.knn_method(isa::selected(), &queries, 7, TopKMethod::Counting));
+        assert_eq!(counting.unwrap(), want, "{threads} threads, counting");
         let one = Codes::from_words(64, queries.code(0).to_vec()).unwrap();
         let got = in_pool(threads, || index.knn(&one, 7).unwrap());
         assert_eq!((&got.0[..], &got.1[..]), (&want.0[..7], &want.1[..7]), "{threads} threads, one query");
@@ -121,9 +125,11 @@ fn all_distances_equal_ranks_by_id() {
     let index = HammingIndex::from_codes(db);
     for level in isa::available() {
         for threads in [1, 2] {
-            let (d, ids) = in_pool(threads, || index.knn_with(level, &q, 10).unwrap());
-            assert_eq!(d, vec![64; 10]);
-            assert_eq!(ids, (0..10).collect::<Vec<i64>>(), "{level}, {threads} threads");
+            for method in [TopKMethod::Heap, TopKMethod::Counting] {
+                let (d, ids) = in_pool(threads, || index.knn_method(level, &q, 10, method).unwrap());
+                assert_eq!(d, vec![64; 10]);
+                assert_eq!(ids, (0..10).collect::<Vec<i64>>(), "{level}, {threads} threads, {method:?}");
+            }
         }
     }
 }
