@@ -254,17 +254,23 @@ impl Codes {
     /// Reads a uint8 `.npy` file of shape `[n, bits / 8]` into memory.
     pub fn read_npy(path: &Path) -> Result<Self> {
         let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-        let (bits, offset) = npy_layout(path, &bytes)?;
-        Self::from_bytes(bits, &bytes[offset..offset + data_len(path, &bytes, bits)?])
+        Self::parse_npy(path, &bytes)
+    }
+
+    /// Parses the bytes of a codes `.npy` (`path` only names the file in errors).
+    pub fn parse_npy(path: &Path, bytes: &[u8]) -> Result<Self> {
+        let (bits, offset) = npy_layout(path, bytes)?;
+        Self::from_bytes(bits, &bytes[offset..offset + data_len(path, bytes, bits)?])
     }
 
     /// Opens a uint8 `.npy` file of shape `[n, bits / 8]` memory-mapped: in place
     /// and O(1) when `bits % 64 == 0` (see the module notes), else repacked.
     pub fn open_npy(path: &Path) -> Result<Self> {
         let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-        // SAFETY: the map is read-only; sigah never writes to its inputs, and a file
-        // truncated by another process while mapped is outside what any mmap-based
-        // reader can guard against (documented for users in `sigah search --help`).
+        // SAFETY: the map is read-only and sigah never writes to its inputs. A file
+        // truncated or rewritten by another process while mapped is outside what
+        // any mmap-based reader can guard against (the same contract as every
+        // memmap2 user); the header and size are validated before any word is read.
         let map = unsafe { Mmap::map(&file) }.map_err(|e| Error::io(path, e))?;
         let (bits, offset) = npy_layout(path, &map)?;
         let n_bytes = data_len(path, &map, bits)?;

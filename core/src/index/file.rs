@@ -109,7 +109,13 @@ impl HammingIndex {
     /// Loads an index into memory, verifying the header, size, checksum and padding.
     pub fn load(path: &Path) -> Result<Self> {
         let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-        let header = parse_header(path, &bytes)?;
+        Self::from_file_bytes(path, &bytes)
+    }
+
+    /// Parses the bytes of an index file with every check `load` makes (`path` only
+    /// names the file in errors).
+    pub fn from_file_bytes(path: &Path, bytes: &[u8]) -> Result<Self> {
+        let header = parse_header(path, bytes)?;
         let words: Vec<u64> =
             bytes[HEADER..].chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes"))).collect();
         let index = Self::from_codes(Codes::from_words_unchecked(header.bits, words));

@@ -185,9 +185,8 @@ fn run<C: Collector>(
         .map(|s| {
             let mut cs: Vec<C> = (0..nq).map(|_| make()).collect();
             let (lo, hi) = ((s * shard).min(n), ((s + 1) * shard).min(n));
-            for qs in (0..nq).collect::<Vec<_>>().chunks(QUERY_GROUP) {
-                let words: Vec<&[u64]> = qs.iter().map(|&i| q_words[i]).collect();
-                scan_range(isa, db, &words, lo, hi, &mut cs[qs[0]..qs[0] + qs.len()]);
+            for (qs, group) in q_words.chunks(QUERY_GROUP).zip(cs.chunks_mut(QUERY_GROUP)) {
+                scan_range(isa, db, qs, lo, hi, group);
             }
             cs
         })
