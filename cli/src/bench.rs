@@ -13,6 +13,8 @@ use crate::Common;
 pub enum BenchCommand {
     /// GFLOP/s of sigah's GEMM on an M×K by K×N product, and the ISA it chose.
     Gemm(GemmArgs),
+    /// k-NN queries/s and comparisons/s of the Hamming index, per instruction set.
+    Search(crate::bench_search::SearchBenchArgs),
 }
 
 #[derive(Args, Debug)]
@@ -39,6 +41,7 @@ pub struct GemmArgs {
 pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
     match cmd {
         BenchCommand::Gemm(args) => gemm_bench(args),
+        BenchCommand::Search(args) => crate::bench_search::run(args),
     }
 }
 

@@ -3,6 +3,8 @@
 //! line and exit with code 2; a closed pipe (`sigah ... | head`) exits 0.
 
 mod bench;
+mod bench_search;
+mod search;
 
 use std::process::ExitCode;
 
@@ -21,6 +23,10 @@ enum Command {
     /// Measure sigah's kernels (GEMM, Hamming search) on this machine.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
+    /// Exact k-NN or radius search of query codes in a codes file, by Hamming distance.
+    Search(search::SearchArgs),
+    /// Write codes as another engine's index file (FAISS IndexBinaryFlat) or a sigah index.
+    Export(search::ExportArgs),
 }
 
 /// Options every command takes.
@@ -49,6 +55,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Bench(cmd) => bench::run(cmd),
+        Command::Search(args) => search::run(args),
+        Command::Export(args) => search::export(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

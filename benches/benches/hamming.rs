@@ -1,0 +1,40 @@
+//! `hamming/<isa>/<bits>b`: one query against 1M random codes, one thread, every
+//! Hamming path this CPU runs (the scalar reference, scalar POPCNT, AVX2, AVX-512
+//! VPOPCNTDQ, NEON). Throughput is code comparisons (elements), not bytes.
+//!
+//! Run: `cargo bench -p sigah-benches --bench hamming`
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use sigah_benches::pseudo_random_u64;
+use sigah_kernels::hamming::{hamming_one_to_many_with, path_name};
+use sigah_kernels::isa;
+
+const N: usize = 1_000_000;
+
+fn one_to_many(c: &mut Criterion) {
+    let mut group = c.benchmark_group("hamming");
+    group.throughput(Throughput::Elements(N as u64));
+    group.sample_size(30);
+    for bits in [64usize, 128, 256] {
+        let words = bits / 64;
+        let codes = pseudo_random_u64(N * words, 1);
+        let query = pseudo_random_u64(words, 2);
+        let mut out = vec![0u32; N];
+        let mut seen = Vec::new();
+        for level in isa::available() {
+            // Name the path that actually runs, once (Avx2 runs scalar POPCNT, and
+            // Avx512 without VPOPCNTDQ does too).
+            let path = path_name(level, words);
+            if seen.contains(&path) {
+                continue;
+            }
+            seen.push(path);
+            let id = BenchmarkId::new(path, format!("{bits}b"));
+            group.bench_function(id, |b| b.iter(|| hamming_one_to_many_with(level, &query, &codes, &mut out)));
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, one_to_many);
+criterion_main!(benches);

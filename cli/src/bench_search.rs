@@ -1,0 +1,124 @@
+//! `sigah bench search`: k-NN queries/s and code comparisons/s of the Hamming
+//! index on every instruction-set path this CPU runs, on random codes or on given
+//! files (so a side-by-side script can time FAISS on the very same codes).
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use clap::Args;
+use sigah_core::index::HammingIndex;
+use sigah_core::Codes;
+use sigah_kernels::hamming::path_name;
+use sigah_kernels::isa;
+
+use crate::Common;
+
+/// Raw `sigah bench search` arguments.
+#[derive(Args, Debug)]
+pub struct SearchBenchArgs {
+    /// Database size (random codes; ignored with --base).
+    #[arg(long, default_value_t = 1_000_000)]
+    n: usize,
+    /// Bits per code (ignored with --base).
+    #[arg(long, default_value_t = 64)]
+    bits: usize,
+    /// Number of queries (random codes; ignored with --query-file).
+    #[arg(long, default_value_t = 1000)]
+    queries: usize,
+    /// Neighbours per query.
+    #[arg(long, default_value_t = 10)]
+    k: usize,
+    /// Database codes from a uint8 .npy instead of random ones.
+    #[arg(long, value_name = "CODES.npy")]
+    base: Option<PathBuf>,
+    /// Query codes from a uint8 .npy instead of random ones.
+    #[arg(long, value_name = "CODES.npy")]
+    query_file: Option<PathBuf>,
+    /// Only the level sigah would pick (isa::selected), not every level.
+    #[arg(long)]
+    selected_only: bool,
+    /// Minimum seconds to measure each level for (the median run is reported).
+    #[arg(long, default_value_t = 1.0)]
+    seconds: f64,
+    /// Print one JSON object instead of lines of text.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    common: Common,
+}
+
+/// `n` random codes (splitmix64, fixed seed: every run searches the same codes).
+fn random_codes(n: usize, bits: usize, seed: u64) -> anyhow::Result<Codes> {
+    let mut s = seed;
+    let bytes: Vec<u8> = (0..n * bits / 8)
+        .map(|_| {
+            s = s.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = s;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            (z ^ (z >> 31)) as u8
+        })
+        .collect();
+    Ok(Codes::from_bytes(bits, &bytes)?)
+}
+
+pub fn run(args: SearchBenchArgs) -> anyhow::Result<()> {
+    args.common.apply()?;
+    anyhow::ensure!(args.k > 0, "--k must be at least 1");
+    sigah_core::codes::check_bits(args.bits)?;
+    let base = match &args.base {
+        Some(p) => Codes::open_npy(p)?,
+        None => random_codes(args.n, args.bits, 1)?,
+    };
+    let queries = match &args.query_file {
+        Some(p) => Codes::open_npy(p)?,
+        None => random_codes(args.queries, base.bits(), 2)?,
+    };
+    anyhow::ensure!(queries.bits() == base.bits(), "queries are {}-bit, the base {}-bit", queries.bits(), base.bits());
+    let (n, nq, bits, k) = (base.len(), queries.len(), base.bits(), args.k);
+    let index = HammingIndex::from_codes(base);
+    let threads = rayon::current_num_threads();
+    let levels = if args.selected_only { vec![isa::selected()] } else { isa::available() };
+    let mut seen = Vec::new();
+    let mut rows = Vec::new();
+    for level in levels {
+        let path = path_name(level, bits.div_ceil(64));
+        if seen.contains(&path) {
+            continue; // two levels that run the same code (e.g. avx2 -> popcnt at this width)
+        }
+        seen.push(path);
+        index.knn_with(level, &queries, k)?; // warm-up: page faults, thread start
+        let mut times = Vec::new();
+        let start = Instant::now();
+        while times.len() < 3 || (start.elapsed().as_secs_f64() < args.seconds && times.len() < 1000) {
+            let t = Instant::now();
+            std::hint::black_box(index.knn_with(level, &queries, k)?);
+            times.push(t.elapsed().as_secs_f64());
+        }
+        times.sort_by(f64::total_cmp);
+        let median = times[times.len() / 2];
+        let qps = nq as f64 / median;
+        let cps = (nq * n) as f64 / median;
+        if !args.json {
+            println!(
+                "search n={n} bits={bits} queries={nq} k={k} threads={threads}: {path:<16} {qps:>10.0} queries/s  {:>7.2} G comparisons/s  (median of {} runs, {:.3} ms)",
+                cps / 1e9,
+                times.len(),
+                median * 1e3
+            );
+        }
+        rows.push(serde_json::json!({
+            "isa": level.name(), "path": path, "queries_per_s": qps, "comparisons_per_s": cps,
+            "median_s": median, "repetitions": times.len(),
+        }));
+    }
+    if args.json {
+        let selected = path_name(isa::selected(), bits.div_ceil(64));
+        let report = serde_json::json!({
+            "op": "search", "n": n, "bits": bits, "queries": nq, "k": k, "threads": threads,
+            "selected": selected, "results": rows,
+        });
+        println!("{report}");
+    }
+    Ok(())
+}

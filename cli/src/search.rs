@@ -1,0 +1,170 @@
+//! `sigah search` and `sigah export`: exact Hamming search over a codes file, and
+//! conversion of codes to other engines' index formats.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+use sigah_core::index::{HammingIndex, INDEX_MAGIC};
+use sigah_core::io::{npy, write_atomic};
+use sigah_core::Codes;
+
+use crate::Common;
+
+/// Raw `sigah search` arguments.
+#[derive(Args, Debug)]
+#[command(group = clap::ArgGroup::new("mode").required(true).args(["k", "radius"]))]
+pub struct SearchArgs {
+    /// The database: a uint8 codes .npy [n, bits/8] (memory-mapped, not read into
+    /// memory when bits is a multiple of 64), or a sigah index file.
+    #[arg(long, value_name = "CODES.npy")]
+    index: PathBuf,
+    /// The query codes: a uint8 .npy [nq, bits/8] of the same width.
+    #[arg(long, value_name = "CODES.npy")]
+    queries: PathBuf,
+    /// Return the k nearest codes per query, ties broken by id.
+    #[arg(long, value_name = "N")]
+    k: Option<usize>,
+    /// Return every code within Hamming distance R (inclusive) of each query.
+    #[arg(long, value_name = "R")]
+    radius: Option<u32>,
+    /// Output: PREFIX.ids.npy (int64 [nq, k], -1 padding) and PREFIX.dist.npy
+    /// (int32 [nq, k], 2147483647 padding, as FAISS pads); with --radius the width
+    /// is the longest list. A name ending in .tsv writes one line per result
+    /// instead: query, rank, id, distance.
+    #[arg(long, value_name = "PREFIX")]
+    out: PathBuf,
+    #[command(flatten)]
+    common: Common,
+}
+
+/// Where results go, validated before any work.
+enum Output {
+    Npy { ids: PathBuf, dist: PathBuf },
+    Tsv(PathBuf),
+}
+
+impl Output {
+    fn from_arg(out: &Path) -> Self {
+        if out.extension().is_some_and(|e| e.eq_ignore_ascii_case("tsv")) {
+            return Output::Tsv(out.to_path_buf());
+        }
+        let with = |suffix: &str| {
+            let mut s = out.as_os_str().to_owned();
+            s.push(suffix);
+            PathBuf::from(s)
+        };
+        Output::Npy { ids: with(".ids.npy"), dist: with(".dist.npy") }
+    }
+}
+
+/// Opens codes or a sigah index file (told apart by the index magic).
+pub fn open_index(path: &Path) -> anyhow::Result<HammingIndex> {
+    let mut head = [0u8; 8];
+    let file = std::fs::File::open(path).with_context(|| format!("{}: cannot open", path.display()))?;
+    let n = std::io::Read::read(&mut &file, &mut head).with_context(|| format!("{}: cannot read", path.display()))?;
+    if n == 8 && &head == INDEX_MAGIC {
+        return Ok(HammingIndex::open(path)?);
+    }
+    Ok(HammingIndex::from_codes(Codes::open_npy(path)?))
+}
+
+pub fn run(args: SearchArgs) -> anyhow::Result<()> {
+    args.common.apply()?;
+    if args.k == Some(0) {
+        anyhow::bail!("--k must be at least 1");
+    }
+    let output = Output::from_arg(&args.out);
+    let index = open_index(&args.index)?;
+    let queries = Codes::open_npy(&args.queries)?;
+    anyhow::ensure!(
+        queries.bits() == index.bits(),
+        "{}: queries are {}-bit codes but the index {} holds {}-bit codes",
+        args.queries.display(),
+        queries.bits(),
+        args.index.display(),
+        index.bits()
+    );
+    let lists: Vec<Vec<(u32, i64)>> = match (args.k, args.radius) {
+        (Some(k), _) => {
+            let (d, ids) = index.knn(&queries, k)?;
+            d.chunks(k).zip(ids.chunks(k)).map(|(d, i)| d.iter().copied().zip(i.iter().copied()).collect()).collect()
+        }
+        (None, Some(r)) => index.radius(&queries, r)?,
+        (None, None) => unreachable!("clap requires --k or --radius"),
+    };
+    let width = args.k.unwrap_or_else(|| lists.iter().map(Vec::len).max().unwrap_or(0));
+    write_results(&output, &lists, width)?;
+    if !args.common.quiet {
+        let found: usize = lists.iter().map(|l| l.iter().filter(|p| p.1 >= 0).count()).sum();
+        eprintln!("sigah: {} queries over {} codes: {found} results", lists.len(), index.len());
+    }
+    Ok(())
+}
+
+fn write_results(output: &Output, lists: &[Vec<(u32, i64)>], width: usize) -> anyhow::Result<()> {
+    match output {
+        Output::Npy { ids, dist } => {
+            let nq = lists.len();
+            let mut id_rows = vec![-1i64; nq * width];
+            let mut dist_rows = vec![i32::MAX; nq * width];
+            for (q, list) in lists.iter().enumerate() {
+                for (r, &(d, id)) in list.iter().enumerate().filter(|(_, p)| p.1 >= 0) {
+                    id_rows[q * width + r] = id;
+                    dist_rows[q * width + r] = d as i32;
+                }
+            }
+            npy::write(ids, &[nq, width], &id_rows)?;
+            npy::write(dist, &[nq, width], &dist_rows)?;
+        }
+        Output::Tsv(path) => write_atomic(path, |w: &mut dyn Write| {
+            writeln!(w, "query\trank\tid\tdistance")?;
+            for (q, list) in lists.iter().enumerate() {
+                for (r, &(d, id)) in list.iter().enumerate().filter(|(_, p)| p.1 >= 0) {
+                    writeln!(w, "{q}\t{r}\t{id}\t{d}")?;
+                }
+            }
+            Ok(())
+        })?,
+    }
+    Ok(())
+}
+
+/// Index formats `sigah export` writes.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum ExportFormat {
+    /// FAISS IndexBinaryFlat (`faiss.read_index_binary` loads it).
+    Faiss,
+    /// sigah's own index file (checksummed; `sigah search --index` opens it mapped).
+    Sigah,
+}
+
+/// Raw `sigah export` arguments.
+#[derive(Args, Debug)]
+pub struct ExportArgs {
+    /// The codes: a uint8 .npy [n, bits/8] (or a sigah index file).
+    #[arg(long, value_name = "CODES.npy")]
+    index: PathBuf,
+    /// The format to write.
+    #[arg(long, value_enum)]
+    format: ExportFormat,
+    /// The file to write (atomically).
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+    #[command(flatten)]
+    common: Common,
+}
+
+pub fn export(args: ExportArgs) -> anyhow::Result<()> {
+    args.common.apply()?;
+    let index = open_index(&args.index)?;
+    match args.format {
+        ExportFormat::Faiss => sigah_core::faiss::write_binary_flat(index.codes(), &args.out)?,
+        ExportFormat::Sigah => index.save(&args.out)?,
+    }
+    if !args.common.quiet {
+        eprintln!("sigah: wrote {} codes of {} bits to {}", index.len(), index.bits(), args.out.display());
+    }
+    Ok(())
+}
