@@ -80,7 +80,7 @@ impl Relevance {
 }
 
 /// Precision and recall after the first `n` items of the ranking.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
 pub struct AtN {
     pub n: usize,
     pub precision: f64,
@@ -88,7 +88,7 @@ pub struct AtN {
 }
 
 /// One point of the precision-recall curve: all items within Hamming `radius`.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
 pub struct PrPoint {
     pub radius: u32,
     pub precision: f64,
