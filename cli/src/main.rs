@@ -3,6 +3,8 @@
 //! line and exit with code 2; a closed pipe (`sigah ... | head`) exits 0.
 
 mod bench;
+mod demo;
+mod eval;
 
 use std::process::ExitCode;
 
@@ -21,6 +23,10 @@ enum Command {
     /// Measure sigah's kernels (GEMM, Hamming search) on this machine.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
+    /// Evaluate hash methods on a dataset: mAP, precision/recall, P@r≤2 (DESIGN §4).
+    Eval(eval::EvalArgs),
+    /// The whole evaluation on the built-in MNIST sample; prints the table.
+    Demo(demo::DemoArgs),
 }
 
 /// Options every command takes.
@@ -49,6 +55,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Bench(cmd) => bench::run(cmd),
+        Command::Eval(args) => eval::run(args),
+        Command::Demo(args) => demo::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

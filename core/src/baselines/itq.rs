@@ -23,7 +23,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 use sigah_kernels::gemm::MatRef;
 
-use super::{check_training, matmul, pca, LinearHash};
+use super::{check_training, matmul, pca, LinearHash, Pca};
 use crate::{Error, Result, Tensor};
 
 /// What ITQ training did: the quantisation loss `‖B − V R‖²` after every
@@ -85,8 +85,20 @@ fn loss(b: &Tensor, z: &Tensor) -> f64 {
 /// from a random orthogonal rotation drawn from a ChaCha8 stream seeded with `seed`.
 pub fn train_itq(x: &Tensor, bits: usize, seed: u64, iterations: usize) -> Result<(LinearHash, ItqTrace)> {
     check_training("ITQ", x, bits, Some(x.cols))?;
+    train_itq_from(x, &pca(x, bits)?, bits, seed, iterations)
+}
+
+/// ITQ from a PCA of `x` already computed (with ≥ `bits` components).
+pub fn train_itq_from(
+    x: &Tensor,
+    p: &Pca,
+    bits: usize,
+    seed: u64,
+    iterations: usize,
+) -> Result<(LinearHash, ItqTrace)> {
+    check_training("ITQ", x, bits, Some(p.components.cols))?;
     let k = bits;
-    let p = pca(x, k)?;
+    let p = p.truncated(k);
     let pcah = LinearHash { mean: p.mean, proj: p.components };
     let v = pcah.project(x)?; // n × k
 

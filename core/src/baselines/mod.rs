@@ -11,9 +11,9 @@ mod itq;
 mod lsh;
 mod pca;
 
-pub use itq::{procrustes, train_itq, ItqTrace};
+pub use itq::{procrustes, train_itq, train_itq_from, ItqTrace};
 pub use lsh::train_lsh;
-pub use pca::{pca, train_pcah, Pca};
+pub use pca::{pca, train_pcah, train_pcah_from, Pca};
 
 use sigah_kernels::gemm::{gemm, MatMut, MatRef};
 

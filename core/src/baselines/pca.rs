@@ -54,9 +54,34 @@ pub fn pca(x: &Tensor, k: usize) -> Result<Pca> {
     Ok(Pca { mean, components, variances })
 }
 
+impl Pca {
+    /// The first `k` components (`k` at most the number held).
+    ///
+    /// # Panics
+    /// If `k` exceeds the components held.
+    pub fn truncated(&self, k: usize) -> Pca {
+        let (d, held) = self.components.shape();
+        assert!(k <= held, "Pca::truncated: {k} components asked, {held} held");
+        let data = (0..d).flat_map(|i| self.components.row(i)[..k].to_vec()).collect();
+        Pca { mean: self.mean.clone(), components: Tensor::new(d, k, data), variances: self.variances[..k].to_vec() }
+    }
+}
+
 /// Trains PCAH: bit j is the sign of the projection on the j-th principal direction.
 pub fn train_pcah(x: &Tensor, bits: usize) -> Result<LinearHash> {
     check_training("PCAH", x, bits, Some(x.cols))?;
-    let p = pca(x, bits)?;
+    train_pcah_from(&pca(x, bits)?, bits)
+}
+
+/// PCAH from a PCA of the training set already computed (with ≥ `bits` components).
+pub fn train_pcah_from(p: &Pca, bits: usize) -> Result<LinearHash> {
+    crate::codes::check_bits(bits)?;
+    if bits > p.components.cols {
+        return Err(Error::Config(format!(
+            "PCAH takes at most one bit per input dimension: {bits} bits > {} components",
+            p.components.cols
+        )));
+    }
+    let p = p.truncated(bits);
     Ok(LinearHash { mean: p.mean, proj: p.components })
 }

@@ -119,3 +119,15 @@ fn encoding_is_the_sign_of_the_centred_projection() {
     let c = h.encode(&x).unwrap();
     assert!(!c.bit(0, 0) && c.bit(0, 1) && c.bit(1, 0) && !c.bit(1, 1));
 }
+
+#[test]
+fn a_truncated_full_pca_is_the_k_component_pca() {
+    let x = matmul(gaussian(300, 6, 10).view(), gaussian(6, 10, 11).view());
+    let full = pca(&x, 10).unwrap();
+    let three = pca(&x, 3).unwrap();
+    let cut = full.truncated(3);
+    assert!(max_abs_diff(&cut.components, &three.components) < 1e-6);
+    assert_eq!(cut.variances, three.variances);
+    assert_eq!(train_pcah_from(&full, 8).unwrap().proj, full.truncated(8).components);
+    assert_eq!(train_itq_from(&x, &full, 8, 3, 5).unwrap().0, train_itq(&x, 8, 3, 5).unwrap().0);
+}

@@ -13,11 +13,12 @@ pub use plots::write_plots;
 pub use report::{markdown_table, write_report};
 
 use std::path::PathBuf;
+use std::sync::OnceLock;
 use std::time::Instant;
 
 use serde::Serialize;
 
-use crate::baselines::{train_itq, train_lsh, train_pcah, HashFunction};
+use crate::baselines::{pca, train_itq_from, train_lsh, train_pcah_from, HashFunction, Pca};
 use crate::metrics::{evaluate, AtN, Metrics, PrPoint, Relevance};
 use crate::{io::npy, Codes, Error, Result, Tensor};
 
@@ -30,8 +31,33 @@ pub struct TrainOptions {
     pub epochs: Option<usize>,
 }
 
+/// The training set, with statistics several methods share computed once and
+/// kept (the full PCA serves PCAH and ITQ at every width: on MNIST it is most of
+/// their training time).
+#[derive(Debug)]
+pub struct TrainSet<'a> {
+    pub x: &'a Tensor,
+    pca: OnceLock<Pca>,
+}
+
+impl<'a> TrainSet<'a> {
+    /// Wraps the training vectors.
+    pub fn new(x: &'a Tensor) -> Self {
+        Self { x, pca: OnceLock::new() }
+    }
+
+    /// The PCA of the training set with every component, computed on first use.
+    pub fn pca(&self) -> Result<&Pca> {
+        if let Some(p) = self.pca.get() {
+            return Ok(p);
+        }
+        let p = pca(self.x, self.x.cols)?;
+        Ok(self.pca.get_or_init(|| p))
+    }
+}
+
 /// Trains a hash function on the base set.
-pub type Trainer = fn(&Tensor, &TrainOptions) -> Result<Box<dyn HashFunction>>;
+pub type Trainer = fn(&TrainSet<'_>, &TrainOptions) -> Result<Box<dyn HashFunction>>;
 
 /// A hash method the evaluation can run.
 #[derive(Clone, Copy, Debug)]
@@ -43,14 +69,28 @@ pub struct Method {
 /// ITQ's rotation updates, as in Gong & Lazebnik 2011.
 pub const ITQ_ITERATIONS: usize = 50;
 
-fn itq_trainer(x: &Tensor, o: &TrainOptions) -> Result<Box<dyn HashFunction>> {
-    Ok(Box::new(train_itq(x, o.bits, o.seed, ITQ_ITERATIONS)?.0))
+fn itq_trainer(t: &TrainSet<'_>, o: &TrainOptions) -> Result<Box<dyn HashFunction>> {
+    check_pca_width("ITQ", t, o.bits)?;
+    Ok(Box::new(train_itq_from(t.x, t.pca()?, o.bits, o.seed, ITQ_ITERATIONS)?.0))
 }
-fn pcah_trainer(x: &Tensor, o: &TrainOptions) -> Result<Box<dyn HashFunction>> {
-    Ok(Box::new(train_pcah(x, o.bits)?))
+fn pcah_trainer(t: &TrainSet<'_>, o: &TrainOptions) -> Result<Box<dyn HashFunction>> {
+    check_pca_width("PCAH", t, o.bits)?;
+    Ok(Box::new(train_pcah_from(t.pca()?, o.bits)?))
 }
-fn lsh_trainer(x: &Tensor, o: &TrainOptions) -> Result<Box<dyn HashFunction>> {
-    Ok(Box::new(train_lsh(x, o.bits, o.seed)?))
+fn lsh_trainer(t: &TrainSet<'_>, o: &TrainOptions) -> Result<Box<dyn HashFunction>> {
+    Ok(Box::new(train_lsh(t.x, o.bits, o.seed)?))
+}
+
+/// PCA-based methods give one bit per input dimension: refuse wider codes before
+/// the (costly) PCA is computed.
+fn check_pca_width(method: &str, t: &TrainSet<'_>, bits: usize) -> Result<()> {
+    if bits > t.x.cols {
+        return Err(Error::Config(format!(
+            "{method} takes at most one bit per input dimension: {bits} bits > dimension {}",
+            t.x.cols
+        )));
+    }
+    Ok(())
 }
 
 /// The baselines: ITQ, PCAH, LSH.
@@ -165,12 +205,13 @@ pub fn run(
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     }
     let mut rows = Vec::new();
+    let train_set = TrainSet::new(base);
     for &bits in &config.bits {
         for method in &config.methods {
             status(&format!("{} {bits} bits: training on {} vectors", method.name, base.rows));
             let opts = TrainOptions { bits, seed: config.seed, epochs: config.epochs };
             let t = Instant::now();
-            let hash = (method.train)(base, &opts)?;
+            let hash = (method.train)(&train_set, &opts)?;
             let train_s = t.elapsed().as_secs_f64();
             let t = Instant::now();
             let base_codes = hash.encode(base)?;
