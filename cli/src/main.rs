@@ -5,6 +5,8 @@
 mod bench;
 mod bench_search;
 mod search;
+mod demo;
+mod eval;
 
 use std::process::ExitCode;
 
@@ -27,6 +29,10 @@ enum Command {
     Search(search::SearchArgs),
     /// Write codes as another engine's index file (FAISS IndexBinaryFlat) or a sigah index.
     Export(search::ExportArgs),
+    /// Evaluate hash methods on a dataset: mAP, precision/recall, P@r≤2 (DESIGN §4).
+    Eval(eval::EvalArgs),
+    /// The whole evaluation on the built-in MNIST sample; prints the table.
+    Demo(demo::DemoArgs),
 }
 
 /// Options every command takes.
@@ -57,6 +63,8 @@ fn main() -> ExitCode {
         Command::Bench(cmd) => bench::run(cmd),
         Command::Search(args) => search::run(args),
         Command::Export(args) => search::export(args),
+        Command::Eval(args) => eval::run(args),
+        Command::Demo(args) => demo::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,156 @@
+//! `sigah eval`: the evaluation protocol of DESIGN §4 on the user's files; and the
+//! shared driver that `sigah demo` runs on the built-in MNIST sample.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Args;
+use sigah_core::dataset::{Dataset, RelevanceSource, DEFAULT_K};
+use sigah_core::eval::{self, EvalConfig, Method};
+use sigah_core::io::vectors::{CsvOptions, LabelColumn};
+use sigah_core::metrics::Relevance;
+use sigah_core::Tensor;
+
+use crate::Common;
+
+/// Every method `--methods` accepts. The SiGAH model registers here when it lands.
+pub fn known_methods() -> Vec<Method> {
+    eval::baseline_methods()
+}
+
+#[derive(Args, Debug)]
+#[command(group(clap::ArgGroup::new("relevance").required(true).args(["base_labels", "gt", "gt_k"])))]
+pub struct EvalArgs {
+    /// Base vectors (.fvecs, .bvecs, .npy, .csv): the hash functions are trained on them.
+    #[arg(long, value_name = "FILE")]
+    base: PathBuf,
+    /// Held-out query vectors, same dimension as the base.
+    #[arg(long, value_name = "FILE")]
+    queries: PathBuf,
+    /// One label per base vector (.ivecs, .npy, .csv): relevant = same label.
+    #[arg(long, value_name = "FILE", requires = "query_labels")]
+    base_labels: Option<PathBuf>,
+    /// One label per query.
+    #[arg(long, value_name = "FILE", requires = "base_labels")]
+    query_labels: Option<PathBuf>,
+    /// Per query the ids of its K nearest base vectors (.ivecs): relevant = those.
+    #[arg(long, value_name = "FILE.ivecs")]
+    gt: Option<PathBuf>,
+    /// Relevant = the K exact Euclidean nearest base vectors, computed here.
+    #[arg(long, value_name = "K", num_args = 0..=1, default_missing_value = "100")]
+    gt_k: Option<usize>,
+    /// The label column of CSV label files: a name from the header or a 0-based index.
+    #[arg(long, value_name = "NAME|INDEX")]
+    label_column: Option<String>,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+/// Options shared by `eval` and `demo`.
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// Methods to evaluate, comma-separated (default: all known).
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    methods: Option<Vec<String>>,
+    /// Code widths in bits, comma-separated (multiples of 8).
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    bits: Option<Vec<usize>>,
+    /// Training epochs of methods that have them (SiGAH).
+    #[arg(long, value_name = "N")]
+    epochs: Option<usize>,
+    /// Seed of every random choice (LSH projections, ITQ's initial rotation, ...).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    seed: u64,
+    /// Write the results as JSON here.
+    #[arg(long, value_name = "FILE.json")]
+    report: Option<PathBuf>,
+    /// Draw precision-recall and recall@N curves (SVG) into this folder.
+    #[arg(long, value_name = "DIR")]
+    plots: Option<PathBuf>,
+    /// Write every method's codes as DIR/<method>_<bits>_base.npy and _query.npy.
+    #[arg(long, value_name = "DIR")]
+    save_codes: Option<PathBuf>,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+impl RunArgs {
+    /// The validated configuration, before any data is read.
+    pub fn config(&self, default_bits: &[usize]) -> anyhow::Result<EvalConfig> {
+        let known = known_methods();
+        let names: Vec<String> =
+            self.methods.clone().unwrap_or_else(|| known.iter().map(|m| m.name.to_string()).collect());
+        let methods = eval::select_methods(&names, &known)?;
+        let bits = self.bits.clone().unwrap_or_else(|| default_bits.to_vec());
+        anyhow::ensure!(!bits.is_empty(), "--bits needs at least one width");
+        for &b in &bits {
+            sigah_core::codes::check_bits(b).context("--bits")?;
+        }
+        if let Some(e) = self.epochs {
+            anyhow::ensure!(e > 0, "--epochs must be at least 1");
+        }
+        Ok(EvalConfig { methods, bits, seed: self.seed, epochs: self.epochs, save_codes: self.save_codes.clone() })
+    }
+
+    /// Runs the evaluation, prints the table, writes the requested files.
+    pub fn execute(
+        &self,
+        config: &EvalConfig,
+        base: &Tensor,
+        queries: &Tensor,
+        rel: &[Relevance],
+    ) -> anyhow::Result<()> {
+        let steps = (config.methods.len() * config.bits.len()) as u64;
+        let bar = if self.common.quiet || !std::io::stderr().is_terminal() {
+            indicatif::ProgressBar::hidden()
+        } else {
+            indicatif::ProgressBar::new(steps)
+        };
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{pos}/{len} [{elapsed}] {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        let mut first = true;
+        let rows = eval::run(base, queries, rel, config, &mut |line| {
+            if !std::mem::take(&mut first) {
+                bar.inc(1);
+            }
+            bar.set_message(line.to_string());
+        })?;
+        bar.finish_and_clear();
+        let mut out = std::io::stdout().lock();
+        out.write_all(eval::markdown_table(&rows).as_bytes())?;
+        out.flush()?;
+        if let Some(path) = &self.report {
+            eval::write_report(path, &rows)?;
+        }
+        if let Some(dir) = &self.plots {
+            eval::write_plots(dir, &rows)?;
+        }
+        Ok(())
+    }
+}
+
+pub fn run(args: EvalArgs) -> anyhow::Result<()> {
+    args.run.common.apply()?;
+    let config = args.run.config(&[16, 32, 64, 128])?;
+    let csv = CsvOptions {
+        label: args.label_column.as_ref().map(|c| match c.parse::<i64>() {
+            Ok(i) => LabelColumn::Index(i),
+            Err(_) => LabelColumn::Name(c.clone()),
+        }),
+        ..CsvOptions::default()
+    };
+    let source = match (&args.base_labels, &args.query_labels, &args.gt, args.gt_k) {
+        (Some(b), Some(q), None, None) => RelevanceSource::Labels { base: b.clone(), queries: q.clone(), csv },
+        (None, None, Some(gt), None) => RelevanceSource::GroundTruth(gt.clone()),
+        (None, None, None, Some(k)) => {
+            anyhow::ensure!(k > 0, "--gt-k must be at least 1");
+            RelevanceSource::TopK(k)
+        }
+        _ => anyhow::bail!("give exactly one of --base-labels/--query-labels, --gt or --gt-k (default K {DEFAULT_K})"),
+    };
+    let ds = Dataset::load(&args.base, &args.queries, &source)?;
+    args.run.execute(&config, &ds.base, &ds.queries, std::slice::from_ref(&ds.relevance))
+}

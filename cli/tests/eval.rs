@@ -1,0 +1,205 @@
+//! `sigah eval` and `sigah demo` run as a user runs them: the real binary on a
+//! slice of the shipped MNIST sample in a temporary folder, good input and bad.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn sigah(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sigah")).args(args).output().expect("the sigah binary runs")
+}
+
+fn mnist(name: &str) -> Vec<u8> {
+    std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/mnist5k").join(name)).unwrap()
+}
+
+/// The first `rows` rows of a texmex file of `row_bytes`-byte rows.
+fn head(name: &str, rows: usize, row_bytes: usize) -> Vec<u8> {
+    mnist(name)[..rows * row_bytes].to_vec()
+}
+
+struct Fixture {
+    dir: tempfile::TempDir,
+}
+
+impl Fixture {
+    /// 600 base vectors and 60 queries of mnist5k, with their labels.
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let f = Fixture { dir };
+        f.write("base.bvecs", &head("base.bvecs", 600, 4 + 784));
+        f.write("query.bvecs", &head("query.bvecs", 60, 4 + 784));
+        f.write("base_labels.ivecs", &head("base_labels.ivecs", 600, 8));
+        f.write("query_labels.ivecs", &head("query_labels.ivecs", 60, 8));
+        f
+    }
+    fn write(&self, name: &str, bytes: &[u8]) -> PathBuf {
+        let p = self.path(name);
+        std::fs::write(&p, bytes).unwrap();
+        p
+    }
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+    fn arg(&self, name: &str) -> String {
+        self.path(name).to_string_lossy().into_owned()
+    }
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A failure is exit code 2 and exactly one line on stderr starting `sigah: error:`.
+fn assert_one_line_error(o: &Output, needles: &[&str]) {
+    let err = stderr(o);
+    assert_eq!(o.status.code(), Some(2), "stderr: {err}");
+    assert_eq!(err.lines().count(), 1, "one line expected: {err}");
+    assert!(err.starts_with("sigah: error: "), "{err}");
+    for n in needles {
+        assert!(err.contains(n), "'{n}' not in: {err}");
+    }
+}
+
+#[test]
+fn eval_with_labels_writes_table_report_plots_and_codes() {
+    let f = Fixture::new();
+    let o = sigah(&[
+        "eval",
+        "--base",
+        &f.arg("base.bvecs"),
+        "--queries",
+        &f.arg("query.bvecs"),
+        "--base-labels",
+        &f.arg("base_labels.ivecs"),
+        "--query-labels",
+        &f.arg("query_labels.ivecs"),
+        "--methods",
+        "itq,pcah,lsh",
+        "--bits",
+        "16,32",
+        "--threads",
+        "2",
+        "--report",
+        &f.arg("r.json"),
+        "--plots",
+        &f.arg("plots"),
+        "--save-codes",
+        &f.arg("codes"),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let table = stdout(&o);
+    assert_eq!(table.lines().count(), 2 + 6, "{table}");
+    assert!(table.contains("| label | 32 | itq |"), "{table}");
+
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(f.path("r.json")).unwrap()).unwrap();
+    let results = json["results"].as_array().unwrap();
+    assert_eq!(results.len(), 6);
+    for r in results {
+        assert_eq!(r["relevance"], "label");
+        let map = r["map"].as_f64().unwrap();
+        // Ten balanced classes: chance is 0.1; every method does better on MNIST.
+        assert!(map > 0.15 && map <= 1.0, "{r}");
+        for key in ["p_at_100", "r_at_100", "p_r2", "train_s", "encode_s"] {
+            assert!(r[key].as_f64().is_some(), "{key} missing in {r}");
+        }
+    }
+    for m in ["itq", "pcah", "lsh"] {
+        for b in [16, 32] {
+            let base = std::fs::read(f.path(&format!("codes/{m}_{b}_base.npy"))).unwrap();
+            let header = String::from_utf8_lossy(&base[..128]);
+            assert!(header.contains(&format!("'shape': (600, {})", b / 8)) && header.contains("|u1"), "{header}");
+            assert!(f.path(&format!("codes/{m}_{b}_query.npy")).exists());
+        }
+    }
+    for name in ["pr_label_16.svg", "pr_label_32.svg", "recall_label_16.svg", "recall_label_32.svg"] {
+        let svg = std::fs::read_to_string(f.path("plots").join(name)).unwrap();
+        assert!(svg.starts_with("<svg") && svg.contains("lsh"), "{name}");
+    }
+}
+
+#[test]
+fn eval_with_computed_and_given_ground_truth() {
+    let f = Fixture::new();
+    let common =
+        ["--base", &f.arg("base.bvecs"), "--queries", &f.arg("query.bvecs"), "--methods", "lsh", "--bits", "32"];
+    let o = sigah(&[&["eval"], &common[..], &["--gt-k", "10", "-q"]].concat());
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("| l2top10 | 32 | lsh |"), "{}", stdout(&o));
+    // A gt file: each query's nearest neighbour is base 0..60 (any valid ids work).
+    let gt: Vec<u8> = (0..60i32).flat_map(|q| [1, q]).flat_map(i32::to_le_bytes).collect();
+    f.write("gt.ivecs", &gt);
+    let o = sigah(&[&["eval"], &common[..], &["--gt", &f.arg("gt.ivecs")]].concat());
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("| l2top1 | 32 | lsh |"), "{}", stdout(&o));
+}
+
+#[test]
+fn bad_input_is_one_clear_line_and_exit_2() {
+    let f = Fixture::new();
+    let labels = ["--base-labels", &f.arg("base_labels.ivecs"), "--query-labels", &f.arg("query_labels.ivecs")];
+    let run = |base: &str, queries: &str, extra: &[&str]| {
+        sigah(&[&["eval", "--base", base, "--queries", queries, "--bits", "16", "--methods", "lsh"], extra].concat())
+    };
+    // Missing file.
+    let missing = f.arg("nope.fvecs");
+    assert_one_line_error(&run(&missing, &f.arg("query.bvecs"), &labels), &["nope.fvecs"]);
+    // Label count != row count.
+    f.write("short_labels.ivecs", &head("base_labels.ivecs", 599, 8));
+    let o = run(
+        &f.arg("base.bvecs"),
+        &f.arg("query.bvecs"),
+        &["--base-labels", &f.arg("short_labels.ivecs"), "--query-labels", &f.arg("query_labels.ivecs")],
+    );
+    assert_one_line_error(&o, &["short_labels.ivecs", "599 labels", "600 vectors"]);
+    // Base and queries of different dimensions.
+    let q: Vec<u8> = (0..5).flat_map(|_| 3i32.to_le_bytes().into_iter().chain([1u8, 2, 3])).collect();
+    f.write("q3.bvecs", &q);
+    assert_one_line_error(&run(&f.arg("base.bvecs"), &f.arg("q3.bvecs"), &labels), &["q3.bvecs", "dimension 3", "784"]);
+    // Truncated vector file: names the row and the byte offset.
+    let mut cut = head("base.bvecs", 3, 788);
+    cut.truncate(788 * 2 + 100);
+    f.write("cut.bvecs", &cut);
+    assert_one_line_error(
+        &run(&f.arg("cut.bvecs"), &f.arg("query.bvecs"), &labels),
+        &["cut.bvecs", "truncated row 2", "byte 1576"],
+    );
+    // Unknown method (sigah is wired in separately), bad width, unknown extension.
+    let o = sigah(
+        &[
+            &["eval", "--base", &f.arg("base.bvecs"), "--queries", &f.arg("query.bvecs"), "--methods", "sigah"],
+            &labels[..],
+        ]
+        .concat(),
+    );
+    assert_one_line_error(&o, &["unknown method 'sigah'"]);
+    let o = sigah(
+        &[&["eval", "--base", &f.arg("base.bvecs"), "--queries", &f.arg("query.bvecs"), "--bits", "12"], &labels[..]]
+            .concat(),
+    );
+    assert_one_line_error(&o, &["multiple of 8"]);
+    f.write("x.parquet", b"PAR1");
+    assert_one_line_error(
+        &run(&f.arg("x.parquet"), &f.arg("query.bvecs"), &labels),
+        &["x.parquet", "unknown extension"],
+    );
+    // No relevance given: clap's usage error, also exit 2.
+    let o = sigah(&["eval", "--base", &f.arg("base.bvecs"), "--queries", &f.arg("query.bvecs")]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn demo_runs_on_the_embedded_sample_from_any_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_sigah"))
+        .args(["demo", "--bits", "16", "--methods", "lsh", "--threads", "2"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let table = stdout(&o);
+    assert!(table.contains("| label | 16 | lsh |") && table.contains("| l2top100 | 16 | lsh |"), "{table}");
+    assert!(stderr(&o).contains("matches the shipped gt.ivecs on 500/500 queries"), "{}", stderr(&o));
+}
