@@ -1,1 +1,232 @@
-//! Datasets: base, queries, labels or ground truth (issue 5).
+//! Datasets (DESIGN §4): a base set, held-out queries, and what is relevant to
+//! each query: same label, or its K Euclidean nearest base vectors (from a
+//! `gt.ivecs` file or computed exactly here).
+//!
+//! Exact ground truth: `‖q − b‖² = ‖q‖² − 2 q·b + ‖b‖²` with the `q·b` terms from
+//! the GEMM kernel, blockwise (query blocks in parallel, base tiles in turn). That
+//! formula cancels catastrophically for near neighbours, so f32 rounding can
+//! reorder near-ties. It is therefore only a filter: every base item whose f32
+//! distance is within a proven error bound of the k-th smallest is kept as a
+//! candidate, and the candidates are re-ranked by the exact distance in f64
+//! (summed squared differences), ties to the smaller id. The result is the exact
+//! top-k of the f64 distance, the same as a float64 brute force.
+
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use sigah_kernels::gemm::{gemm_with, MatMut, MatRef};
+
+use crate::io::vectors::{load_ivecs, load_labels, load_vectors, CsvOptions};
+use crate::metrics::Relevance;
+use crate::{Error, Result, Tensor};
+
+/// Base vectors, queries and relevance, all checked to agree.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Dataset {
+    pub base: Tensor,
+    pub queries: Tensor,
+    pub relevance: Relevance,
+}
+
+/// Where the relevance of a dataset comes from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RelevanceSource {
+    /// One label per base vector and per query (`.ivecs`, `.npy` or CSV files).
+    Labels { base: PathBuf, queries: PathBuf, csv: CsvOptions },
+    /// Per query the ids of its K nearest base vectors (`.ivecs`).
+    GroundTruth(PathBuf),
+    /// The K nearest base vectors, computed exactly.
+    TopK(usize),
+}
+
+/// The default K of Euclidean relevance (DESIGN §4).
+pub const DEFAULT_K: usize = 100;
+
+impl Dataset {
+    /// A dataset from its parts, checked: same dimension, relevance that fits.
+    pub fn new(base: Tensor, queries: Tensor, relevance: Relevance) -> Result<Dataset> {
+        if base.cols != queries.cols {
+            return Err(Error::ShapeMismatch {
+                op: "dataset",
+                expected: format!("queries of dimension {} (as the base set)", base.cols),
+                got: queries.cols.to_string(),
+            });
+        }
+        relevance.check(base.rows, queries.rows)?;
+        Ok(Dataset { base, queries, relevance })
+    }
+
+    /// Loads a dataset from files and checks that its parts agree; every mismatch
+    /// names the file at fault.
+    pub fn load(base: &Path, queries: &Path, source: &RelevanceSource) -> Result<Dataset> {
+        let base_t = load_vectors(base)?;
+        let queries_t = load_vectors(queries)?;
+        if queries_t.cols != base_t.cols {
+            return Err(Error::data(
+                queries,
+                format!(
+                    "queries have dimension {}, but the base set {} has dimension {}",
+                    queries_t.cols,
+                    base.display(),
+                    base_t.cols
+                ),
+            ));
+        }
+        let relevance = match source {
+            RelevanceSource::Labels { base: bl, queries: ql, csv } => {
+                let base_labels = load_labels(bl, csv)?;
+                check_count(bl, base_labels.len(), "labels", base_t.rows, "base", base)?;
+                let query_labels = load_labels(ql, csv)?;
+                check_count(ql, query_labels.len(), "labels", queries_t.rows, "query", queries)?;
+                Relevance::Labels { base: base_labels, queries: query_labels }
+            }
+            RelevanceSource::GroundTruth(p) => {
+                let rows = load_ivecs(p)?;
+                check_count(p, rows.len(), "ground-truth rows", queries_t.rows, "query", queries)?;
+                Relevance::Neighbours { ids: ground_truth_ids(p, &rows, base_t.rows)? }
+            }
+            RelevanceSource::TopK(k) => Relevance::Neighbours { ids: exact_knn(&base_t, &queries_t, *k)? },
+        };
+        Dataset::new(base_t, queries_t, relevance)
+    }
+}
+
+fn check_count(path: &Path, got: usize, what: &str, want: usize, set: &str, set_path: &Path) -> Result<()> {
+    if got != want {
+        return Err(Error::data(
+            path,
+            format!("{got} {what}, but the {set} file {} has {want} vectors", set_path.display()),
+        ));
+    }
+    Ok(())
+}
+
+/// Ground-truth ids from `.ivecs` rows, each checked to be a base index.
+pub fn ground_truth_ids(path: &Path, rows: &[Vec<i32>], n_base: usize) -> Result<Vec<Vec<u32>>> {
+    rows.iter()
+        .enumerate()
+        .map(|(q, row)| {
+            row.iter()
+                .map(|&id| {
+                    u32::try_from(id).ok().filter(|&i| (i as usize) < n_base).ok_or_else(|| {
+                        Error::data(
+                            path,
+                            format!("row {q}: id {id} is not a base index (the base set has {n_base} vectors)"),
+                        )
+                    })
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Queries per parallel task, and base rows per GEMM tile (a 32 × 4096 f32 block
+/// of dot products is 512 KB: it stays in L2 while it is scanned).
+const QUERY_BLOCK: usize = 32;
+const BASE_TILE: usize = 4096;
+
+/// The `k` nearest base vectors of each query by Euclidean distance, exactly
+/// (ties to the smaller id); `k` is capped at the base size.
+pub fn exact_knn(base: &Tensor, queries: &Tensor, k: usize) -> Result<Vec<Vec<u32>>> {
+    if base.cols != queries.cols {
+        return Err(Error::ShapeMismatch {
+            op: "exact_knn",
+            expected: format!("queries of dimension {}", base.cols),
+            got: queries.cols.to_string(),
+        });
+    }
+    if k == 0 || base.rows == 0 {
+        return Err(Error::Config(format!(
+            "exact k-NN needs k ≥ 1 and a base set, got k = {k}, {} base vectors",
+            base.rows
+        )));
+    }
+    if base.rows > u32::MAX as usize {
+        return Err(Error::Config("exact k-NN: more than 2^32 base vectors".into()));
+    }
+    let k = k.min(base.rows);
+    let d = base.cols;
+    let sq_norm = |r: &[f32]| r.iter().map(|&v| v as f64 * v as f64).sum::<f64>();
+    let base_norms: Vec<f64> = (0..base.rows).map(|i| sq_norm(base.row(i))).collect();
+    let max_base_norm = base_norms.iter().copied().fold(0.0f64, f64::max).sqrt();
+    let isa = sigah_kernels::isa::selected();
+
+    let blocks: Vec<Vec<Vec<u32>>> = (0..queries.rows)
+        .step_by(QUERY_BLOCK)
+        .collect::<Vec<_>>()
+        .into_par_iter()
+        .map(|q0| {
+            let q1 = (q0 + QUERY_BLOCK).min(queries.rows);
+            let qb = q1 - q0;
+            let qblock = MatRef::new(&queries.data[q0 * d..q1 * d], qb, d);
+            let q_norms: Vec<f64> = (q0..q1).map(|q| sq_norm(queries.row(q))).collect();
+            // Error bound of the f32 formula for query q against any base vector:
+            // a length-d dot product in any summation order is off by at most
+            // γ_d·‖q‖‖b‖ (γ_d ≈ d·u), and the norms and the two additions add a few u
+            // more of (‖q‖ + ‖b‖)². f32::EPSILON = 2u makes the bound generous.
+            let err: Vec<f64> = q_norms
+                .iter()
+                .map(|&n| (d as f64 + 4.0) * f32::EPSILON as f64 * (n.sqrt() + max_base_norm).powi(2))
+                .collect();
+            let mut cands: Vec<Vec<(f32, u32)>> = vec![Vec::new(); qb];
+            let mut bound = vec![f32::INFINITY; qb];
+            let mut dots = vec![0.0f32; qb * BASE_TILE];
+            for b0 in (0..base.rows).step_by(BASE_TILE) {
+                let b1 = (b0 + BASE_TILE).min(base.rows);
+                let tile = MatRef::new(&base.data[b0 * d..b1 * d], b1 - b0, d);
+                let out = &mut dots[..qb * (b1 - b0)];
+                // One thread per GEMM: the parallelism is across query blocks.
+                gemm_with(isa, false, -2.0, qblock, tile.t(), 0.0, MatMut::new(out, qb, b1 - b0));
+                for (qi, row) in out.chunks_exact(b1 - b0).enumerate() {
+                    let qn = q_norms[qi] as f32;
+                    let c = &mut cands[qi];
+                    for (j, &dot) in row.iter().enumerate() {
+                        let approx = qn + dot + base_norms[b0 + j] as f32;
+                        if approx <= bound[qi] {
+                            c.push((approx, (b0 + j) as u32));
+                        }
+                    }
+                    if c.len() >= 4 * k + 1024 {
+                        bound[qi] = prune(c, k, 2.0 * err[qi]);
+                    }
+                }
+            }
+            cands
+                .into_iter()
+                .enumerate()
+                .map(|(qi, mut c)| {
+                    prune(&mut c, k, 2.0 * err[qi]);
+                    let q = queries.row(q0 + qi);
+                    let mut exact: Vec<(f64, u32)> = c
+                        .iter()
+                        .map(|&(_, id)| {
+                            let b = base.row(id as usize);
+                            (q.iter().zip(b).map(|(&x, &y)| (x as f64 - y as f64).powi(2)).sum(), id)
+                        })
+                        .collect();
+                    exact.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+                    exact.into_iter().take(k).map(|(_, id)| id).collect()
+                })
+                .collect()
+        })
+        .collect();
+    Ok(blocks.into_iter().flatten().collect())
+}
+
+/// Keeps the candidates whose approximate distance is within `tol` of the k-th
+/// smallest, and returns that threshold. Any true top-k item survives: its
+/// approximate distance is at most (true k-th distance + e) ≤ (approximate k-th +
+/// 2e), with e the per-item error bound and `tol = 2e`.
+fn prune(c: &mut Vec<(f32, u32)>, k: usize, tol: f64) -> f32 {
+    if c.len() <= k {
+        return f32::INFINITY;
+    }
+    let (_, kth, _) = c.select_nth_unstable_by(k - 1, |a, b| a.0.total_cmp(&b.0));
+    let threshold = (kth.0 as f64 + tol) as f32;
+    c.retain(|&(a, _)| a <= threshold);
+    threshold
+}
+
+#[cfg(test)]
+#[path = "dataset_tests.rs"]
+mod tests;

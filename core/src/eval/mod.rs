@@ -1,1 +1,218 @@
-//! The evaluation protocol: train, encode, search, score (issue 5).
+//! The evaluation protocol (DESIGN §4): for every method and code width, train on
+//! the base set, encode base and queries, rank the whole base set by Hamming
+//! distance for each query and score the ranking under each relevance.
+//!
+//! A method is a name and a trainer function ([`Method`]); [`baseline_methods`]
+//! lists LSH, PCAH and ITQ. The SiGAH model registers itself the same way, so
+//! evaluation code knows nothing about any method.
+
+mod plots;
+mod report;
+
+pub use plots::write_plots;
+pub use report::{markdown_table, write_report};
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use serde::Serialize;
+
+use crate::baselines::{train_itq, train_lsh, train_pcah, HashFunction};
+use crate::metrics::{evaluate, AtN, Metrics, PrPoint, Relevance};
+use crate::{io::npy, Codes, Error, Result, Tensor};
+
+/// What a trainer gets besides the data.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TrainOptions {
+    pub bits: usize,
+    pub seed: u64,
+    /// Training epochs for methods that have them (`None`: the method's default).
+    pub epochs: Option<usize>,
+}
+
+/// Trains a hash function on the base set.
+pub type Trainer = fn(&Tensor, &TrainOptions) -> Result<Box<dyn HashFunction>>;
+
+/// A hash method the evaluation can run.
+#[derive(Clone, Copy, Debug)]
+pub struct Method {
+    pub name: &'static str,
+    pub train: Trainer,
+}
+
+/// ITQ's rotation updates, as in Gong & Lazebnik 2011.
+pub const ITQ_ITERATIONS: usize = 50;
+
+fn itq_trainer(x: &Tensor, o: &TrainOptions) -> Result<Box<dyn HashFunction>> {
+    Ok(Box::new(train_itq(x, o.bits, o.seed, ITQ_ITERATIONS)?.0))
+}
+fn pcah_trainer(x: &Tensor, o: &TrainOptions) -> Result<Box<dyn HashFunction>> {
+    Ok(Box::new(train_pcah(x, o.bits)?))
+}
+fn lsh_trainer(x: &Tensor, o: &TrainOptions) -> Result<Box<dyn HashFunction>> {
+    Ok(Box::new(train_lsh(x, o.bits, o.seed)?))
+}
+
+/// The baselines: ITQ, PCAH, LSH.
+pub fn baseline_methods() -> Vec<Method> {
+    vec![
+        Method { name: "itq", train: itq_trainer },
+        Method { name: "pcah", train: pcah_trainer },
+        Method { name: "lsh", train: lsh_trainer },
+    ]
+}
+
+/// The methods named in `names` (comma-separated list already split), in that
+/// order, from `known`; an unknown name is an error listing the known ones.
+pub fn select_methods(names: &[String], known: &[Method]) -> Result<Vec<Method>> {
+    let mut out: Vec<Method> = Vec::new();
+    for name in names {
+        let name = name.trim().to_ascii_lowercase();
+        let m = known.iter().find(|m| m.name == name).ok_or_else(|| {
+            let list: Vec<&str> = known.iter().map(|m| m.name).collect();
+            Error::Config(format!("unknown method '{name}' (known: {})", list.join(", ")))
+        })?;
+        if !out.iter().any(|o| o.name == m.name) {
+            out.push(*m);
+        }
+    }
+    if out.is_empty() {
+        return Err(Error::Config("no methods to evaluate".into()));
+    }
+    Ok(out)
+}
+
+/// One evaluation run.
+#[derive(Clone, Debug)]
+pub struct EvalConfig {
+    pub methods: Vec<Method>,
+    pub bits: Vec<usize>,
+    pub seed: u64,
+    pub epochs: Option<usize>,
+    /// Where to write `<method>_<bits>_base.npy` and `_query.npy`.
+    pub save_codes: Option<PathBuf>,
+}
+
+/// One line of the results: a method at a width under a relevance.
+#[derive(Clone, Debug, Serialize)]
+pub struct ResultRow {
+    pub method: String,
+    pub bits: usize,
+    /// `"label"` or `"l2top{K}"`.
+    pub relevance: String,
+    pub map: f64,
+    pub p_at_100: f64,
+    pub r_at_100: f64,
+    pub p_at_1000: f64,
+    pub r_at_1000: f64,
+    /// Precision within Hamming radius 2 (empty lookups count 0).
+    pub p_r2: f64,
+    /// Seconds to train on the base set.
+    pub train_s: f64,
+    /// Seconds to encode the base set and the queries.
+    pub encode_s: f64,
+    /// The precision-recall curve by Hamming radius.
+    pub pr_curve: Vec<PrPoint>,
+    /// precision@N and recall@N over the ranking cut-offs.
+    pub at_n: Vec<AtN>,
+}
+
+impl ResultRow {
+    fn new(method: &str, bits: usize, relevance: &Relevance, m: Metrics, train_s: f64, encode_s: f64) -> Self {
+        let at = |n| m.at(n).unwrap_or(AtN { n, precision: 0.0, recall: 0.0 });
+        ResultRow {
+            method: method.to_string(),
+            bits,
+            relevance: relevance.name(),
+            map: m.map,
+            p_at_100: at(100).precision,
+            r_at_100: at(100).recall,
+            p_at_1000: at(1000).precision,
+            r_at_1000: at(1000).recall,
+            p_r2: m.p_r2,
+            train_s,
+            encode_s,
+            pr_curve: m.pr_curve,
+            at_n: m.at_n,
+        }
+    }
+}
+
+/// Runs every method at every width on `base`/`queries`, scoring each trained
+/// function under every relevance in `relevances` (trained once, scored many
+/// times). `status` receives one line per step, for progress output.
+pub fn run(
+    base: &Tensor,
+    queries: &Tensor,
+    relevances: &[Relevance],
+    config: &EvalConfig,
+    status: &mut dyn FnMut(&str),
+) -> Result<Vec<ResultRow>> {
+    if base.cols != queries.cols {
+        return Err(Error::ShapeMismatch {
+            op: "eval",
+            expected: format!("queries of dimension {}", base.cols),
+            got: queries.cols.to_string(),
+        });
+    }
+    for r in relevances {
+        r.check(base.rows, queries.rows)?;
+    }
+    for &bits in &config.bits {
+        crate::codes::check_bits(bits)?;
+    }
+    if let Some(dir) = &config.save_codes {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    }
+    let mut rows = Vec::new();
+    for &bits in &config.bits {
+        for method in &config.methods {
+            status(&format!("{} {bits} bits: training on {} vectors", method.name, base.rows));
+            let opts = TrainOptions { bits, seed: config.seed, epochs: config.epochs };
+            let t = Instant::now();
+            let hash = (method.train)(base, &opts)?;
+            let train_s = t.elapsed().as_secs_f64();
+            let t = Instant::now();
+            let base_codes = hash.encode(base)?;
+            let query_codes = hash.encode(queries)?;
+            let encode_s = t.elapsed().as_secs_f64();
+            if base_codes.bits() != bits {
+                return Err(Error::Config(format!(
+                    "method {} produced {}-bit codes, {bits} were asked for",
+                    method.name,
+                    base_codes.bits()
+                )));
+            }
+            if let Some(dir) = &config.save_codes {
+                save_codes(&dir.join(format!("{}_{bits}_base.npy", method.name)), &base_codes)?;
+                save_codes(&dir.join(format!("{}_{bits}_query.npy", method.name)), &query_codes)?;
+            }
+            for rel in relevances {
+                let m = evaluate(&base_codes, &query_codes, rel)?;
+                rows.push(ResultRow::new(method.name, bits, rel, m, train_s, encode_s));
+            }
+        }
+    }
+    Ok(rows)
+}
+
+/// The `.npy` form of codes: uint8 `[n, bits/8]`, byte b holding bits 8b..8b+8
+/// (bit j is `(byte[j/8] >> (j%8)) & 1`, DESIGN §3): the little-endian bytes of
+/// each code's words, cut to `bits/8`.
+pub fn codes_to_bytes(codes: &Codes) -> Vec<u8> {
+    let per = codes.bits() / 8;
+    let mut out = Vec::with_capacity(codes.len() * per);
+    for i in 0..codes.len() {
+        let bytes: Vec<u8> = codes.code(i).iter().flat_map(|w| w.to_le_bytes()).collect();
+        out.extend_from_slice(&bytes[..per]);
+    }
+    out
+}
+
+/// Writes codes as `.npy` uint8 `[n, bits/8]`, atomically.
+pub fn save_codes(path: &std::path::Path, codes: &Codes) -> Result<()> {
+    npy::write(path, &[codes.len(), codes.bits() / 8], &codes_to_bytes(codes))
+}
+
+#[cfg(test)]
+mod tests;

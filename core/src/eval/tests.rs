@@ -1,0 +1,109 @@
+//! Eval tests: method selection, the code file layout, and one small end-to-end
+//! run whose report, table and plots are checked.
+
+use super::*;
+use crate::metrics::Relevance;
+
+#[test]
+fn methods_are_selected_by_name() {
+    let known = baseline_methods();
+    let m = select_methods(&["ITQ".into(), "lsh".into(), "itq".into()], &known).unwrap();
+    assert_eq!(m.iter().map(|m| m.name).collect::<Vec<_>>(), vec!["itq", "lsh"]);
+    let e = select_methods(&["sigah".into()], &known).unwrap_err().to_string();
+    assert!(e.contains("unknown method 'sigah' (known: itq, pcah, lsh)"), "{e}");
+    assert!(select_methods(&[], &known).is_err());
+}
+
+#[test]
+fn code_bytes_follow_the_documented_bit_order() {
+    // 16-bit code with bits 0, 9 and 15 set: bytes [0b1, 0b1000_0010].
+    let c = Codes::from_words(16, vec![1 | (1 << 9) | (1 << 15)]).unwrap();
+    assert_eq!(codes_to_bytes(&c), vec![0b0000_0001, 0b1000_0010]);
+    let c = Codes::from_words(72, vec![0xff, 0x80, 0, 0x01]).unwrap();
+    let b = codes_to_bytes(&c);
+    assert_eq!(b.len(), 18);
+    assert_eq!((b[0], b[8], b[9], b[17]), (0xff, 0x80, 0, 0x01));
+}
+
+#[test]
+fn end_to_end_on_two_clusters() {
+    // Two well separated clusters. ITQ and LSH spread the cluster difference over
+    // all 8 bits and rank the own cluster first (mAP 1); PCAH puts it in one bit
+    // and the other 7 are noise that blurs the ranking (well above chance, < 1).
+    let mut s = 12345u64;
+    let mut noise = || {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        (s % 1000) as f32 / 1000.0 - 0.5
+    };
+    let make = |n: usize, noise: &mut dyn FnMut() -> f32| {
+        let mut data = Vec::new();
+        let mut labels = Vec::new();
+        for i in 0..n {
+            let c = (i % 2) as f32 * 10.0;
+            data.extend((0..16).map(|j| c * if j % 2 == 0 { 1.0 } else { -1.0 } + noise()));
+            labels.push((i % 2) as i32);
+        }
+        (Tensor::new(n, 16, data), labels)
+    };
+    let (base, bl) = make(200, &mut noise);
+    let (queries, ql) = make(20, &mut noise);
+    let rel = vec![
+        Relevance::Labels { base: bl, queries: ql },
+        Relevance::Neighbours { ids: crate::dataset::exact_knn(&base, &queries, 10).unwrap() },
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = EvalConfig {
+        methods: baseline_methods(),
+        bits: vec![8],
+        seed: 1,
+        epochs: None,
+        save_codes: Some(dir.path().join("codes")),
+    };
+    let mut lines = Vec::new();
+    let rows = run(&base, &queries, &rel, &cfg, &mut |l| lines.push(l.to_string())).unwrap();
+    assert_eq!(rows.len(), 6);
+    assert_eq!(lines.len(), 3);
+    for r in rows.iter().filter(|r| r.relevance == "label") {
+        let floor = if r.method == "pcah" { 0.6 } else { 0.99 };
+        assert!(r.map > floor, "{} mAP {}", r.method, r.map);
+    }
+    assert!(rows.iter().any(|r| r.relevance == "l2top10"));
+    let (shape, bytes) = npy::read::<u8>(&dir.path().join("codes/itq_8_base.npy")).unwrap();
+    assert_eq!((shape, bytes.len()), (vec![200, 1], 200));
+    assert!(dir.path().join("codes/lsh_8_query.npy").exists());
+
+    let table = markdown_table(&rows);
+    assert_eq!(table.lines().count(), 2 + 6);
+    assert!(table.contains("| label | 8 | itq |"), "{table}");
+
+    let report = dir.path().join("r.json");
+    write_report(&report, &rows).unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    let first = &json["results"][0];
+    for key in ["method", "bits", "relevance", "map", "p_at_100", "r_at_100", "p_r2", "train_s", "encode_s"] {
+        assert!(!first[key].is_null(), "missing {key}");
+    }
+    let files = write_plots(&dir.path().join("plots"), &rows).unwrap();
+    assert_eq!(files.len(), 4);
+    let svg = std::fs::read_to_string(&files[0]).unwrap();
+    assert!(
+        svg.starts_with("<svg") && svg.contains("itq") && svg.contains("polyline"),
+        "{}",
+        &svg[..200.min(svg.len())]
+    );
+}
+
+#[test]
+fn dimension_and_width_errors() {
+    let base = Tensor::zeros(4, 3);
+    let q = Tensor::zeros(1, 2);
+    let cfg = EvalConfig { methods: baseline_methods(), bits: vec![8], seed: 0, epochs: None, save_codes: None };
+    assert!(run(&base, &q, &[], &cfg, &mut |_| {}).is_err());
+    let cfg = EvalConfig { bits: vec![12], ..cfg };
+    assert!(run(&base, &Tensor::zeros(1, 3), &[], &cfg, &mut |_| {})
+        .unwrap_err()
+        .to_string()
+        .contains("multiple of 8"));
+}
