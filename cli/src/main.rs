@@ -3,6 +3,9 @@
 //! line and exit with code 2; a closed pipe (`sigah ... | head`) exits 0.
 
 mod bench;
+mod encode;
+mod info;
+mod train;
 
 use std::process::ExitCode;
 
@@ -21,6 +24,12 @@ enum Command {
     /// Measure sigah's kernels (GEMM, Hamming search) on this machine.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
+    /// Train a SiGAH model on a vector file and write the model file.
+    Train(train::TrainArgs),
+    /// Encode vectors into packed binary codes (uint8 .npy) with a trained model.
+    Encode(encode::EncodeArgs),
+    /// Describe a model file or a code file.
+    Info(info::InfoArgs),
 }
 
 /// Options every command takes.
@@ -49,6 +58,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Bench(cmd) => bench::run(cmd),
+        Command::Train(args) => train::run(args),
+        Command::Encode(args) => encode::run(args),
+        Command::Info(args) => info::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

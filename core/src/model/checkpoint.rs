@@ -6,8 +6,8 @@
 
 use std::path::Path;
 
-use rand_chacha::ChaCha8Rng;
 use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use super::stfile::{self, stored_shape};
@@ -118,4 +118,14 @@ pub(crate) fn load(path: &Path, data: &DataPrint) -> Result<TrainState> {
     let adam_d = adams.pop().expect("two");
     let adam_g = adams.pop().expect("two");
     Ok(TrainState { model, adam_g, adam_d, rng })
+}
+
+/// The config a checkpoint was trained with (the CLI's starting point on `--resume`).
+pub fn checkpoint_config(path: &Path) -> Result<super::SigahConfig> {
+    let file = stfile::read(path)?;
+    let format = file.meta(path, "format")?;
+    if format != "sigah-checkpoint" {
+        return Err(Error::format(path, 8, format!("format is {format:?}, expected \"sigah-checkpoint\"")));
+    }
+    file.meta_json(path, "config")
 }

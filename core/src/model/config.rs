@@ -193,8 +193,14 @@ mod tests {
     #[test]
     fn defaults_are_the_design_values() {
         let c = SigahConfig::default();
-        assert_eq!((c.bits, c.hidden.clone(), c.latent_units(), c.lista_steps, c.disc_hidden), (64, vec![512], 256, 3, 256));
-        assert_eq!((c.lambda_rec, c.lambda_bal, c.lr_g, c.lr_d, c.beta1, c.beta2, c.eps), (1.0, 0.1, 1e-3, 2e-4, 0.5, 0.999, 1e-8));
+        assert_eq!(
+            (c.bits, c.hidden.clone(), c.latent_units(), c.lista_steps, c.disc_hidden),
+            (64, vec![512], 256, 3, 256)
+        );
+        assert_eq!(
+            (c.lambda_rec, c.lambda_bal, c.lr_g, c.lr_d, c.beta1, c.beta2, c.eps),
+            (1.0, 0.1, 1e-3, 2e-4, 0.5, 0.999, 1e-8)
+        );
         assert_eq!((c.batch_size, c.d_steps, c.g_steps, c.margin, c.margin_factor), (256, 1, 1, None, 2.0));
         assert!(c.adversarial && c.decoder == DecoderKind::Lista);
         c.validate().unwrap();
@@ -206,7 +212,10 @@ mod tests {
         let j = dir.path().join("c.json");
         std::fs::write(&j, r#"{"bits": 32, "hidden": [256, 128], "decoder": "linear", "margin": 0.5}"#).unwrap();
         let c = SigahConfig::from_file(&j).unwrap();
-        assert_eq!((c.bits, c.hidden.clone(), c.decoder, c.margin), (32, vec![256, 128], DecoderKind::Linear, Some(0.5)));
+        assert_eq!(
+            (c.bits, c.hidden.clone(), c.decoder, c.margin),
+            (32, vec![256, 128], DecoderKind::Linear, Some(0.5))
+        );
         assert_eq!(c.lr_g, 1e-3, "unnamed keys keep their defaults");
         let t = dir.path().join("c.toml");
         std::fs::write(&t, "bits = 128\nadversarial = false\nlr_d = 0.001\n").unwrap();

@@ -78,8 +78,9 @@ impl SigahModel {
             return Err(Error::format(path, 8, format!("format is {got:?}, expected {format:?}")));
         }
         let version = file.meta(path, "format_version")?;
-        let version: u32 =
-            version.parse().map_err(|_| Error::format(path, 8, format!("format_version {version:?} is not a number")))?;
+        let version: u32 = version
+            .parse()
+            .map_err(|_| Error::format(path, 8, format!("format_version {version:?} is not a number")))?;
         if version != FORMAT_VERSION {
             let why = if version > FORMAT_VERSION { "written by a newer sigah" } else { "not supported" };
             return Err(Error::format(

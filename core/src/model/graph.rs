@@ -32,7 +32,14 @@ fn linear(tape: &mut Tape, x: Var, w: Var, c: Var) -> Var {
 }
 
 /// The generator on the (already preprocessed) batch `x`.
-pub fn generator(tape: &mut Tape, net: &Net, layout: &GenLayout, cfg: &SigahConfig, x: Var, trainable: bool) -> GenVars {
+pub fn generator(
+    tape: &mut Tape,
+    net: &Net,
+    layout: &GenLayout,
+    cfg: &SigahConfig,
+    x: Var,
+    trainable: bool,
+) -> GenVars {
     let p = leaves(tape, net, trainable);
     // Hash encoder: ReLU hidden layers, then a linear layer to the k code values u.
     let mut h = x;

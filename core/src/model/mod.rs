@@ -23,6 +23,7 @@ pub mod preprocess;
 pub mod stfile;
 mod train;
 
+pub use checkpoint::checkpoint_config;
 pub use config::{DecoderKind, SigahConfig};
 pub use file::FORMAT_VERSION;
 pub use params::{GenLayout, Net};

@@ -125,7 +125,11 @@ pub fn init_generator(cfg: &SigahConfig, d: usize, rng: &mut ChaCha8Rng) -> (Net
         let (k, m) = (spec[phi].1, spec[phi].2);
         // A Gaussian sensing matrix with unit-norm columns on average, N(0, 1/k).
         let sd = (1.0 / k as f32).sqrt();
-        let phi_t = Tensor::new(k, m, (0..k * m).map(|_| Distribution::<f32>::sample(&StandardNormal, rng) * sd).collect::<Vec<f32>>());
+        let phi_t = Tensor::new(
+            k,
+            m,
+            (0..k * m).map(|_| Distribution::<f32>::sample(&StandardNormal, rng) * sd).collect::<Vec<f32>>(),
+        );
         let eta = 1.0 / spectral_norm_sq(&phi_t);
         net.push("decoder.phi".into(), phi_t);
         net.push("decoder.theta".into(), Tensor::full(1, m, cfg.lista_lambda * eta));

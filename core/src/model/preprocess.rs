@@ -43,7 +43,9 @@ impl Preprocess {
         }
         let scale = (sq / (n * d) as f64).sqrt() as f32;
         if !(scale > 0.0 && scale.is_finite()) {
-            return Err(Error::Config("the training vectors are all identical (zero variance): nothing to learn".into()));
+            return Err(Error::Config(
+                "the training vectors are all identical (zero variance): nothing to learn".into(),
+            ));
         }
         Ok(Self { mean: Tensor::new(1, d, mean.iter().map(|&m| m as f32).collect()), scale })
     }

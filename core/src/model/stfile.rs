@@ -92,7 +92,11 @@ pub fn read(path: &Path) -> Result<StFile> {
             return Err(Error::format(path, offset, format!("tensor {name}: data outside the file")));
         };
         if count.checked_mul(4) != Some(raw.len()) {
-            return Err(Error::format(path, offset, format!("tensor {name}: {} bytes for shape {:?}", raw.len(), info.shape)));
+            return Err(Error::format(
+                path,
+                offset,
+                format!("tensor {name}: {} bytes for shape {:?}", raw.len(), info.shape),
+            ));
         }
         let data = raw.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
         tensors.insert(name, StTensor { shape: info.shape.clone(), data, offset });
@@ -131,10 +135,18 @@ impl StFile {
         let t = self.tensors.remove(name).ok_or_else(|| Error::format(path, 8, format!("tensor {name} is missing")))?;
         let want = stored_shape(rows, cols);
         if t.shape != want {
-            return Err(Error::format(path, t.offset, format!("tensor {name} has shape {:?}, expected {want:?}", t.shape)));
+            return Err(Error::format(
+                path,
+                t.offset,
+                format!("tensor {name} has shape {:?}, expected {want:?}", t.shape),
+            ));
         }
         if let Some(i) = t.data.iter().position(|v| !v.is_finite()) {
-            return Err(Error::format(path, t.offset + 4 * i as u64, format!("tensor {name} holds {} at index {i}", t.data[i])));
+            return Err(Error::format(
+                path,
+                t.offset + 4 * i as u64,
+                format!("tensor {name} holds {} at index {i}", t.data[i]),
+            ));
         }
         Ok(crate::Tensor::new(rows, cols, t.data))
     }
