@@ -10,7 +10,40 @@
 
 pub mod scalar;
 
+#[cfg(target_arch = "aarch64")]
+mod aarch64_neon;
+mod generic;
+mod portable;
+#[cfg(target_arch = "x86_64")]
+mod x86_avx2;
+#[cfg(target_arch = "x86_64")]
+mod x86_avx512;
+
 use crate::Isa;
+
+/// Runs kernel `$name` on the path for `$isa` (whose support the caller asserted).
+macro_rules! dispatch {
+    ($isa:expr, $name:ident($($arg:expr),*)) => {
+        match $isa {
+            Isa::Scalar => scalar::$name($($arg),*),
+            // SAFETY: the portable path uses only compile-time target features, and
+            // the caller checked the lengths the generic bodies rely on.
+            Isa::Portable => unsafe { portable::$name($($arg),*) },
+            // SAFETY: the caller asserted `isa.is_supported()` (AVX2+FMA detected)
+            // and checked the lengths.
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2 => unsafe { x86_avx2::$name($($arg),*) },
+            // SAFETY: as above, with AVX-512 F/BW/VL detected.
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512 => unsafe { x86_avx512::$name($($arg),*) },
+            // SAFETY: as above, with NEON detected.
+            #[cfg(target_arch = "aarch64")]
+            Isa::Neon => unsafe { aarch64_neon::$name($($arg),*) },
+            #[allow(unreachable_patterns)]
+            other => unreachable!("{other} is supported by this CPU but has no path on this architecture"),
+        }
+    };
+}
 
 fn check_same(op: &str, what: &str, a: usize, b: usize) {
     assert_eq!(a, b, "{op}: {what} has length {b}, expected {a}");
@@ -40,7 +73,7 @@ pub fn relu_forward(x: &[f32], y: &mut [f32]) {
 pub fn relu_forward_with(isa: Isa, x: &[f32], y: &mut [f32]) {
     check_same("relu_forward", "y", x.len(), y.len());
     assert!(isa.is_supported(), "relu_forward: {isa} is not supported by this CPU");
-    scalar::relu_forward(x, y)
+    dispatch!(isa, relu_forward(x, y))
 }
 
 /// `dx += dy · 1[x > 0]`.
@@ -59,7 +92,7 @@ pub fn relu_backward_with(isa: Isa, x: &[f32], dy: &[f32], dx: &mut [f32]) {
     check_same("relu_backward", "dy", x.len(), dy.len());
     check_same("relu_backward", "dx", x.len(), dx.len());
     assert!(isa.is_supported(), "relu_backward: {isa} is not supported by this CPU");
-    scalar::relu_backward(x, dy, dx)
+    dispatch!(isa, relu_backward(x, dy, dx))
 }
 
 /// `x[i, j] += bias[j]` over a row-major matrix with `bias.len()` columns.
@@ -77,7 +110,7 @@ pub fn bias_add(x: &mut [f32], bias: &[f32]) {
 pub fn bias_add_with(isa: Isa, x: &mut [f32], bias: &[f32]) {
     check_rows("bias_add", x.len(), bias.len());
     assert!(isa.is_supported(), "bias_add: {isa} is not supported by this CPU");
-    scalar::bias_add(x, bias)
+    dispatch!(isa, bias_add(x, bias))
 }
 
 /// `dbias[j] += Σ_i dy[i, j]` (the gradient of [`bias_add`]).
@@ -95,7 +128,7 @@ pub fn bias_grad(dy: &[f32], dbias: &mut [f32]) {
 pub fn bias_grad_with(isa: Isa, dy: &[f32], dbias: &mut [f32]) {
     check_rows("bias_grad", dy.len(), dbias.len());
     assert!(isa.is_supported(), "bias_grad: {isa} is not supported by this CPU");
-    scalar::bias_grad(dy, dbias)
+    dispatch!(isa, bias_grad(dy, dbias))
 }
 
 /// `y[i, j] = sign(v) · max(|v| − θ[j], 0)` with `v = v[i, j]`, row-major with
@@ -115,7 +148,7 @@ pub fn soft_threshold_forward_with(isa: Isa, v: &[f32], theta: &[f32], y: &mut [
     check_rows("soft_threshold_forward", v.len(), theta.len());
     check_same("soft_threshold_forward", "y", v.len(), y.len());
     assert!(isa.is_supported(), "soft_threshold_forward: {isa} is not supported by this CPU");
-    scalar::soft_threshold_forward(v, theta, y)
+    dispatch!(isa, soft_threshold_forward(v, theta, y))
 }
 
 /// Backward of [`soft_threshold_forward`]:
@@ -144,5 +177,5 @@ pub fn soft_threshold_backward_with(
     check_same("soft_threshold_backward", "dv", v.len(), dv.len());
     check_same("soft_threshold_backward", "dtheta", theta.len(), dtheta.len());
     assert!(isa.is_supported(), "soft_threshold_backward: {isa} is not supported by this CPU");
-    scalar::soft_threshold_backward(v, theta, dy, dv, dtheta)
+    dispatch!(isa, soft_threshold_backward(v, theta, dy, dv, dtheta))
 }
