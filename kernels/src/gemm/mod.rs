@@ -3,8 +3,27 @@
 //! Transposes are views, not flags: `a.t()` swaps the strides, so the three cases
 //! backprop needs (A·B, A·Bᵀ, Aᵀ·B) and the fourth are one function. When `β == 0`
 //! C is written without being read (BLAS semantics: NaN in C does not propagate).
+//!
+//! Layout of this module: `scalar.rs` is the reference (three loops); `driver.rs` is
+//! the packed, cache-blocked loop nest and the rayon split; `pack.rs` the packing;
+//! `microkernel.rs` the register-blocked tile written once over a vector trait; one
+//! file per instruction set instantiates it (`x86_avx2.rs`, `x86_avx512.rs`,
+//! `portable.rs` over `wide`, `aarch64_neon.rs`).
+//!
+//! Threads split only rows or columns of C, never the depth, and the depth blocking
+//! depends only on K, so the result is bitwise the same for any thread count.
 
+#[cfg(target_arch = "aarch64")]
+mod aarch64_neon;
+mod driver;
+mod microkernel;
+mod pack;
+mod portable;
 mod scalar;
+#[cfg(target_arch = "x86_64")]
+mod x86_avx2;
+#[cfg(target_arch = "x86_64")]
+mod x86_avx512;
 
 pub use scalar::gemm_scalar;
 
@@ -128,13 +147,13 @@ impl<'a> MatMut<'a> {
     /// A strided view.
     ///
     /// # Panics
-    /// If the view would reach past the end of `data`, or if two elements of the
-    /// view would alias (a zero stride with more than one row/column).
+    /// If the view would reach past the end of `data`, or if two elements of a
+    /// non-empty view would alias through a zero stride (more than one row or column).
     pub fn strided(data: &'a mut [f32], rows: usize, cols: usize, row_stride: usize, col_stride: usize) -> Self {
         let need = extent(rows, cols, row_stride, col_stride);
         assert!(need <= data.len(), "MatMut::strided: shape {rows}x{cols} with strides ({row_stride}, {col_stride}) needs {need} elements, data has {}", data.len());
         assert!(
-            (rows <= 1 || row_stride > 0) && (cols <= 1 || col_stride > 0),
+            rows == 0 || cols == 0 || (rows <= 1 || row_stride > 0) && (cols <= 1 || col_stride > 0),
             "MatMut::strided: zero stride would alias output elements (shape {rows}x{cols}, strides ({row_stride}, {col_stride}))"
         );
         Self { data, rows, cols, row_stride, col_stride }
@@ -206,6 +225,36 @@ pub fn gemm(alpha: f32, a: MatRef<'_>, b: MatRef<'_>, beta: f32, c: MatMut<'_>) 
 pub fn gemm_with(isa: Isa, parallel: bool, alpha: f32, a: MatRef<'_>, b: MatRef<'_>, beta: f32, c: MatMut<'_>) {
     check_shapes("gemm", &a, &b, &c);
     assert!(isa.is_supported(), "gemm: {isa} is not supported by this CPU");
-    let _ = parallel;
-    gemm_scalar(alpha, a, b, beta, c)
+    match kernel_for(isa) {
+        Some(spec) => {
+            #[cfg(target_arch = "x86_64")]
+            if isa == Isa::Avx512 { return driver::run(&x86_avx512::tune_spec(), parallel, alpha, a, b, beta, c); }
+            driver::run(spec, parallel, alpha, a, b, beta, c)
+        }
+        None => gemm_scalar(alpha, a, b, beta, c),
+    }
+}
+
+/// The micro-kernel and blocking for a level; `None` for [`Isa::Scalar`], which runs
+/// the plain reference.
+fn kernel_for(isa: Isa) -> Option<&'static driver::KernelSpec> {
+    match isa {
+        Isa::Scalar => None,
+        Isa::Portable => Some(&portable::SPEC),
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2 => Some(&x86_avx2::SPEC),
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx512 => Some(&x86_avx512::SPEC),
+        #[cfg(target_arch = "aarch64")]
+        Isa::Neon => Some(&aarch64_neon::SPEC),
+        // Levels of another architecture are never supported here (asserted above).
+        #[allow(unreachable_patterns)]
+        _ => None,
+    }
+}
+
+/// The register tile (MR, NR) `gemm_with` uses on a level, and the micro-kernel's
+/// name; `None` for the scalar reference. For benchmarks and diagnostics.
+pub fn tile_shape(isa: Isa) -> Option<(usize, usize, &'static str)> {
+    kernel_for(isa).map(|s| (s.mr, s.nr, s.name))
 }
