@@ -6,8 +6,7 @@ use std::time::Instant;
 
 use clap::Args;
 use sigah_core::eval::save_codes;
-use sigah_core::io::vectors::load_vectors;
-use sigah_core::model::SigahModel;
+use sigah_core::model::{load_training_vectors, SigahModel};
 
 use crate::Common;
 
@@ -29,7 +28,7 @@ pub struct EncodeArgs {
 pub fn run(args: EncodeArgs) -> anyhow::Result<()> {
     args.common.apply()?;
     let model = SigahModel::load(&args.model)?;
-    let data = load_vectors(&args.data)?;
+    let data = load_training_vectors(&args.data)?;
     anyhow::ensure!(
         data.cols == model.dim(),
         "{}: vectors have dimension {}, but the model {} expects dimension {}",

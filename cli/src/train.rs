@@ -11,8 +11,9 @@ use std::time::Instant;
 use anyhow::Context;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use sigah_core::io::vectors::load_vectors;
-use sigah_core::model::{checkpoint_config, EpochStats, SigahConfig, SigahModel, TrainObserver, TrainOptions};
+use sigah_core::model::{
+    checkpoint_config, load_training_vectors, EpochStats, SigahConfig, SigahModel, TrainObserver, TrainOptions,
+};
 
 use crate::Common;
 
@@ -82,10 +83,13 @@ fn build_config(args: &TrainArgs) -> anyhow::Result<SigahConfig> {
 struct CliObserver {
     bar: Option<ProgressBar>,
     log: Option<(PathBuf, String)>,
+    /// When the current epoch started (the log records each epoch's seconds).
+    epoch_start: Instant,
 }
 
 impl TrainObserver for CliObserver {
     fn start(&mut self, first_epoch: usize, epochs: usize, batches: usize) {
+        self.epoch_start = Instant::now();
         if let Some(bar) = &self.bar {
             let done = (first_epoch.saturating_sub(1) * batches) as u64;
             bar.set_length((epochs * batches) as u64);
@@ -114,11 +118,14 @@ impl TrainObserver for CliObserver {
             ));
         }
         if let Some((path, text)) = &mut self.log {
-            text.push_str(&serde_json::to_string(s).expect("stats serialise"));
+            let mut line = serde_json::to_value(s).expect("stats serialise");
+            line["seconds"] = self.epoch_start.elapsed().as_secs_f64().into();
+            text.push_str(&line.to_string());
             text.push('\n');
             // The whole log is rewritten atomically: a crash never leaves half a line.
             sigah_core::io::write_atomic(path, |w| w.write_all(text.as_bytes()))?;
         }
+        self.epoch_start = Instant::now();
         Ok(())
     }
 }
@@ -130,7 +137,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     let checkpoint =
         args.checkpoint.clone().or_else(|| (checkpoint_every > 0).then(|| args.out.with_extension("ckpt.safetensors")));
     let opts = TrainOptions { checkpoint, checkpoint_every, resume: args.resume.clone() };
-    let data = load_vectors(&args.data)?;
+    let data = load_training_vectors(&args.data)?;
     anyhow::ensure!(data.rows > 0, "{}: no vectors to train on", args.data.display());
     let log = match &args.log {
         // A resumed run continues the log of the run it resumes.
@@ -149,7 +156,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         );
         bar
     });
-    let mut obs = CliObserver { bar, log };
+    let mut obs = CliObserver { bar, log, epoch_start: Instant::now() };
     let start = Instant::now();
     let model = SigahModel::train(&data, &cfg, &opts, &mut obs)?;
     if let Some(bar) = &obs.bar {

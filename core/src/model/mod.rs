@@ -15,6 +15,7 @@
 
 mod checkpoint;
 pub mod config;
+mod data;
 mod encode;
 mod file;
 pub mod graph;
@@ -25,10 +26,11 @@ mod train;
 
 pub use checkpoint::checkpoint_config;
 pub use config::{DecoderKind, SigahConfig};
+pub use data::load_training_vectors;
 pub use file::FORMAT_VERSION;
 pub use params::{GenLayout, Net};
 pub use preprocess::Preprocess;
-pub use train::{EpochStats, Silent, TrainObserver, TrainOptions, TrainingSummary};
+pub use train::{EpochStats, Silent, TrainObserver, TrainOptions, Trainer, TrainingSummary};
 
 /// A SiGAH model: the hash encoder (with its preprocessing), the decoder and the
 /// discriminator it was trained with, and what training reported.

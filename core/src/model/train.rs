@@ -186,6 +186,43 @@ impl SigahModel {
     }
 }
 
+/// One training step at a time, for benchmarks and experiments: the state of a
+/// fresh [`SigahModel::train`] run, fed batches by the caller.
+pub struct Trainer {
+    st: TrainState,
+    cfg: SigahConfig,
+    tape_g: Tape,
+    tape_d: Tape,
+    acc: Acc,
+    steps: usize,
+}
+
+impl Trainer {
+    /// Fits the preprocessing on `data` and initialises the model from `cfg.seed`.
+    pub fn new(data: &Tensor, cfg: &SigahConfig) -> Result<Self> {
+        cfg.validate()?;
+        let st = TrainState::fresh(data, cfg)?;
+        let acc = Acc { ones: vec![0; cfg.bits], ..Default::default() };
+        Ok(Self { st, cfg: cfg.clone(), tape_g: Tape::new(), tape_d: Tape::new(), acc, steps: 0 })
+    }
+
+    /// The rows `indices` of `data`, preprocessed.
+    pub fn batch(&self, data: &Tensor, indices: &[usize]) -> Tensor {
+        self.st.model.preprocess.batch(data, indices)
+    }
+
+    /// The discriminator and generator steps of one (preprocessed) batch.
+    pub fn step(&mut self, x: &Tensor) -> Result<()> {
+        self.steps += 1;
+        train_batch(&mut self.st, &self.cfg, x, &mut self.tape_g, &mut self.tape_d, &mut self.acc, 1, self.steps)
+    }
+
+    /// The model as trained so far.
+    pub fn model(&self) -> &SigahModel {
+        &self.st.model
+    }
+}
+
 fn non_finite(epoch: usize, batch: usize, what: &str, value: f32) -> Result<()> {
     if value.is_finite() {
         Ok(())
