@@ -6,10 +6,10 @@ Same architecture, losses, optimisers and step order as core/src/model/:
      -> LISTA (z0 = S_θ(η Φᵀ s), T refinements z ← S_θ(z + η Φᵀ(s − Φ z)))
      -> x̃ = D z + c_D
   D: auto-encoder A(v) = W4 ReLU(W3 v + c3) + c4, energy E(v) = ‖A(v) − v‖² / d
-  per batch: x̃ = G(x); one D step on x̃.detach() with
-     L_D = E(x) + mean max(0, μ − E(x̃)) (no hinge in the first epoch, then μ = 2·mean E(x));
-     one G step with L_G = E(x̃) + λ_rec‖x − x̃‖²/d + λ_bal Σ_j (mean s_j)², where the
-     discriminator's weights take no gradient (requires_grad off), only its input does.
+  per batch: x̃ = G(x); one G step with L_G = E(x̃) + λ_rec‖x − x̃‖²/d + λ_bal Σ_j (mean s_j)²,
+     where the discriminator's weights take no gradient (requires_grad off), only its
+     input does; then one D step on x̃.detach() with
+     L_D = E(x) + mean max(0, μ − E(x̃)) (no hinge in the first epoch, then μ = 2·mean E(x)).
   Adam, lr 1e-3 (G) / 2e-4 (D), betas (0.5, 0.999); θ projected to ≥ 0 after each step.
 
 Usage: torch_train.py --data X.npy [--bits 64] [--epochs 1] [--threads N] [--json]
@@ -123,16 +123,6 @@ def main():
         for start in range(0, n, a.batch):
             x = (raw[perm[start : start + a.batch]] - mean) / scale
             s, fake = G(x)
-            # Discriminator step on a constant x̃.
-            e_real = D.energy_rows(x).mean()
-            loss_d = e_real
-            if margin is not None:
-                loss_d = loss_d + torch.relu(margin - D.energy_rows(fake.detach())).mean()
-            opt_d.zero_grad(set_to_none=True)
-            loss_d.backward()
-            opt_d.step()
-            e_real_sum += float(e_real.detach())
-            batches += 1
             # Generator step: D's weights are constants, its input carries the gradient.
             for q in D.parameters():
                 q.requires_grad_(False)
@@ -148,6 +138,17 @@ def main():
                 q.requires_grad_(True)
             with torch.no_grad():
                 G.theta.clamp_(min=0.0)
+            # Discriminator step on this batch's x̃, a constant.
+            fake = fake.detach()
+            e_real = D.energy_rows(x).mean()
+            loss_d = e_real
+            if margin is not None:
+                loss_d = loss_d + torch.relu(margin - D.energy_rows(fake)).mean()
+            opt_d.zero_grad(set_to_none=True)
+            loss_d.backward()
+            opt_d.step()
+            e_real_sum += float(e_real.detach())
+            batches += 1
         if margin is None:
             margin = 2.0 * e_real_sum / batches
         times.append(time.perf_counter() - t0)

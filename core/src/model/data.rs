@@ -17,7 +17,7 @@ use crate::io::vectors::load_vectors;
 use crate::{Error, Result, Tensor};
 
 /// Bytes copied between two releases of the mapped pages.
-const SLICE: usize = 8 << 20;
+const SLICE: usize = 1 << 20;
 
 /// Loads a vector file (any format [`load_vectors`] reads) as an `n × d` tensor,
 /// without holding two copies of `.npy` f32 and `.fvecs` data.
@@ -111,7 +111,7 @@ mod tests {
     #[test]
     fn lean_and_general_loaders_agree_and_errors_come_from_the_general_one() {
         let dir = tempfile::tempdir().unwrap();
-        let (n, d) = (3000, 37); // several slices of the npy body
+        let (n, d) = (9000, 37); // several slices of the npy body
         let vals: Vec<f32> = (0..n * d).map(|i| (i as f32 * 0.37).sin()).collect();
         let np = dir.path().join("a.npy");
         npy::write(&np, &[n, d], &vals).unwrap();
@@ -137,6 +137,6 @@ mod tests {
         // Truncated.
         std::fs::write(&fv, &b[..b.len() - 3]).unwrap();
         let e = load_training_vectors(&fv).unwrap_err().to_string();
-        assert!(e.contains("truncated row 2999"), "{e}");
+        assert!(e.contains("truncated row 8999"), "{e}");
     }
 }

@@ -1,12 +1,13 @@
 //! The adversarial trainer (DESIGN §1): shuffled mini-batches from one seeded RNG,
-//! per batch `d_steps` discriminator steps then `g_steps` generator steps, Adam on
+//! per batch a generator step, then `d_steps` discriminator steps, then the other
+//! `g_steps − 1` generator steps, Adam on
 //! both, per-epoch statistics, checkpoints and resume.
 //!
-//! Each generator step follows the usual GAN recipe (and the PyTorch reference in
-//! `benches/reference/torch_train.py`): the generator runs once on the batch; the
-//! discriminator steps see that x̃ as a constant; then the generator's loss is
-//! built on the same tape, with the *updated* discriminator weights entering as
-//! constants, so gradients flow through the discriminator's input only.
+//! Per batch (as `benches/reference/torch_train.py` does it): the generator runs
+//! on the batch and takes its step, with the discriminator's weights entering its
+//! loss as constants (gradients flow through the discriminator's input only);
+//! then the discriminator steps see that batch's x̃ as a constant. Both graphs use
+//! one tape in turn, so the peak memory is the larger graph, not the sum.
 //!
 //! Epoch and batch numbers in statistics and errors are 1-based.
 
@@ -22,7 +23,7 @@ use super::graph;
 use super::params::{init_discriminator, init_generator};
 use super::{Preprocess, SigahConfig, SigahModel};
 use crate::adam::Adam;
-use crate::autodiff::Tape;
+use crate::autodiff::{Tape, Var};
 use crate::{Error, Result, Tensor};
 
 /// What one epoch measured (means over its batches).
@@ -158,8 +159,7 @@ impl SigahModel {
         st.model.config.epochs = cfg.epochs;
         let batches = data.rows.div_ceil(cfg.batch_size);
         obs.start(st.model.summary.epochs + 1, cfg.epochs, batches);
-        let mut tape_g = Tape::new();
-        let mut tape_d = Tape::new();
+        let mut tape = Tape::new();
         let mut perm: Vec<usize> = (0..data.rows).collect();
         while st.model.summary.epochs < cfg.epochs {
             let epoch = st.model.summary.epochs + 1;
@@ -169,7 +169,7 @@ impl SigahModel {
             let mut acc = Acc { ones: vec![0; cfg.bits], ..Default::default() };
             for (b, idx) in perm.chunks(cfg.batch_size).enumerate() {
                 let x = st.model.preprocess.batch(data, idx);
-                train_batch(&mut st, cfg, &x, &mut tape_g, &mut tape_d, &mut acc, epoch, b + 1)?;
+                train_batch(&mut st, cfg, &x, &mut tape, &mut acc, epoch, b + 1)?;
                 obs.batch_done(epoch, b + 1);
             }
             let stats = finish_epoch(&mut st, cfg, &acc, epoch);
@@ -191,8 +191,7 @@ impl SigahModel {
 pub struct Trainer {
     st: TrainState,
     cfg: SigahConfig,
-    tape_g: Tape,
-    tape_d: Tape,
+    tape: Tape,
     acc: Acc,
     steps: usize,
 }
@@ -203,7 +202,7 @@ impl Trainer {
         cfg.validate()?;
         let st = TrainState::fresh(data, cfg)?;
         let acc = Acc { ones: vec![0; cfg.bits], ..Default::default() };
-        Ok(Self { st, cfg: cfg.clone(), tape_g: Tape::new(), tape_d: Tape::new(), acc, steps: 0 })
+        Ok(Self { st, cfg: cfg.clone(), tape: Tape::new(), acc, steps: 0 })
     }
 
     /// The rows `indices` of `data`, preprocessed.
@@ -214,7 +213,7 @@ impl Trainer {
     /// The discriminator and generator steps of one (preprocessed) batch.
     pub fn step(&mut self, x: &Tensor) -> Result<()> {
         self.steps += 1;
-        train_batch(&mut self.st, &self.cfg, x, &mut self.tape_g, &mut self.tape_d, &mut self.acc, 1, self.steps)
+        train_batch(&mut self.st, &self.cfg, x, &mut self.tape, &mut self.acc, 1, self.steps)
     }
 
     /// The model as trained so far.
@@ -237,7 +236,6 @@ fn train_batch(
     cfg: &SigahConfig,
     x: &Tensor,
     tape_g: &mut Tape,
-    tape_d: &mut Tape,
     acc: &mut Acc,
     epoch: usize,
     batch: usize,
@@ -246,14 +244,10 @@ fn train_batch(
         tape_g.reset();
         let xv = tape_g.constant(x.clone());
         let gv = graph::generator(tape_g, &st.model.gen, &st.model.layout, cfg, xv, true);
+        // x̃ of the first G step is what the D steps of this batch see.
+        let fake = (g_step == 0 && cfg.adversarial).then(|| tape_g.value(gv.x_fake).clone());
         if g_step == 0 {
             count_ones(tape_g.value(gv.s), acc);
-            if cfg.adversarial {
-                let fake = tape_g.value(gv.x_fake).clone();
-                for d_step in 0..cfg.d_steps {
-                    disc_step(st, tape_d, x, &fake, acc, d_step == 0, epoch, batch)?;
-                }
-            }
         }
         let disc = cfg.adversarial.then(|| graph::leaves(tape_g, &st.model.disc, false));
         let gl = graph::gen_loss(tape_g, cfg, disc.as_deref(), xv, &gv);
@@ -271,24 +265,31 @@ fn train_batch(
         if let Some((_, theta, _)) = st.model.layout.lista {
             st.model.gen.tensors[theta].data.iter_mut().for_each(|t| *t = t.max(0.0));
         }
+        // The D steps reuse the tape (and its buffers) once the G graph is done
+        // with: the peak memory is the larger graph, not the sum of both.
+        if let Some(fake) = fake {
+            for d_step in 0..cfg.d_steps {
+                tape_g.reset();
+                let xv = tape_g.constant(x.clone());
+                let fv = tape_g.constant(fake.clone());
+                disc_step(st, tape_g, xv, fv, acc, d_step == 0, epoch, batch)?;
+            }
+        }
     }
     Ok(())
 }
 
-/// One discriminator step on real `x` and constant synthetic `fake`.
+/// One discriminator step on real `xv` and constant synthetic `fv`.
 fn disc_step(
     st: &mut TrainState,
     tape: &mut Tape,
-    x: &Tensor,
-    fake: &Tensor,
+    xv: Var,
+    fv: Var,
     acc: &mut Acc,
     record: bool,
     epoch: usize,
     batch: usize,
 ) -> Result<()> {
-    tape.reset();
-    let xv = tape.constant(x.clone());
-    let fv = tape.constant(fake.clone());
     let dv = graph::leaves(tape, &st.model.disc, true);
     let dl = graph::disc_loss(tape, &dv, xv, fv, st.model.summary.margin);
     let loss = tape.value(dl.loss).item();
