@@ -7,6 +7,9 @@ mod bench_search;
 mod search;
 mod demo;
 mod eval;
+mod encode;
+mod info;
+mod train;
 
 use std::process::ExitCode;
 
@@ -33,6 +36,12 @@ enum Command {
     Eval(eval::EvalArgs),
     /// The whole evaluation on the built-in MNIST sample; prints the table.
     Demo(demo::DemoArgs),
+    /// Train a SiGAH model on a vector file and write the model file.
+    Train(train::TrainArgs),
+    /// Encode vectors into packed binary codes (uint8 .npy) with a trained model.
+    Encode(encode::EncodeArgs),
+    /// Describe a model file or a code file.
+    Info(info::InfoArgs),
 }
 
 /// Options every command takes.
@@ -65,6 +74,9 @@ fn main() -> ExitCode {
         Command::Export(args) => search::export(args),
         Command::Eval(args) => eval::run(args),
         Command::Demo(args) => demo::run(args),
+        Command::Train(args) => train::run(args),
+        Command::Encode(args) => encode::run(args),
+        Command::Info(args) => info::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

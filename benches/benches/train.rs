@@ -1,0 +1,62 @@
+//! One SiGAH training step (a discriminator step and a generator step on a batch
+//! of 256, DESIGN §1 default architecture, 64 bits, d = 784) at 1 and 2 threads,
+//! and encoding throughput (vectors/s) at 1 and 2 threads. The PyTorch peer runs
+//! the same model side by side in `benches/reference/train_compare.py` (a whole
+//! epoch of 60,000 vectors, both tools in the same run).
+//!
+//!     cargo bench -p sigah-benches --bench train
+
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use sigah_benches::pseudo_random_f32;
+use sigah_core::model::{SigahConfig, Trainer};
+use sigah_core::Tensor;
+
+const D: usize = 784;
+const BATCH: usize = 256;
+
+fn bench_train(c: &mut Criterion) {
+    let data = Tensor::new(4 * BATCH, D, pseudo_random_f32(4 * BATCH * D, 7));
+    let cfg = SigahConfig::default();
+    let mut group = c.benchmark_group("train_step/784d_64b_batch256");
+    group.throughput(Throughput::Elements(BATCH as u64));
+    group.sample_size(20).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(4));
+    for threads in [1, 2] {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("pool");
+        let mut trainer = Trainer::new(&data, &cfg).expect("a valid config");
+        let batches: Vec<Tensor> =
+            (0..4).map(|b| trainer.batch(&data, &(b * BATCH..(b + 1) * BATCH).collect::<Vec<_>>())).collect();
+        let mut i = 0;
+        group.bench_function(BenchmarkId::new("sigah", format!("{threads}t")), |bench| {
+            pool.install(|| {
+                bench.iter(|| {
+                    trainer.step(&batches[i % 4]).expect("finite losses");
+                    i += 1;
+                })
+            })
+        });
+    }
+    group.finish();
+
+    let n = 20_000;
+    let queries = Tensor::new(n, D, pseudo_random_f32(n * D, 9));
+    let model = {
+        let mut t = Trainer::new(&data, &cfg).expect("a valid config");
+        t.step(&t.batch(&data, &(0..BATCH).collect::<Vec<_>>())).expect("finite");
+        t.model().clone()
+    };
+    let mut group = c.benchmark_group("encode/784d_64b");
+    group.throughput(Throughput::Elements(n as u64));
+    group.sample_size(10).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(3));
+    for threads in [1, 2] {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("pool");
+        group.bench_function(BenchmarkId::new("sigah", format!("{threads}t")), |bench| {
+            pool.install(|| bench.iter(|| model.encode(&queries).expect("right dimension")))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench_train);
+criterion_main!(benches);

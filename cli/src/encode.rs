@@ -1,0 +1,55 @@
+//! `sigah encode`: hash a vector file with a trained model into a uint8 `.npy` of
+//! shape `[n, bits/8]` (bit j of a code is `(byte[j/8] >> (j%8)) & 1`).
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use clap::Args;
+use sigah_core::eval::save_codes;
+use sigah_core::model::{load_training_vectors, SigahModel};
+
+use crate::Common;
+
+#[derive(Args, Debug)]
+pub struct EncodeArgs {
+    /// A model file written by `sigah train`.
+    #[arg(long, value_name = "MODEL")]
+    model: PathBuf,
+    /// Vectors to encode (.fvecs, .bvecs, .npy f32/u8, .csv).
+    #[arg(long, value_name = "FILE")]
+    data: PathBuf,
+    /// Output codes (.npy, uint8 [n, bits/8]).
+    #[arg(long, value_name = "CODES.npy")]
+    out: PathBuf,
+    #[command(flatten)]
+    common: Common,
+}
+
+pub fn run(args: EncodeArgs) -> anyhow::Result<()> {
+    args.common.apply()?;
+    let model = SigahModel::load(&args.model)?;
+    let data = load_training_vectors(&args.data)?;
+    anyhow::ensure!(
+        data.cols == model.dim(),
+        "{}: vectors have dimension {}, but the model {} expects dimension {}",
+        args.data.display(),
+        data.cols,
+        args.model.display(),
+        model.dim()
+    );
+    let start = Instant::now();
+    let codes = model.encode(&data)?;
+    let secs = start.elapsed().as_secs_f64();
+    save_codes(&args.out, &codes)?;
+    if !args.common.quiet {
+        eprintln!(
+            "sigah: encoded {} vectors into {}-bit codes in {:.3} s ({:.0} vectors/s); wrote {}",
+            codes.len(),
+            codes.bits(),
+            secs,
+            codes.len() as f64 / secs.max(1e-9),
+            args.out.display()
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,75 @@
+//! `sigah info MODEL`: what a model file holds (bits, dimension, config, training
+//! summary); for a `.npy` code file, its count and width.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Args;
+use sigah_core::model::{SigahModel, FORMAT_VERSION};
+
+use crate::Common;
+
+#[derive(Args, Debug)]
+pub struct InfoArgs {
+    /// A model file (.safetensors) or a code file (.npy).
+    #[arg(value_name = "MODEL|CODES")]
+    file: PathBuf,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    common: Common,
+}
+
+pub fn run(args: InfoArgs) -> anyhow::Result<()> {
+    args.common.apply()?;
+    let is_npy = args.file.extension().is_some_and(|e| e.eq_ignore_ascii_case("npy"));
+    if is_npy {
+        return codes_info(&args);
+    }
+    let m = SigahModel::load(&args.file)?;
+    let params: usize = m.gen.tensors.iter().chain(&m.disc.tensors).map(|t| t.len()).sum();
+    if args.json {
+        let v = serde_json::json!({
+            "file": args.file.display().to_string(),
+            "kind": "sigah-model",
+            "format_version": FORMAT_VERSION,
+            "bits": m.bits(),
+            "d": m.dim(),
+            "parameters": params,
+            "preprocessing": {"scale": m.preprocess.scale},
+            "config": m.config,
+            "training": m.summary,
+        });
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(());
+    }
+    println!("{}: SiGAH model (format version {FORMAT_VERSION})", args.file.display());
+    println!("bits: {}", m.bits());
+    println!("d: {}", m.dim());
+    println!("parameters: {params}");
+    println!("preprocessing: subtract the training mean, divide by {}", m.preprocess.scale);
+    println!("config: {}", serde_json::to_string(&m.config)?);
+    println!("training: {}", serde_json::to_string(&m.summary)?);
+    Ok(())
+}
+
+fn codes_info(args: &InfoArgs) -> anyhow::Result<()> {
+    let bytes = std::fs::read(&args.file).with_context(|| args.file.display().to_string())?;
+    let header = sigah_core::io::npy::parse_header(&args.file, &bytes)?;
+    let (n, w) = header.rows_cols(&args.file)?;
+    anyhow::ensure!(
+        header.dtype == sigah_core::io::npy::DType::U8,
+        "{}: codes must be uint8, found {}",
+        args.file.display(),
+        header.dtype.descr()
+    );
+    if args.json {
+        let v =
+            serde_json::json!({"file": args.file.display().to_string(), "kind": "codes", "codes": n, "bits": w * 8});
+        println!("{}", serde_json::to_string_pretty(&v)?);
+    } else {
+        println!("{}: {n} codes of {} bits (uint8 [{n}, {w}])", args.file.display(), w * 8);
+    }
+    Ok(())
+}

@@ -1,0 +1,265 @@
+//! The SiGAH hyper-parameters: every default is DESIGN §1's. A config can be read
+//! from a JSON or TOML file (missing keys keep their defaults, unknown keys are an
+//! error so a typo is not silently ignored), then overridden field by field (the
+//! CLI flags), then validated before any work starts.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Error, Result};
+
+/// Which decoder turns the code into the synthetic feature `x̃`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum DecoderKind {
+    /// LISTA compressed-sensing recovery of a sparse latent, then the dictionary
+    /// (DESIGN §1.3): `x̃ = D·z_T + c_D`.
+    #[default]
+    Lista,
+    /// Ablation (issue 6): `x̃ = D·s + c_D`, no compressed-sensing step.
+    Linear,
+}
+
+/// SiGAH hyper-parameters (DESIGN §1). `Default` gives the documented defaults.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SigahConfig {
+    /// Code length k (a multiple of 8).
+    pub bits: usize,
+    /// Widths of the hash encoder's hidden ReLU layers (one entry per layer).
+    pub hidden: Vec<usize>,
+    /// Latent units m of the compressed-sensing decoder; `None` means `4 · bits`.
+    pub latent: Option<usize>,
+    /// Unrolled ISTA steps T.
+    pub lista_steps: usize,
+    /// Initial thresholds are `θ = lista_lambda · η` (the ISTA threshold λ/L with
+    /// L = ‖Φ‖², Gregor & LeCun 2010).
+    pub lista_lambda: f32,
+    /// The decoder: "lista" (default) or "linear" (ablation).
+    pub decoder: DecoderKind,
+    /// Hidden width of the auto-encoder discriminator.
+    pub disc_hidden: usize,
+    /// Whether the generator is trained against the discriminator. `false` is the
+    /// ablation of issue 6: no D steps and no energy term in L_G.
+    pub adversarial: bool,
+    /// Weight of the reconstruction term in L_G.
+    pub lambda_rec: f32,
+    /// Weight of the bit-balance term in L_G.
+    pub lambda_bal: f32,
+    /// A fixed margin μ; `None` means `margin_factor ×` the mean real energy over
+    /// the first epoch, fixed from then on.
+    pub margin: Option<f32>,
+    /// See `margin`.
+    pub margin_factor: f32,
+    /// Adam learning rate of the generator.
+    pub lr_g: f32,
+    /// Adam learning rate of the discriminator.
+    pub lr_d: f32,
+    /// Adam β₁.
+    pub beta1: f32,
+    /// Adam β₂.
+    pub beta2: f32,
+    /// Adam ε.
+    pub eps: f32,
+    /// Mini-batch size.
+    pub batch_size: usize,
+    /// Passes over the training data.
+    pub epochs: usize,
+    /// Discriminator steps per batch (the D:G ratio is `d_steps : g_steps`).
+    pub d_steps: usize,
+    /// Generator steps per batch.
+    pub g_steps: usize,
+    /// Seed of the one RNG that initialises the weights and shuffles the batches.
+    pub seed: u64,
+}
+
+impl Default for SigahConfig {
+    fn default() -> Self {
+        Self {
+            bits: 64,
+            hidden: vec![512],
+            latent: None,
+            lista_steps: 3,
+            lista_lambda: 0.1,
+            decoder: DecoderKind::Lista,
+            disc_hidden: 256,
+            adversarial: true,
+            lambda_rec: 1.0,
+            lambda_bal: 0.1,
+            margin: None,
+            margin_factor: 2.0,
+            lr_g: 1e-3,
+            lr_d: 2e-4,
+            beta1: 0.5,
+            beta2: 0.999,
+            eps: 1e-8,
+            batch_size: 256,
+            epochs: 20,
+            d_steps: 1,
+            g_steps: 1,
+            seed: 42,
+        }
+    }
+}
+
+impl SigahConfig {
+    /// Reads a config file: `.toml` as TOML, anything else as JSON. Keys that are
+    /// absent keep their defaults. The result is not yet validated.
+    pub fn from_file(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let is_toml = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("toml"));
+        if is_toml {
+            toml::from_str(&text).map_err(|e| {
+                let offset = e.span().map_or(0, |s| s.start as u64);
+                Error::format(path, offset, format!("invalid config: {}", e.message()))
+            })
+        } else {
+            serde_json::from_str(&text).map_err(|e| {
+                let offset = line_col_to_offset(&text, e.line(), e.column());
+                Error::format(path, offset, format!("invalid config: {e}"))
+            })
+        }
+    }
+
+    /// The config as pretty JSON (what the model file stores).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("a config always serialises")
+    }
+
+    /// The latent width m.
+    pub fn latent_units(&self) -> usize {
+        self.latent.unwrap_or(4 * self.bits)
+    }
+
+    /// Checks every value; the error names the field and the allowed range.
+    pub fn validate(&self) -> Result<()> {
+        crate::codes::check_bits(self.bits)?;
+        let bad = |msg: String| Err(Error::Config(msg));
+        if self.hidden.iter().any(|&h| h == 0) {
+            return bad(format!("hidden: every layer width must be at least 1, got {:?}", self.hidden));
+        }
+        if self.latent == Some(0) {
+            return bad("latent: must be at least 1".into());
+        }
+        if self.decoder == DecoderKind::Lista && self.lista_steps == 0 {
+            return bad("lista_steps: must be at least 1 with the lista decoder".into());
+        }
+        if self.disc_hidden == 0 {
+            return bad("disc_hidden: must be at least 1".into());
+        }
+        if self.batch_size == 0 {
+            return bad("batch_size: must be at least 1".into());
+        }
+        if self.d_steps == 0 || self.g_steps == 0 {
+            return bad(format!("d_steps and g_steps must be at least 1, got {} and {}", self.d_steps, self.g_steps));
+        }
+        let nonneg = [
+            ("lista_lambda", self.lista_lambda),
+            ("lambda_rec", self.lambda_rec),
+            ("lambda_bal", self.lambda_bal),
+            ("margin_factor", self.margin_factor),
+            ("margin", self.margin.unwrap_or(0.0)),
+        ];
+        for (name, v) in nonneg {
+            if !v.is_finite() || v < 0.0 {
+                return bad(format!("{name}: must be a finite number >= 0, got {v}"));
+            }
+        }
+        for (name, v) in [("lr_g", self.lr_g), ("lr_d", self.lr_d), ("eps", self.eps)] {
+            if !v.is_finite() || v <= 0.0 {
+                return bad(format!("{name}: must be a finite number > 0, got {v}"));
+            }
+        }
+        for (name, v) in [("beta1", self.beta1), ("beta2", self.beta2)] {
+            if !(0.0..1.0).contains(&v) {
+                return bad(format!("{name}: must be in [0, 1), got {v}"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The byte offset of a 1-based (line, column) position, for error messages.
+fn line_col_to_offset(text: &str, line: usize, column: usize) -> u64 {
+    let line_start: usize = text.split_inclusive('\n').take(line.saturating_sub(1)).map(str::len).sum();
+    (line_start + column.saturating_sub(1)) as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_the_design_values() {
+        let c = SigahConfig::default();
+        assert_eq!(
+            (c.bits, c.hidden.clone(), c.latent_units(), c.lista_steps, c.disc_hidden),
+            (64, vec![512], 256, 3, 256)
+        );
+        assert_eq!(
+            (c.lambda_rec, c.lambda_bal, c.lr_g, c.lr_d, c.beta1, c.beta2, c.eps),
+            (1.0, 0.1, 1e-3, 2e-4, 0.5, 0.999, 1e-8)
+        );
+        assert_eq!((c.batch_size, c.d_steps, c.g_steps, c.margin, c.margin_factor), (256, 1, 1, None, 2.0));
+        assert!(c.adversarial && c.decoder == DecoderKind::Lista);
+        c.validate().unwrap();
+    }
+
+    #[test]
+    fn json_and_toml_files_override_only_what_they_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let j = dir.path().join("c.json");
+        std::fs::write(&j, r#"{"bits": 32, "hidden": [256, 128], "decoder": "linear", "margin": 0.5}"#).unwrap();
+        let c = SigahConfig::from_file(&j).unwrap();
+        assert_eq!(
+            (c.bits, c.hidden.clone(), c.decoder, c.margin),
+            (32, vec![256, 128], DecoderKind::Linear, Some(0.5))
+        );
+        assert_eq!(c.lr_g, 1e-3, "unnamed keys keep their defaults");
+        let t = dir.path().join("c.toml");
+        std::fs::write(&t, "bits = 128\nadversarial = false\nlr_d = 0.001\n").unwrap();
+        let c = SigahConfig::from_file(&t).unwrap();
+        assert_eq!((c.bits, c.adversarial, c.lr_d, c.batch_size), (128, false, 0.001, 256));
+        // Round trip through the JSON the model file stores.
+        let back: SigahConfig = serde_json::from_str(&c.to_json()).unwrap();
+        assert_eq!(back, c);
+    }
+
+    #[test]
+    fn bad_files_name_the_file_and_the_problem() {
+        let dir = tempfile::tempdir().unwrap();
+        let j = dir.path().join("c.json");
+        std::fs::write(&j, "{\"bits\": 64,\n \"bitz\": 3}").unwrap();
+        let e = SigahConfig::from_file(&j).unwrap_err().to_string();
+        assert!(e.contains("c.json") && e.contains("bitz"), "{e}");
+        let t = dir.path().join("c.toml");
+        std::fs::write(&t, "bits = \"many\"\n").unwrap();
+        let e = SigahConfig::from_file(&t).unwrap_err().to_string();
+        assert!(e.contains("c.toml") && e.contains("at byte 7"), "{e}");
+        let e = SigahConfig::from_file(&dir.path().join("missing.json")).unwrap_err().to_string();
+        assert!(e.contains("missing.json"), "{e}");
+    }
+
+    #[test]
+    fn validation_names_the_field() {
+        let cases: Vec<(Box<dyn Fn(&mut SigahConfig)>, &str)> = vec![
+            (Box::new(|c| c.bits = 12), "bits"),
+            (Box::new(|c| c.hidden = vec![0]), "hidden"),
+            (Box::new(|c| c.batch_size = 0), "batch_size"),
+            (Box::new(|c| c.lr_g = -1.0), "lr_g"),
+            (Box::new(|c| c.beta2 = 1.0), "beta2"),
+            (Box::new(|c| c.lambda_bal = f32::NAN), "lambda_bal"),
+            (Box::new(|c| c.d_steps = 0), "d_steps"),
+            (Box::new(|c| c.lista_steps = 0), "lista_steps"),
+        ];
+        for (edit, field) in cases {
+            let mut c = SigahConfig::default();
+            edit(&mut c);
+            let e = c.validate().unwrap_err().to_string();
+            assert!(e.contains(field), "{field}: {e}");
+        }
+        let c = SigahConfig { hidden: vec![], decoder: DecoderKind::Linear, lista_steps: 0, ..Default::default() };
+        c.validate().expect("no hidden layer (a linear hash) and a linear decoder are valid");
+    }
+}

@@ -1,0 +1,91 @@
+//! Encoding: the hash encoder alone, outside the tape. Rows are processed in
+//! blocks of [`BLOCK`] (one GEMM per layer per block, on the calling thread), and
+//! blocks are spread over the rayon pool; every block's result is independent of
+//! which thread computed it, so codes do not depend on the thread count.
+
+use rayon::prelude::*;
+use sigah_kernels::gemm::{gemm_with, MatMut, MatRef};
+
+use super::SigahModel;
+use crate::{Codes, Error, Result, Tensor};
+
+/// Rows per block: large enough for the GEMM to run at speed, small enough that a
+/// block's activations (BLOCK × 512 floats) stay in L2.
+const BLOCK: usize = 256;
+
+/// Scratch buffers reused by one worker across blocks.
+#[derive(Default)]
+struct Scratch {
+    a: Vec<f32>,
+    b: Vec<f32>,
+}
+
+impl SigahModel {
+    /// The real-valued code values u (`n × bits`), before binarisation.
+    pub fn code_values(&self, x: &Tensor) -> Result<Tensor> {
+        self.check_input(x)?;
+        let k = self.bits();
+        let mut out = vec![0f32; x.rows * k];
+        out.par_chunks_mut(BLOCK * k).enumerate().for_each_init(Scratch::default, |s, (bi, chunk)| {
+            let rows = chunk.len() / k;
+            let u = self.hash_block(&x.data[bi * BLOCK * x.cols..(bi * BLOCK + rows) * x.cols], rows, s);
+            chunk.copy_from_slice(u);
+        });
+        Ok(Tensor::new(x.rows, k, out))
+    }
+
+    /// Packed codes of the rows of `x`: bit j of code i is 1 iff `u_ij > 0`.
+    pub fn encode(&self, x: &Tensor) -> Result<Codes> {
+        self.check_input(x)?;
+        let k = self.bits();
+        let wpc = k.div_ceil(64);
+        let mut words = vec![0u64; x.rows * wpc];
+        words.par_chunks_mut(BLOCK * wpc).enumerate().for_each_init(Scratch::default, |s, (bi, chunk)| {
+            let rows = chunk.len() / wpc;
+            let u = self.hash_block(&x.data[bi * BLOCK * x.cols..(bi * BLOCK + rows) * x.cols], rows, s);
+            for (code, urow) in chunk.chunks_exact_mut(wpc).zip(u.chunks_exact(k)) {
+                for (j, &v) in urow.iter().enumerate() {
+                    code[j / 64] |= ((v > 0.0) as u64) << (j % 64);
+                }
+            }
+        });
+        Codes::from_words(k, words)
+    }
+
+    fn check_input(&self, x: &Tensor) -> Result<()> {
+        if x.cols != self.dim() {
+            return Err(Error::ShapeMismatch {
+                op: "SigahModel::encode",
+                expected: format!("vectors of dimension {} (the model's)", self.dim()),
+                got: format!("dimension {}", x.cols),
+            });
+        }
+        Ok(())
+    }
+
+    /// u for `rows` raw input rows; returns a slice of the scratch space.
+    fn hash_block<'s>(&self, input: &[f32], rows: usize, s: &'s mut Scratch) -> &'s [f32] {
+        let isa = sigah_kernels::isa::selected();
+        s.a.clear();
+        s.a.extend_from_slice(input);
+        self.preprocess.apply(&mut s.a);
+        let last = self.layout.enc.len() - 1;
+        let mut width = self.dim();
+        for (i, &(w, c)) in self.layout.enc.iter().enumerate() {
+            let (w, c) = (&self.gen.tensors[w], &self.gen.tensors[c]);
+            let out = w.rows;
+            s.b.clear();
+            s.b.resize(rows * out, 0.0);
+            // Y = X·Wᵀ on this thread: the blocks are already spread over the pool.
+            let xv = MatRef::new(&s.a, rows, width);
+            gemm_with(isa, false, 1.0, xv, w.view().t(), 0.0, MatMut::new(&mut s.b, rows, out));
+            sigah_kernels::elementwise::bias_add_with(isa, &mut s.b, &c.data);
+            if i < last {
+                s.b.iter_mut().for_each(|v| *v = v.max(0.0));
+            }
+            std::mem::swap(&mut s.a, &mut s.b);
+            width = out;
+        }
+        &s.a[..rows * width]
+    }
+}

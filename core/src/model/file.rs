@@ -1,0 +1,119 @@
+//! The model file (DESIGN §3): one `.safetensors` file holding every weight by
+//! name (see [`super::params`]) plus `preprocess.mean`, and string metadata:
+//!
+//! | key | value |
+//! |---|---|
+//! | `format` | `sigah-model` |
+//! | `format_version` | [`FORMAT_VERSION`] |
+//! | `method` | `sigah` |
+//! | `bits`, `d`, `seed` | integers |
+//! | `preprocessing` | JSON `{"mean": "preprocess.mean", "scale": s}`: `x ↦ (x − mean) / s` |
+//! | `config` | the full [`SigahConfig`] as JSON |
+//! | `training` | the [`TrainingSummary`] as JSON |
+//!
+//! Nothing time- or machine-dependent is stored, so identical training gives
+//! identical bytes.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use super::params::{discriminator_spec, generator_spec, Net};
+use super::stfile::{self, stored_shape, StFile};
+use super::{Preprocess, SigahConfig, SigahModel, TrainingSummary};
+use crate::{Error, Result, Tensor};
+
+/// The model file format this build writes and reads.
+pub const FORMAT_VERSION: u32 = 1;
+
+const MEAN: &str = "preprocess.mean";
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct PreprocessingMeta {
+    mean: String,
+    scale: f32,
+}
+
+impl SigahModel {
+    /// The metadata map and the tensors of the model file (the checkpoint adds to both).
+    pub(crate) fn file_contents(&self) -> (BTreeMap<String, String>, Vec<(String, Vec<usize>, &[f32])>) {
+        let mut meta = BTreeMap::new();
+        meta.insert("format".into(), "sigah-model".into());
+        meta.insert("format_version".into(), FORMAT_VERSION.to_string());
+        meta.insert("method".into(), "sigah".into());
+        meta.insert("bits".into(), self.bits().to_string());
+        meta.insert("d".into(), self.dim().to_string());
+        meta.insert("seed".into(), self.config.seed.to_string());
+        let pre = PreprocessingMeta { mean: MEAN.into(), scale: self.preprocess.scale };
+        meta.insert("preprocessing".into(), serde_json::to_string(&pre).expect("serialises"));
+        meta.insert("config".into(), self.config.to_json());
+        meta.insert("training".into(), serde_json::to_string(&self.summary).expect("serialises"));
+        let mut tensors = vec![(MEAN.to_string(), stored_shape(1, self.dim()), &self.preprocess.mean.data[..])];
+        for net in [&self.gen, &self.disc] {
+            for (name, t) in net.names.iter().zip(&net.tensors) {
+                tensors.push((name.clone(), stored_shape(t.rows, t.cols), &t.data[..]));
+            }
+        }
+        (meta, tensors)
+    }
+
+    /// Writes the model file atomically (temp file, fsync, rename).
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let (meta, tensors) = self.file_contents();
+        stfile::write(path, &tensors, &meta)
+    }
+
+    /// Reads a model file, checking the format version, the config and every
+    /// tensor's shape; errors name the file, the place and the problem.
+    pub fn load(path: &Path) -> Result<Self> {
+        let mut file = stfile::read(path)?;
+        let model = Self::from_file(path, &mut file, "sigah-model")?;
+        file.check_all_taken(path)?;
+        Ok(model)
+    }
+
+    /// Takes the model's tensors out of `file` (the checkpoint leaves its own).
+    pub(crate) fn from_file(path: &Path, file: &mut StFile, format: &str) -> Result<Self> {
+        let got = file.meta(path, "format")?;
+        if got != format {
+            return Err(Error::format(path, 8, format!("format is {got:?}, expected {format:?}")));
+        }
+        let version = file.meta(path, "format_version")?;
+        let version: u32 = version
+            .parse()
+            .map_err(|_| Error::format(path, 8, format!("format_version {version:?} is not a number")))?;
+        if version != FORMAT_VERSION {
+            let why = if version > FORMAT_VERSION { "written by a newer sigah" } else { "not supported" };
+            return Err(Error::format(
+                path,
+                8,
+                format!("format version {version} is {why}; this build reads version {FORMAT_VERSION}"),
+            ));
+        }
+        let config: SigahConfig = file.meta_json(path, "config")?;
+        config.validate().map_err(|e| Error::format(path, 8, format!("stored config: {e}")))?;
+        let d: usize = file.meta_json(path, "d")?;
+        let bits: usize = file.meta_json(path, "bits")?;
+        if bits != config.bits || d == 0 {
+            return Err(Error::format(path, 8, format!("bits {bits} / d {d} disagree with the stored config")));
+        }
+        let pre: PreprocessingMeta = file.meta_json(path, "preprocessing")?;
+        if !(pre.scale > 0.0 && pre.scale.is_finite()) {
+            return Err(Error::format(path, 8, format!("preprocessing scale {} must be positive", pre.scale)));
+        }
+        let summary: TrainingSummary = file.meta_json(path, "training")?;
+        let mean = file.take(path, &pre.mean, 1, d)?;
+        let (gspec, layout) = generator_spec(&config, d);
+        let take_all = |file: &mut StFile, spec: Vec<(String, usize, usize)>| -> Result<Net> {
+            let mut net = Net { names: Vec::new(), tensors: Vec::new() };
+            for (name, r, c) in spec {
+                let t: Tensor = file.take(path, &name, r, c)?;
+                net.names.push(name);
+                net.tensors.push(t);
+            }
+            Ok(net)
+        };
+        let gen = take_all(file, gspec)?;
+        let disc = take_all(file, discriminator_spec(&config, d))?;
+        Ok(SigahModel { config, preprocess: Preprocess { mean, scale: pre.scale }, gen, layout, disc, summary })
+    }
+}
