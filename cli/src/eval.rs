@@ -14,9 +14,11 @@ use sigah_core::Tensor;
 
 use crate::Common;
 
-/// Every method `--methods` accepts. The SiGAH model registers here when it lands.
+/// Every method `--methods` accepts: SiGAH first, then the baselines.
 pub fn known_methods() -> Vec<Method> {
-    eval::baseline_methods()
+    let mut methods = vec![sigah_core::model::sigah_method()];
+    methods.extend(eval::baseline_methods());
+    methods
 }
 
 #[derive(Args, Debug)]
