@@ -4,6 +4,10 @@
 //!
 //!     cargo run --release -p sigah-benches --example gemm_side_by_side -- [reps] [MxKxN[:ta|:tb] ...]
 //!
+//! A row `fma-peak` times a register-only loop of independent FMAs on the best
+//! vector width (no memory traffic): the core's attainable FMA peak under the same
+//! load, to express GEMM speed as a fraction of it.
+//!
 //! `:ta` passes A as the transpose view of a stored K×M matrix (Aᵀ·B in backprop),
 //! `:tb` passes B as the transpose of a stored N×K matrix (A·Bᵀ).
 
@@ -42,6 +46,7 @@ fn main() {
         let mut names: Vec<String> = levels.iter().map(|l| l.name().to_string()).collect();
         names.push("matrixmultiply".into());
         names.push(format!("{}-2threads", isa::selected()));
+        names.push("fma-peak".into());
         let mut times = vec![Vec::new(); names.len()];
         for rep in 0..reps + 1 {
             for (idx, name) in names.iter().enumerate() {
@@ -69,6 +74,9 @@ fn main() {
                             1,
                         )
                     };
+                } else if name == "fma-peak" {
+                    // As many FMAs as the product, in registers only.
+                    std::hint::black_box(fma_peak(m * k * n));
                 } else {
                     two.install(|| {
                         let (av, bv) = (MatRef::strided(&a, m, k, rsa, csa), MatRef::strided(&b, k, n, rsb, csb));
@@ -98,4 +106,74 @@ fn main() {
             );
         }
     }
+}
+
+/// Runs `fmas` multiply-adds (rounded up to whole iterations) as 12 independent
+/// chains of 16-lane (AVX-512) or 8-lane (AVX2) FMAs, more than latency 4 × two FMA
+/// pipes need; returns a value that depends on every chain.
+fn fma_peak(fmas: usize) -> f32 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if isa::Isa::Avx512.is_supported() {
+            // SAFETY: AVX-512F was detected just above.
+            return unsafe { fma_loop_avx512(fmas.div_ceil(12 * 16)) };
+        }
+        if isa::Isa::Avx2.is_supported() {
+            // SAFETY: AVX2 and FMA were detected just above.
+            return unsafe { fma_loop_avx2(fmas.div_ceil(12 * 8)) };
+        }
+    }
+    let _ = fmas;
+    f32::NAN
+}
+
+/// Twelve named accumulators (an array here compiled to a register rotation with
+/// extra moves that halved the rate).
+macro_rules! fma_chains {
+    ($fma:ident, $zero:expr, $x:expr, $y:expr, $iters:expr) => {{
+        let (mut c0, mut c1, mut c2, mut c3, mut c4, mut c5) = ($zero, $zero, $zero, $zero, $zero, $zero);
+        let (mut c6, mut c7, mut c8, mut c9, mut c10, mut c11) = ($zero, $zero, $zero, $zero, $zero, $zero);
+        for _ in 0..$iters {
+            c0 = $fma(c0, $x, $y);
+            c1 = $fma(c1, $x, $y);
+            c2 = $fma(c2, $x, $y);
+            c3 = $fma(c3, $x, $y);
+            c4 = $fma(c4, $x, $y);
+            c5 = $fma(c5, $x, $y);
+            c6 = $fma(c6, $x, $y);
+            c7 = $fma(c7, $x, $y);
+            c8 = $fma(c8, $x, $y);
+            c9 = $fma(c9, $x, $y);
+            c10 = $fma(c10, $x, $y);
+            c11 = $fma(c11, $x, $y);
+        }
+        [c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11]
+    }};
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn fma_loop_avx512(iters: usize) -> f32 {
+    use std::arch::x86_64::*;
+    let (x, y) = (_mm512_set1_ps(std::hint::black_box(0.999)), _mm512_set1_ps(std::hint::black_box(1e-3)));
+    let acc = fma_chains!(_mm512_fmadd_ps, _mm512_setzero_ps(), x, y, iters);
+    acc.iter().map(|&a| _mm512_reduce_add_ps(a)).sum()
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn fma_loop_avx2(iters: usize) -> f32 {
+    use std::arch::x86_64::*;
+    let (x, y) = (_mm256_set1_ps(std::hint::black_box(0.999)), _mm256_set1_ps(std::hint::black_box(1e-3)));
+    let acc = fma_chains!(_mm256_fmadd_ps, _mm256_setzero_ps(), x, y, iters);
+    let mut out = [0.0f32; 8];
+    for a in acc {
+        let mut lanes = [0.0f32; 8];
+        // SAFETY: `lanes` holds 8 floats.
+        unsafe { _mm256_storeu_ps(lanes.as_mut_ptr(), a) };
+        for (o, l) in out.iter_mut().zip(lanes) {
+            *o += l;
+        }
+    }
+    out.iter().sum()
 }
