@@ -19,11 +19,6 @@
 //! major). Measured against 8 × 48, 6 × 64, 14 × 32 and 16 × 16: all within noise on
 //! the 256-row shapes; 12 × 32 was best on 4096×128×64, where 8 × 48 lost 15-20%.
 
-// The AVX-512 intrinsics are stable since Rust 1.89, above the workspace's declared
-// rust-version (1.85); the toolchain in use is newer. Raising rust-version belongs in
-// the root Cargo.toml (and turns on newer lints elsewhere), so it is left to the
-// workspace owner; until then this module opts out of the MSRV lint.
-#![allow(clippy::incompatible_msrv)]
 
 #[cfg(target_arch = "x86_64")]
 use std::arch::x86_64::*;

@@ -5,10 +5,6 @@
 //! code j's distance. The scan compares the eight distances with the threshold in
 //! one `vpcmpuq` and only leaves the vector loop when some code passes.
 
-// The AVX-512 intrinsics are stable since Rust 1.89, above the workspace's declared
-// rust-version (1.85); the toolchain in use is newer. Raising rust-version belongs
-// to the root Cargo.toml's owner, so this module opts out of the MSRV lint.
-#![allow(clippy::incompatible_msrv)]
 
 use std::arch::x86_64::*;
 
