@@ -6,9 +6,11 @@ use std::path::{Path, PathBuf};
 /// Everything that can go wrong in sigah-core.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// An OS-level failure reading or writing a file.
-    #[error("{}: {source}", path.display())]
-    Io { path: PathBuf, source: std::io::Error },
+    /// An OS-level failure reading or writing a file. The OS error is part of the
+    /// message and deliberately not a `source`: printing the chain (`{:#}`) would
+    /// otherwise repeat it.
+    #[error("{}: {error}", path.display())]
+    Io { path: PathBuf, error: std::io::Error },
 
     /// A file whose bytes are not what its format requires.
     #[error("{}: {reason} (at byte {offset})", path.display())]
@@ -38,7 +40,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 impl Error {
     /// An [`Error::Io`] for `path`.
     pub fn io(path: impl AsRef<Path>, source: std::io::Error) -> Self {
-        Error::Io { path: path.as_ref().to_path_buf(), source }
+        Error::Io { path: path.as_ref().to_path_buf(), error: source }
     }
 
     /// An [`Error::Format`] for `path` at byte `offset`.

@@ -19,7 +19,6 @@
 //! major). Measured against 8 × 48, 6 × 64, 14 × 32 and 16 × 16: all within noise on
 //! the 256-row shapes; 12 × 32 was best on 4096×128×64, where 8 × 48 lost 15-20%.
 
-
 #[cfg(target_arch = "x86_64")]
 use std::arch::x86_64::*;
 

@@ -5,7 +5,6 @@
 //! code j's distance. The scan compares the eight distances with the threshold in
 //! one `vpcmpuq` and only leaves the vector loop when some code passes.
 
-
 use std::arch::x86_64::*;
 
 /// Sums adjacent u64 lanes of the 16-lane concatenation `a || b`: lane j of the
