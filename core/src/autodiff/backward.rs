@@ -75,7 +75,7 @@ impl Tape {
             return;
         }
         self.grads[loss.0] = Some(self.pool.collect(1, 1, std::iter::once(1.0)));
-        let Tape { nodes, grads, pool } = self;
+        let Tape { nodes, grads, pool, .. } = self;
         // Inputs have smaller ids than their users, so when node i is reached every
         // contribution to its gradient has been added.
         for i in (0..=loss.0).rev() {

@@ -210,6 +210,7 @@ impl Tape {
     }
 
     fn reduce_all(&mut self, op: Op, x: Var, mean: bool) -> Var {
+        self.check(x);
         let total = sum_f64(&self.nodes[x.0].value.data);
         let n = self.nodes[x.0].value.len();
         // The mean of nothing is NaN (0/0), as in numpy.
