@@ -23,6 +23,7 @@
 
 mod backward;
 mod ops;
+mod par;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
