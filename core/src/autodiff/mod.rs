@@ -1,7 +1,7 @@
 //! A minimal reverse-mode autodiff tape: a Wengert list.
 //!
-//! The [`Tape`] owns a `Vec<Node>`; a [`Var`] is an index into it. Every node
-//! stores its [`Op`] (the input ids, as in candle's `op.rs`) and its value. Nodes
+//! The [`Tape`] owns a `Vec<Node>`; a [`Var`] is an index into it (plus the
+//! tape's generation, checked on use). Every node stores its `Op` (the input ids, as in candle's `op.rs`) and its value. Nodes
 //! are appended in creation order, so inputs always have smaller ids than their
 //! users and [`Tape::backward`] is one reverse loop with one `match`
 //! (`backward.rs`). Gradients accumulate (`+=`), so a var used twice (`x·x`) gets
@@ -12,9 +12,12 @@
 //! of any input that does not need one (`matmul(X_const, W)` computes dW, not dX).
 //!
 //! Buffers are recycled: [`Tape::reset`] moves every value and gradient buffer into
-//! a pool keyed by length, and the next step's ops take their outputs from it, so a
+//! a pool keyed by size, and the next step's ops take their outputs from it, so a
 //! training loop that builds the same graph each step stops allocating after the
-//! first step.
+//! first step ([`Tape::param_from`] / [`Tape::constant_from`] recycle the leaves'
+//! buffers too). Outputs that are written whole (a GEMM with β = 0, a map) are
+//! not zeroed first. Large elementwise loops are split over the rayon pool
+//! (`par.rs`), which never changes a result.
 //!
 //! Subgradients at kinks (written once, here): ReLU'(0) = 0; soft-threshold
 //! `∂/∂v = 1[|v| > θ]`, `∂/∂θ = −sign(v)·1[|v| > θ]`; sign's straight-through
