@@ -378,3 +378,47 @@ fn recycled_buffers_do_not_leak_old_values() {
         }
     }
 }
+
+#[test]
+fn large_elementwise_graphs_do_not_depend_on_the_thread_count() {
+    // 300 × 301 = 90,300 elements: the tape's loops and the elementwise kernels
+    // split work like this over the rayon pool; the values and gradients must be
+    // bit-identical at every pool size.
+    let (r, c) = (300, 301);
+    let x0 = Tensor::new(r, c, (0..r * c).map(|k| ((k * 7919) % 4001) as f32 / 1000.0 - 2.0).collect());
+    let y0 = Tensor::new(r, c, (0..r * c).map(|k| ((k * 104_729) % 3001) as f32 / 1000.0 - 1.5).collect());
+    let b0 = Tensor::new(1, c, (0..c).map(|j| (j % 5) as f32 * 0.1 - 0.2).collect());
+    let run = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        pool.install(|| {
+            let mut tape = Tape::new();
+            let x = tape.param(x0.clone());
+            let y = tape.constant(y0.clone());
+            let b = tape.param(b0.clone());
+            let h = tape.add_bias(x, b);
+            let a = tape.relu(h);
+            let s = tape.sign_ste(x);
+            let m = tape.mul(a, s);
+            let d = tape.sub(m, y);
+            let sq = tape.square(d);
+            let hinge = tape.hinge(1.0, sq);
+            let sc = tape.scale(hinge, 0.5);
+            let theta = tape.param(Tensor::full(1, c, 0.3));
+            let st = tape.soft_threshold(d, theta);
+            let total = tape.add(sc, st);
+            let loss = tape.mean(total);
+            tape.backward(loss);
+            let bits = |t: &Tensor| t.data.iter().map(|v| v.to_bits()).collect::<Vec<u32>>();
+            (
+                bits(tape.value(loss)),
+                bits(tape.grad(x).unwrap()),
+                bits(tape.grad(b).unwrap()),
+                bits(tape.grad(theta).unwrap()),
+            )
+        })
+    };
+    let one = run(1);
+    for threads in [2, 3] {
+        assert!(run(threads) == one, "{threads} threads differ from 1");
+    }
+}

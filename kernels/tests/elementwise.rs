@@ -210,3 +210,44 @@ fn bias_add_rejects_ragged_rows() {
 fn soft_threshold_backward_rejects_wrong_dtheta() {
     ew::soft_threshold_backward(&[0.0; 4], &[1.0; 2], &[0.0; 4], &mut [0.0; 4], &mut [0.0; 3]);
 }
+
+/// The default entry points split large inputs over the rayon pool; the result
+/// must be the single-threaded reference's, bit for bit, at any pool size.
+#[test]
+fn multithreaded_entry_points_match_the_reference() {
+    let (rows, cols) = (301, 517); // ~156K elements: above the split threshold, ragged chunks
+    let n = rows * cols;
+    let x: Vec<f32> = (0..n).map(|k| ((k * 7919) % 2001) as f32 / 500.0 - 2.0).collect();
+    let dy: Vec<f32> = (0..n).map(|k| ((k * 104_729) % 1999) as f32 / 1000.0 - 1.0).collect();
+    let theta: Vec<f32> = (0..cols).map(|j| (j % 7) as f32 * 0.25).collect();
+
+    let mut want_relu = vec![0.0; n];
+    scalar::relu_forward(&x, &mut want_relu);
+    let mut want_drelu = dy.clone();
+    scalar::relu_backward(&x, &dy, &mut want_drelu);
+    let mut want_bias = x.clone();
+    scalar::bias_add(&mut want_bias, &theta);
+    let mut want_st = vec![0.0; n];
+    scalar::soft_threshold_forward(&x, &theta, &mut want_st);
+
+    for threads in [1, 2, 3, 4] {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        pool.install(|| {
+            let mut y = vec![f32::NAN; n];
+            ew::relu_forward(&x, &mut y);
+            assert!(y == want_relu, "relu_forward on {threads} threads");
+            let mut d = dy.clone();
+            ew::relu_backward(&x, &dy, &mut d);
+            assert!(d == want_drelu, "relu_backward on {threads} threads");
+            let mut b = x.clone();
+            ew::bias_add(&mut b, &theta);
+            assert!(b == want_bias, "bias_add on {threads} threads");
+            let mut s = vec![f32::NAN; n];
+            ew::soft_threshold_forward(&x, &theta, &mut s);
+            assert!(
+                s.iter().zip(&want_st).all(|(a, b)| a.to_bits() == b.to_bits()),
+                "soft_threshold_forward on {threads} threads"
+            );
+        });
+    }
+}

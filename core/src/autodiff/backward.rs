@@ -8,7 +8,7 @@ use sigah_kernels::elementwise;
 use sigah_kernels::gemm::gemm;
 
 use super::ops::dot_f64;
-use super::{Node, Op, Pool, Tape, Var};
+use super::{par, Node, Op, Pool, Tape, Var};
 use crate::Tensor;
 
 /// The gradient buffer of node `id`, zeroed and shaped like its value when this
@@ -41,17 +41,15 @@ fn accumulate(
     id: usize,
     g: &[f32],
     x: &[f32],
-    f: impl Fn(f32, f32) -> f32,
+    f: impl Fn(f32, f32) -> f32 + Sync + Send,
 ) {
     match &mut grads[id] {
-        Some(d) => {
-            for ((d, &g), &x) in d.data.iter_mut().zip(g).zip(x) {
-                *d += f(g, x);
-            }
-        }
+        Some(d) => par::add2(&mut d.data, g, x, f),
         None => {
             let (rows, cols) = nodes[id].value.shape();
-            grads[id] = Some(pool.collect(rows, cols, g.iter().zip(x).map(|(&g, &x)| f(g, x))));
+            let mut d = pool.dirty(rows, cols);
+            par::map2(&mut d.data, g, x, f);
+            grads[id] = Some(d);
         }
     }
 }
@@ -75,7 +73,7 @@ impl Tape {
             return;
         }
         self.grads[loss.0] = Some(self.pool.collect(1, 1, std::iter::once(1.0)));
-        let Tape { nodes, grads, pool } = self;
+        let Tape { nodes, grads, pool, .. } = self;
         // Inputs have smaller ids than their users, so when node i is reached every
         // contribution to its gradient has been added.
         for i in (0..=loss.0).rev() {

@@ -1,7 +1,7 @@
 //! A minimal reverse-mode autodiff tape: a Wengert list.
 //!
-//! The [`Tape`] owns a `Vec<Node>`; a [`Var`] is an index into it. Every node
-//! stores its [`Op`] (the input ids, as in candle's `op.rs`) and its value. Nodes
+//! The [`Tape`] owns a `Vec<Node>`; a [`Var`] is an index into it (plus the
+//! tape's generation, checked on use). Every node stores its `Op` (the input ids, as in candle's `op.rs`) and its value. Nodes
 //! are appended in creation order, so inputs always have smaller ids than their
 //! users and [`Tape::backward`] is one reverse loop with one `match`
 //! (`backward.rs`). Gradients accumulate (`+=`), so a var used twice (`x·x`) gets
@@ -12,9 +12,12 @@
 //! of any input that does not need one (`matmul(X_const, W)` computes dW, not dX).
 //!
 //! Buffers are recycled: [`Tape::reset`] moves every value and gradient buffer into
-//! a pool keyed by length, and the next step's ops take their outputs from it, so a
+//! a pool keyed by size, and the next step's ops take their outputs from it, so a
 //! training loop that builds the same graph each step stops allocating after the
-//! first step.
+//! first step ([`Tape::param_from`] / [`Tape::constant_from`] recycle the leaves'
+//! buffers too). Outputs that are written whole (a GEMM with β = 0, a map) are
+//! not zeroed first. Large elementwise loops are split over the rayon pool
+//! (`par.rs`), which never changes a result.
 //!
 //! Subgradients at kinks (written once, here): ReLU'(0) = 0; soft-threshold
 //! `∂/∂v = 1[|v| > θ]`, `∂/∂θ = −sign(v)·1[|v| > θ]`; sign's straight-through
@@ -23,14 +26,24 @@
 
 mod backward;
 mod ops;
+mod par;
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::Tensor;
 
-/// A handle to a node of a [`Tape`]. Valid until the tape's next [`Tape::reset`].
+/// A handle to a node of a [`Tape`]. Valid until the tape's next [`Tape::reset`]:
+/// it carries the tape's generation, so using it after a reset, or on another
+/// tape, panics instead of silently reading whatever node now has its index.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct Var(usize);
+pub struct Var(usize, u64);
+
+/// Generations are unique across all tapes of the process.
+fn next_generation() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
 
 impl Var {
     /// The node's position on the tape (creation order).
@@ -155,18 +168,26 @@ impl Pool {
 /// The autodiff tape. Build a graph with the leaf constructors and the
 /// primitives (`ops.rs`), call [`Tape::backward`] on a `1 × 1` loss, read
 /// gradients with [`Tape::grad`] / [`Tape::take_grad`], then [`Tape::reset`].
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Tape {
     nodes: Vec<Node>,
     /// `grads[i]` is the gradient of the last backward's loss w.r.t. node `i`.
     grads: Vec<Option<Tensor>>,
     pool: Pool,
+    /// Stamped into every [`Var`]; renewed by [`Tape::reset`].
+    generation: u64,
+}
+
+impl Default for Tape {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl Tape {
     /// An empty tape.
     pub fn new() -> Self {
-        Self::default()
+        Tape { nodes: Vec::new(), grads: Vec::new(), pool: Pool::default(), generation: next_generation() }
     }
 
     /// Drops every node and gradient, keeping their buffers for the next graph.
@@ -179,6 +200,7 @@ impl Tape {
             self.pool.give(grad.data);
         }
         self.pool.trim();
+        self.generation = next_generation();
     }
 
     /// Number of nodes on the tape.
@@ -193,7 +215,7 @@ impl Tape {
 
     fn push(&mut self, op: Op, value: Tensor, needs_grad: bool) -> Var {
         self.nodes.push(Node { op, value, needs_grad });
-        Var(self.nodes.len() - 1)
+        Var(self.nodes.len() - 1, self.generation)
     }
 
     /// A leaf whose gradient is not wanted (data, targets, frozen weights).
@@ -218,11 +240,17 @@ impl Tape {
         self.param(copy)
     }
 
+    /// Panics unless `v` was made by this tape since its last reset.
+    fn check(&self, v: Var) {
+        assert!(
+            v.1 == self.generation && v.0 < self.nodes.len(),
+            "autodiff: {v:?} is not on this tape (a var from another tape, or from before a reset)"
+        );
+    }
+
     fn node(&self, v: Var) -> &Node {
-        match self.nodes.get(v.0) {
-            Some(node) => node,
-            None => panic!("autodiff: {v:?} is not on this tape ({} nodes)", self.nodes.len()),
-        }
+        self.check(v);
+        &self.nodes[v.0]
     }
 
     /// The value of `v`.
@@ -236,12 +264,20 @@ impl Tape {
     /// The gradient of the last [`Tape::backward`]'s loss w.r.t. `v`; `None` if no
     /// gradient reached it (a constant, a detached path, a node the loss does not
     /// depend on, or no backward yet).
+    ///
+    /// # Panics
+    /// If `v` is not a node of this tape (see [`Var`]).
     pub fn grad(&self, v: Var) -> Option<&Tensor> {
+        self.check(v);
         self.grads.get(v.0).and_then(Option::as_ref)
     }
 
     /// Moves the gradient of `v` out of the tape (see [`Tape::grad`]).
+    ///
+    /// # Panics
+    /// As [`Tape::grad`].
     pub fn take_grad(&mut self, v: Var) -> Option<Tensor> {
+        self.check(v);
         self.grads.get_mut(v.0).and_then(Option::take)
     }
 }
@@ -264,7 +300,6 @@ mod tests {
             .collect();
         tape.reset();
         assert!(tape.is_empty());
-        assert!(tape.grad(w).is_none());
         // The new leaf is allocated while the pool still holds the old buffers, so
         // it cannot land on one of them; relu's output must come from the pool.
         let w = tape.param(Tensor::full(4, 3, -0.5));
@@ -277,9 +312,20 @@ mod tests {
     #[should_panic(expected = "not on this tape")]
     fn foreign_var_panics() {
         let mut a = Tape::new();
+        let mut b = Tape::new();
+        let _ = b.constant(Tensor::scalar(2.0));
         let x = a.constant(Tensor::scalar(1.0));
-        let _ = x;
-        let b = Tape::new();
-        let _ = b.value(Var(5));
+        // Same index, other tape.
+        let _ = b.value(x);
+    }
+
+    #[test]
+    #[should_panic(expected = "not on this tape")]
+    fn stale_var_panics() {
+        let mut tape = Tape::new();
+        let x = tape.param(Tensor::scalar(1.0));
+        tape.reset();
+        let _ = tape.param(Tensor::scalar(2.0));
+        let _ = tape.grad(x);
     }
 }

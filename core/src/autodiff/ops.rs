@@ -6,7 +6,7 @@
 use sigah_kernels::elementwise;
 use sigah_kernels::gemm::{gemm, MatMut};
 
-use super::{Op, Tape, Var};
+use super::{par, Op, Tape, Var};
 
 /// `Σ x` accumulated in f64 over eight independent lanes: the lanes let the
 /// compiler vectorise (a single running sum is a serial dependency chain), and
@@ -47,24 +47,21 @@ impl Tape {
     }
 
     /// Appends a node computed by an elementwise map of one input.
-    fn unary(&mut self, op: Op, x: Var, f: impl Fn(f32) -> f32) -> Var {
+    fn unary(&mut self, op: Op, x: Var, f: impl Fn(f32) -> f32 + Sync + Send) -> Var {
         let (rows, cols) = self.shape(x);
-        let value = {
-            let xs = &self.nodes[x.0].value.data;
-            self.pool.collect(rows, cols, xs.iter().map(|&v| f(v)))
-        };
+        let mut value = self.pool.dirty(rows, cols);
+        let xs = &self.nodes[x.0].value.data;
+        par::map2(&mut value.data, xs, xs, |v, _| f(v));
         let needs = self.needs(x);
         self.push(op, value, needs)
     }
 
     /// Appends a node computed by an elementwise map of two same-shape inputs.
-    fn binary(&mut self, name: &str, op: Op, a: Var, b: Var, f: impl Fn(f32, f32) -> f32) -> Var {
+    fn binary(&mut self, name: &str, op: Op, a: Var, b: Var, f: impl Fn(f32, f32) -> f32 + Sync + Send) -> Var {
         let (sa, sb) = (self.shape(a), self.shape(b));
         assert_eq!(sa, sb, "{name}: shapes differ: a is {}x{}, b is {}x{}", sa.0, sa.1, sb.0, sb.1);
-        let value = {
-            let (xa, xb) = (&self.nodes[a.0].value.data, &self.nodes[b.0].value.data);
-            self.pool.collect(sa.0, sa.1, xa.iter().zip(xb).map(|(&x, &y)| f(x, y)))
-        };
+        let mut value = self.pool.dirty(sa.0, sa.1);
+        par::map2(&mut value.data, &self.nodes[a.0].value.data, &self.nodes[b.0].value.data, f);
         let needs = self.needs(a) || self.needs(b);
         self.push(op, value, needs)
     }
@@ -210,6 +207,7 @@ impl Tape {
     }
 
     fn reduce_all(&mut self, op: Op, x: Var, mean: bool) -> Var {
+        self.check(x);
         let total = sum_f64(&self.nodes[x.0].value.data);
         let n = self.nodes[x.0].value.len();
         // The mean of nothing is NaN (0/0), as in numpy.

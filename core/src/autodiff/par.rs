@@ -1,0 +1,49 @@
+//! The tape's own elementwise loops (arithmetic, STE, hinge, gradient
+//! accumulation), split over the current rayon pool when large, like the
+//! kernels' entry points. Every element is computed on its own, so the split
+//! never changes a result (the trainer's determinism does not depend on it).
+
+use rayon::prelude::*;
+
+/// The smallest share of work worth handing to another thread (see the kernels'
+/// `elementwise::PAR_MIN`): ~32K elements take 5–10 µs here.
+const PAR_MIN: usize = 32 * 1024;
+
+/// Elements per task, or `None` to stay on the calling thread.
+fn chunk(len: usize) -> Option<usize> {
+    let threads = rayon::current_num_threads();
+    if threads < 2 || len < 2 * PAR_MIN {
+        return None;
+    }
+    Some(len.div_ceil(threads).max(PAR_MIN))
+}
+
+/// `out[i] = f(a[i], b[i])`.
+pub(super) fn map2(out: &mut [f32], a: &[f32], b: &[f32], f: impl Fn(f32, f32) -> f32 + Sync + Send) {
+    let serial = |out: &mut [f32], a: &[f32], b: &[f32]| {
+        for ((o, &a), &b) in out.iter_mut().zip(a).zip(b) {
+            *o = f(a, b);
+        }
+    };
+    match chunk(out.len()) {
+        Some(c) => {
+            out.par_chunks_mut(c).zip(a.par_chunks(c)).zip(b.par_chunks(c)).for_each(|((o, a), b)| serial(o, a, b))
+        }
+        None => serial(out, a, b),
+    }
+}
+
+/// `out[i] += f(a[i], b[i])`.
+pub(super) fn add2(out: &mut [f32], a: &[f32], b: &[f32], f: impl Fn(f32, f32) -> f32 + Sync + Send) {
+    let serial = |out: &mut [f32], a: &[f32], b: &[f32]| {
+        for ((o, &a), &b) in out.iter_mut().zip(a).zip(b) {
+            *o += f(a, b);
+        }
+    };
+    match chunk(out.len()) {
+        Some(c) => {
+            out.par_chunks_mut(c).zip(a.par_chunks(c)).zip(b.par_chunks(c)).for_each(|((o, a), b)| serial(o, a, b))
+        }
+        None => serial(out, a, b),
+    }
+}
