@@ -44,24 +44,33 @@ impl Adam {
         // resolution of 1 − β₂ᵗ otherwise.
         let c1 = (1.0 - (self.beta1 as f64).powf(self.t as f64)) as f32;
         let c2 = (1.0 - (self.beta2 as f64).powf(self.t as f64)) as f32;
-        let (b1, b2, lr, eps) = (self.beta1, self.beta2, self.lr, self.eps);
+        let (b1, b2, eps) = (self.beta1, self.beta2, self.eps);
+        // lr·m̂/(√v̂ + ε) with the corrections folded into two scalars.
+        let (step, inv_c2) = (self.lr / c1, 1.0 / c2);
         for (i, p) in params.iter_mut().enumerate() {
-            let (m, v) = (&mut self.m[i], &mut self.v[i]);
-            assert_eq!(p.shape(), m.shape(), "Adam::step: parameter {i} changed shape");
+            let (m, v) = (&mut self.m[i].data, &mut self.v[i].data);
+            assert_eq!(p.data.len(), m.len(), "Adam::step: parameter {i} changed shape");
+            let n = m.len();
+            // Equal-length slices and an index loop: the bounds checks go and the
+            // loop vectorises (sqrt and division included).
+            let (p, m, v) = (&mut p.data[..n], &mut m[..n], &mut v[..n]);
             match &grads[i] {
                 Some(g) => {
-                    assert_eq!(g.shape(), p.shape(), "Adam::step: gradient {i} has the wrong shape");
-                    for (((p, m), v), &g) in p.data.iter_mut().zip(&mut m.data).zip(&mut v.data).zip(&g.data) {
-                        *m = b1 * *m + (1.0 - b1) * g;
-                        *v = b2 * *v + (1.0 - b2) * g * g;
-                        *p -= lr * (*m / c1) / ((*v / c2).sqrt() + eps);
+                    assert_eq!(g.data.len(), n, "Adam::step: gradient {i} has the wrong shape");
+                    let g = &g.data[..n];
+                    for j in 0..n {
+                        let mj = b1 * m[j] + (1.0 - b1) * g[j];
+                        let vj = b2 * v[j] + (1.0 - b2) * g[j] * g[j];
+                        m[j] = mj;
+                        v[j] = vj;
+                        p[j] -= step * mj / ((vj * inv_c2).sqrt() + eps);
                     }
                 }
                 None => {
-                    for ((p, m), v) in p.data.iter_mut().zip(&mut m.data).zip(&mut v.data) {
-                        *m *= b1;
-                        *v *= b2;
-                        *p -= lr * (*m / c1) / ((*v / c2).sqrt() + eps);
+                    for j in 0..n {
+                        m[j] *= b1;
+                        v[j] *= b2;
+                        p[j] -= step * m[j] / ((v[j] * inv_c2).sqrt() + eps);
                     }
                 }
             }

@@ -223,12 +223,12 @@ fn loading_checks_version_and_shapes() {
 
 #[test]
 fn encoding_is_the_sign_of_u_and_independent_of_threads() {
-    let data = clustered(700, 12, 9);
+    let data = clustered(2500, 12, 9); // three encoder blocks
     let (model, _) = train(&data, &SigahConfig { epochs: 1, bits: 72, ..tiny() }, &TrainOptions::default());
     let u = model.code_values(&data).unwrap();
     let codes = model.encode(&data).unwrap();
-    assert_eq!((codes.len(), codes.bits()), (700, 72));
-    for i in 0..700 {
+    assert_eq!((codes.len(), codes.bits()), (2500, 72));
+    for i in 0..2500 {
         for j in 0..72 {
             assert_eq!(codes.bit(i, j), u.at(i, j) > 0.0, "code {i} bit {j}");
         }

@@ -22,7 +22,8 @@ pub struct GenVars {
 /// Puts each tensor of `net` on the tape, as a parameter (gradient wanted) or as a
 /// constant (used in the other player's step: its weights get no gradient).
 pub fn leaves(tape: &mut Tape, net: &Net, trainable: bool) -> Vec<Var> {
-    net.tensors.iter().map(|t| if trainable { tape.param(t.clone()) } else { tape.constant(t.clone()) }).collect()
+    // Copies into buffers the tape recycles across resets (no allocation per step).
+    net.tensors.iter().map(|t| if trainable { tape.param_from(t) } else { tape.constant_from(t) }).collect()
 }
 
 /// `Y = X·Wᵀ + c`.

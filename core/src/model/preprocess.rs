@@ -7,6 +7,9 @@
 
 use crate::{Error, Result, Tensor};
 
+/// How errors name the in-memory data set (loaders already checked the file).
+const SOURCE: &str = "training data";
+
 /// The fitted mean and scale.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Preprocess {
@@ -24,13 +27,13 @@ impl Preprocess {
     pub fn fit(data: &Tensor) -> Result<Self> {
         let (n, d) = data.shape();
         if n == 0 || d == 0 {
-            return Err(Error::Config(format!("cannot train on an empty data set ({n} x {d})")));
+            return Err(Error::data(SOURCE, format!("cannot train on an empty data set ({n} x {d})")));
         }
         let mut sum = vec![0f64; d];
         for i in 0..n {
             let row = data.row(i);
             if let Some(j) = row.iter().position(|v| !v.is_finite()) {
-                return Err(Error::Config(format!("training data row {i}, column {j} is {}", row[j])));
+                return Err(Error::data(SOURCE, format!("row {i}, column {j} is {}", row[j])));
             }
             for (s, &v) in sum.iter_mut().zip(row) {
                 *s += v as f64;

@@ -242,7 +242,7 @@ fn train_batch(
 ) -> Result<()> {
     for g_step in 0..cfg.g_steps {
         tape_g.reset();
-        let xv = tape_g.constant(x.clone());
+        let xv = tape_g.constant_from(x);
         let gv = graph::generator(tape_g, &st.model.gen, &st.model.layout, cfg, xv, true);
         // x̃ of the first G step is what the D steps of this batch see.
         let fake = (g_step == 0 && cfg.adversarial).then(|| tape_g.value(gv.x_fake).clone());
@@ -270,8 +270,8 @@ fn train_batch(
         if let Some(fake) = fake {
             for d_step in 0..cfg.d_steps {
                 tape_g.reset();
-                let xv = tape_g.constant(x.clone());
-                let fv = tape_g.constant(fake.clone());
+                let xv = tape_g.constant_from(x);
+                let fv = tape_g.constant_from(&fake);
                 disc_step(st, tape_g, xv, fv, acc, d_step == 0, epoch, batch)?;
             }
         }
