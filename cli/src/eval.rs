@@ -22,7 +22,7 @@ pub fn known_methods() -> Vec<Method> {
 }
 
 #[derive(Args, Debug)]
-#[command(group(clap::ArgGroup::new("relevance").required(true).args(["base_labels", "gt", "gt_k"])))]
+#[command(group(clap::ArgGroup::new("relevance").required(true).args(["base_labels", "gt", "gt_k", "label_column"]).multiple(true)))]
 pub struct EvalArgs {
     /// Base vectors (.fvecs, .bvecs, .npy, .csv): the hash functions are trained on them.
     #[arg(long, value_name = "FILE")]
@@ -42,7 +42,8 @@ pub struct EvalArgs {
     /// Relevant = the K exact Euclidean nearest base vectors, computed here.
     #[arg(long, value_name = "K", num_args = 0..=1, default_missing_value = "100")]
     gt_k: Option<usize>,
-    /// The label column of CSV label files: a name from the header or a 0-based index.
+    /// The label column (a header name or a 0-based index) of CSV label files, or,
+    /// without --base-labels, of the base and query CSV files themselves.
     #[arg(long, value_name = "NAME|INDEX")]
     label_column: Option<String>,
     #[command(flatten)]
@@ -151,7 +152,10 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
             anyhow::ensure!(k > 0, "--gt-k must be at least 1");
             RelevanceSource::TopK(k)
         }
-        _ => anyhow::bail!("give exactly one of --base-labels/--query-labels, --gt or --gt-k (default K {DEFAULT_K})"),
+        (None, None, None, None) if csv.label.is_some() => RelevanceSource::CsvColumn(csv),
+        _ => anyhow::bail!(
+            "give exactly one of --base-labels/--query-labels, --gt, --gt-k (default K {DEFAULT_K}) or --label-column alone"
+        ),
     };
     let ds = Dataset::load(&args.base, &args.queries, &source)?;
     args.run.execute(&config, &ds.base, &ds.queries, std::slice::from_ref(&ds.relevance))

@@ -203,3 +203,44 @@ fn demo_runs_on_the_embedded_sample_from_any_folder() {
     assert!(table.contains("| label | 16 | lsh |") && table.contains("| l2top100 | 16 | lsh |"), "{table}");
     assert!(stderr(&o).contains("matches the shipped gt.ivecs on 500/500 queries"), "{}", stderr(&o));
 }
+
+#[test]
+fn csv_vectors_with_a_label_column() {
+    let f = Fixture::new();
+    // Two clusters in 8 dimensions; the label is the last column, named "class".
+    let csv = |n: usize, shift: usize| {
+        let mut s = String::from("a,b,c,d,e,f,g,h,class\n");
+        for i in 0..n {
+            let c = (i + shift) % 2;
+            let row: Vec<String> =
+                (0..8).map(|j| format!("{}", c as f32 * 5.0 + ((i * 7 + j * 3) % 5) as f32 * 0.1)).collect();
+            s.push_str(&format!("{},{c}\n", row.join(",")));
+        }
+        s
+    };
+    f.write("b.csv", csv(80, 0).as_bytes());
+    f.write("q.csv", csv(10, 1).as_bytes());
+    let o = sigah(&[
+        "eval",
+        "--base",
+        &f.arg("b.csv"),
+        "--queries",
+        &f.arg("q.csv"),
+        "--label-column",
+        "class",
+        "--methods",
+        "itq,lsh",
+        "--bits",
+        "8",
+        "--report",
+        &f.arg("r.json"),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(f.path("r.json")).unwrap()).unwrap();
+    let itq = &json["results"][0];
+    assert_eq!((itq["method"].as_str(), itq["relevance"].as_str()), (Some("itq"), Some("label")));
+    assert!(itq["map"].as_f64().unwrap() > 0.99, "{itq}");
+    // A column that is not there: one line naming the file and the column.
+    let o = sigah(&["eval", "--base", &f.arg("b.csv"), "--queries", &f.arg("q.csv"), "--label-column", "kind"]);
+    assert_one_line_error(&o, &["b.csv", "no column named 'kind'"]);
+}

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use sigah_kernels::gemm::{gemm_with, MatMut, MatRef};
 
-use crate::io::vectors::{load_ivecs, load_labels, load_vectors, CsvOptions};
+use crate::io::vectors::{load_ivecs, load_labels, load_vectors, load_vectors_with, CsvOptions, Format};
 use crate::metrics::Relevance;
 use crate::{Error, Result, Tensor};
 
@@ -37,6 +37,9 @@ pub enum RelevanceSource {
     GroundTruth(PathBuf),
     /// The K nearest base vectors, computed exactly.
     TopK(usize),
+    /// A label column of the base and query CSV files themselves (`csv.label`
+    /// must name it); it is removed from the vectors.
+    CsvColumn(CsvOptions),
 }
 
 /// The default K of Euclidean relevance (DESIGN §4).
@@ -59,8 +62,14 @@ impl Dataset {
     /// Loads a dataset from files and checks that its parts agree; every mismatch
     /// names the file at fault.
     pub fn load(base: &Path, queries: &Path, source: &RelevanceSource) -> Result<Dataset> {
-        let base_t = load_vectors(base)?;
-        let queries_t = load_vectors(queries)?;
+        let (base_t, queries_t, column_labels) = match source {
+            RelevanceSource::CsvColumn(csv) => {
+                let (b, bl) = load_csv_with_labels(base, csv)?;
+                let (q, ql) = load_csv_with_labels(queries, csv)?;
+                (b, q, Some((bl, ql)))
+            }
+            _ => (load_vectors(base)?, load_vectors(queries)?, None),
+        };
         if queries_t.cols != base_t.cols {
             return Err(Error::data(
                 queries,
@@ -86,9 +95,22 @@ impl Dataset {
                 Relevance::Neighbours { ids: ground_truth_ids(p, &rows, base_t.rows)? }
             }
             RelevanceSource::TopK(k) => Relevance::Neighbours { ids: exact_knn(&base_t, &queries_t, *k)? },
+            RelevanceSource::CsvColumn(_) => {
+                let (base, queries) = column_labels.unwrap_or_default();
+                Relevance::Labels { base, queries }
+            }
         };
         Dataset::new(base_t, queries_t, relevance)
     }
+}
+
+/// A CSV vector file and its label column.
+fn load_csv_with_labels(path: &Path, csv: &CsvOptions) -> Result<(Tensor, Vec<i32>)> {
+    if Format::of(path)? != Format::Csv || csv.label.is_none() {
+        return Err(Error::data(path, "labels from a column need CSV vector files and a named label column"));
+    }
+    let (t, labels) = load_vectors_with(path, csv)?;
+    Ok((t, labels.unwrap_or_default()))
 }
 
 fn check_count(path: &Path, got: usize, what: &str, want: usize, set: &str, set_path: &Path) -> Result<()> {

@@ -123,3 +123,20 @@ proptest! {
         prop_assert_eq!(exact_knn(&base, &queries, k).unwrap(), brute(&base, &queries, k));
     }
 }
+
+#[test]
+fn labels_from_a_csv_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = dir.path().join("b.csv");
+    let q = dir.path().join("q.csv");
+    std::fs::write(&b, "x,y,digit\n1,2,7\n3,4,1\n5,6,7\n").unwrap();
+    std::fs::write(&q, "x,y,digit\n0,0,1\n").unwrap();
+    let csv = CsvOptions { label: Some(crate::io::vectors::LabelColumn::Name("digit".into())), ..Default::default() };
+    let ds = Dataset::load(&b, &q, &RelevanceSource::CsvColumn(csv.clone())).unwrap();
+    assert_eq!(ds.base, Tensor::new(3, 2, vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]));
+    assert_eq!(ds.relevance, Relevance::Labels { base: vec![7, 1, 7], queries: vec![1] });
+    let bv = dir.path().join("b.fvecs");
+    std::fs::write(&bv, [1i32.to_le_bytes(), 1.0f32.to_le_bytes()].concat()).unwrap();
+    let e = Dataset::load(&bv, &q, &RelevanceSource::CsvColumn(csv)).unwrap_err().to_string();
+    assert!(e.contains("b.fvecs") && e.contains("CSV"), "{e}");
+}
