@@ -14,15 +14,19 @@ use sigah_core::Tensor;
 
 use crate::Common;
 
-/// Every method `--methods` accepts: SiGAH first, then the baselines.
+/// What runs without `--methods`: SiGAH and the baselines (the ablations
+/// `sigah-noadv` and `sigah-linear` run when named).
+const DEFAULT_METHODS: [&str; 4] = ["sigah", "itq", "pcah", "lsh"];
+
+/// Every method `--methods` accepts: SiGAH and its ablations, then the baselines.
 pub fn known_methods() -> Vec<Method> {
-    let mut methods = vec![sigah_core::model::sigah_method()];
+    let mut methods = sigah_core::model::sigah_methods();
     methods.extend(eval::baseline_methods());
     methods
 }
 
 #[derive(Args, Debug)]
-#[command(group(clap::ArgGroup::new("relevance").required(true).args(["base_labels", "gt", "gt_k"])))]
+#[command(group(clap::ArgGroup::new("relevance").required(true).multiple(true).args(["base_labels", "gt", "gt_k"])))]
 pub struct EvalArgs {
     /// Base vectors (.fvecs, .bvecs, .npy, .csv): the hash functions are trained on them.
     #[arg(long, value_name = "FILE")]
@@ -52,7 +56,8 @@ pub struct EvalArgs {
 /// Options shared by `eval` and `demo`.
 #[derive(Args, Debug)]
 pub struct RunArgs {
-    /// Methods to evaluate, comma-separated (default: all known).
+    /// Methods to evaluate, comma-separated: sigah, sigah-noadv, sigah-linear, itq,
+    /// pcah, lsh (default: sigah,itq,pcah,lsh).
     #[arg(long, value_delimiter = ',', value_name = "LIST")]
     methods: Option<Vec<String>>,
     /// Code widths in bits, comma-separated (multiples of 8).
@@ -82,7 +87,7 @@ impl RunArgs {
     pub fn config(&self, default_bits: &[usize]) -> anyhow::Result<EvalConfig> {
         let known = known_methods();
         let names: Vec<String> =
-            self.methods.clone().unwrap_or_else(|| known.iter().map(|m| m.name.to_string()).collect());
+            self.methods.clone().unwrap_or_else(|| DEFAULT_METHODS.iter().map(|m| m.to_string()).collect());
         let methods = eval::select_methods(&names, &known)?;
         let bits = self.bits.clone().unwrap_or_else(|| default_bits.to_vec());
         anyhow::ensure!(!bits.is_empty(), "--bits needs at least one width");
@@ -144,15 +149,29 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
         }),
         ..CsvOptions::default()
     };
-    let source = match (&args.base_labels, &args.query_labels, &args.gt, args.gt_k) {
-        (Some(b), Some(q), None, None) => RelevanceSource::Labels { base: b.clone(), queries: q.clone(), csv },
-        (None, None, Some(gt), None) => RelevanceSource::GroundTruth(gt.clone()),
-        (None, None, None, Some(k)) => {
+    // Labels and one Euclidean relevance may be given together: every method is
+    // then trained once and scored under both.
+    let mut sources = Vec::new();
+    if let (Some(b), Some(q)) = (&args.base_labels, &args.query_labels) {
+        sources.push(RelevanceSource::Labels { base: b.clone(), queries: q.clone(), csv });
+    }
+    match (&args.gt, args.gt_k) {
+        (Some(gt), None) => sources.push(RelevanceSource::GroundTruth(gt.clone())),
+        (None, Some(k)) => {
             anyhow::ensure!(k > 0, "--gt-k must be at least 1");
-            RelevanceSource::TopK(k)
+            sources.push(RelevanceSource::TopK(k));
         }
-        _ => anyhow::bail!("give exactly one of --base-labels/--query-labels, --gt or --gt-k (default K {DEFAULT_K})"),
-    };
-    let ds = Dataset::load(&args.base, &args.queries, &source)?;
-    args.run.execute(&config, &ds.base, &ds.queries, std::slice::from_ref(&ds.relevance))
+        (None, None) => {}
+        _ => anyhow::bail!("give at most one of --gt and --gt-k (default K {DEFAULT_K})"),
+    }
+    anyhow::ensure!(!sources.is_empty(), "give --base-labels/--query-labels, --gt or --gt-k (default K {DEFAULT_K})");
+    let mut rel = Vec::new();
+    let mut ds = None;
+    for source in &sources {
+        let d = Dataset::load(&args.base, &args.queries, source)?;
+        rel.push(d.relevance.clone());
+        ds = Some(d);
+    }
+    let ds = ds.expect("at least one relevance source");
+    args.run.execute(&config, &ds.base, &ds.queries, &rel)
 }

@@ -72,6 +72,32 @@ pub struct SigahConfig {
     pub g_steps: usize,
     /// Seed of the one RNG that initialises the weights and shuffles the batches.
     pub seed: u64,
+    /// A linear skip path from the (preprocessed) input to the code values:
+    /// `u = W_lin·x + W_L·ReLU(…) + c_L` (docs/METHOD.md). Ignored without hidden
+    /// layers (the encoder is then linear already).
+    pub skip: bool,
+    /// Start the linear path (the skip path, or the only layer of a linear
+    /// encoder) at the ITQ projection of the training set (PCA, then the learned
+    /// rotation), so training starts from ITQ's codes.
+    pub itq_init: bool,
+    /// With the skip path, the ReLU branch's output layer starts at this fraction
+    /// of its Xavier initialisation (small: the branch refines the linear path).
+    pub branch_init: f32,
+    /// The skip path's effective learning rate is `skip_lr_scale × lr_g`: its
+    /// weight is stored divided by this factor and multiplied back in the forward
+    /// pass (Adam's step is scale-free, so this rescales the step on `W_lin`
+    /// alone). The ITQ start moves slowly instead of being erased in the first
+    /// epoch while the decoder is still random.
+    pub skip_lr_scale: f32,
+    /// In the similarity target, each row's `sim_knn` nearest batch neighbours
+    /// (by cosine, symmetrised) get at least `sim_knn_target`: local structure
+    /// that a linear projection like ITQ's cannot keep.
+    pub sim_knn: usize,
+    /// See `sim_knn`.
+    pub sim_knn_target: f32,
+    /// Weight of the similarity-preservation term
+    /// `mean_ij (s_i·s_j/k − cos(x_i, x_j))²` over the batch pairs.
+    pub lambda_sim: f32,
 }
 
 impl Default for SigahConfig {
@@ -99,6 +125,13 @@ impl Default for SigahConfig {
             d_steps: 1,
             g_steps: 1,
             seed: 42,
+            skip: true,
+            itq_init: true,
+            branch_init: 0.1,
+            lambda_sim: 0.0,
+            skip_lr_scale: 1.0,
+            sim_knn: 0,
+            sim_knn_target: 0.5,
         }
     }
 }
@@ -132,6 +165,11 @@ impl SigahConfig {
         self.latent.unwrap_or(4 * self.bits)
     }
 
+    /// Whether the encoder has the linear skip path (only beside hidden layers).
+    pub fn has_skip(&self) -> bool {
+        self.skip && !self.hidden.is_empty()
+    }
+
     /// Checks every value; the error names the field and the allowed range.
     pub fn validate(&self) -> Result<()> {
         crate::codes::check_bits(self.bits)?;
@@ -144,6 +182,9 @@ impl SigahConfig {
         }
         if self.decoder == DecoderKind::Lista && self.lista_steps == 0 {
             return bad("lista_steps: must be at least 1 with the lista decoder".into());
+        }
+        if self.itq_init && !self.hidden.is_empty() && !self.skip {
+            return bad("itq_init: needs a linear path to initialise (skip = true, or hidden = [])".into());
         }
         if self.disc_hidden == 0 {
             return bad("disc_hidden: must be at least 1".into());
@@ -160,13 +201,15 @@ impl SigahConfig {
             ("lambda_bal", self.lambda_bal),
             ("margin_factor", self.margin_factor),
             ("margin", self.margin.unwrap_or(0.0)),
+            ("branch_init", self.branch_init),
+            ("lambda_sim", self.lambda_sim),
         ];
         for (name, v) in nonneg {
             if !v.is_finite() || v < 0.0 {
                 return bad(format!("{name}: must be a finite number >= 0, got {v}"));
             }
         }
-        for (name, v) in [("lr_g", self.lr_g), ("lr_d", self.lr_d), ("eps", self.eps)] {
+        for (name, v) in [("skip_lr_scale", self.skip_lr_scale), ("lr_g", self.lr_g), ("lr_d", self.lr_d), ("eps", self.eps)] {
             if !v.is_finite() || v <= 0.0 {
                 return bad(format!("{name}: must be a finite number > 0, got {v}"));
             }

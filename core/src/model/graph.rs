@@ -8,6 +8,8 @@
 use super::config::{DecoderKind, SigahConfig};
 use super::params::{GenLayout, Net, DISC_B0, DISC_B1, DISC_W0, DISC_W1};
 use crate::autodiff::{Tape, Var};
+use crate::Tensor;
+use sigah_kernels::gemm::{gemm, MatMut};
 
 /// The generator's nodes that the trainer reads back.
 pub struct GenVars {
@@ -49,6 +51,12 @@ pub fn generator(
         if i < last {
             h = tape.relu(h);
         }
+    }
+    // The linear skip path: u = W_lin·x + (the ReLU branch).
+    if let Some(w) = layout.skip {
+        let lin = tape.matmul_nt(x, p[w]);
+        let lin = tape.scale(lin, cfg.skip_lr_scale);
+        h = tape.add(h, lin);
     }
     // Binary code with the hard-tanh straight-through gradient.
     let s = tape.sign_ste(h);
@@ -137,6 +145,18 @@ pub fn gen_loss(tape: &mut Tape, cfg: &SigahConfig, disc: Option<&[Var]>, x: Var
     let bal = tape.sum(ms2);
     let bal = tape.scale(bal, cfg.lambda_bal);
     loss = tape.add(loss, bal);
+    if cfg.lambda_sim > 0.0 {
+        // Similarity preservation: code inner products s_i·s_j/k ∈ [−1, 1] should
+        // follow the cosine similarities of the inputs (a constant target).
+        let target = tape.constant(similarity_target(tape.value(x), cfg.sim_knn, cfg.sim_knn_target));
+        let ss = tape.matmul_nt(g.s, g.s);
+        let ss = tape.scale(ss, 1.0 / cfg.bits as f32);
+        let diff = tape.sub(ss, target);
+        let sq = tape.square(diff);
+        let sim = tape.mean(sq);
+        let sim = tape.scale(sim, cfg.lambda_sim);
+        loss = tape.add(loss, sim);
+    }
     let mut energy_fake = None;
     if let Some(disc) = disc {
         let ef = energy_rows(tape, disc, g.x_fake);
@@ -145,4 +165,43 @@ pub fn gen_loss(tape: &mut Tape, cfg: &SigahConfig, disc: Option<&[Var]>, x: Var
         energy_fake = Some(ef);
     }
     GenLoss { loss, recon, energy_fake }
+}
+
+/// The similarity target: cosines, raised to at least `floor` for each row's
+/// `knn` most similar other rows (and symmetrically).
+fn similarity_target(x: &Tensor, knn: usize, floor: f32) -> Tensor {
+    let cos = cosine_matrix(x);
+    let mut t = cos.clone();
+    let b = x.rows;
+    if knn > 0 && b > 1 {
+        let mut order: Vec<usize> = Vec::with_capacity(b);
+        for i in 0..b {
+            order.clear();
+            order.extend((0..b).filter(|&j| j != i));
+            let row = cos.row(i);
+            // Most similar first, ties by index (deterministic).
+            order.sort_by(|&a, &c| row[c].total_cmp(&row[a]).then(a.cmp(&c)));
+            for &j in order.iter().take(knn) {
+                let v = t.data[i * b + j].max(floor);
+                t.data[i * b + j] = v;
+                t.data[j * b + i] = v;
+            }
+        }
+    }
+    t
+}
+
+/// The `B × B` matrix of cosine similarities between the rows of `x` (a zero row
+/// has similarity 0 to everything).
+fn cosine_matrix(x: &Tensor) -> Tensor {
+    let mut n = x.clone();
+    for i in 0..n.rows {
+        let row = &mut n.data[i * x.cols..(i + 1) * x.cols];
+        let norm = row.iter().map(|v| v * v).sum::<f32>().sqrt();
+        let inv = if norm > 0.0 { 1.0 / norm } else { 0.0 };
+        row.iter_mut().for_each(|v| *v *= inv);
+    }
+    let mut out = Tensor::zeros(x.rows, x.rows);
+    gemm(1.0, n.view(), n.view().t(), 0.0, MatMut::new(&mut out.data, x.rows, x.rows));
+    out
 }

@@ -102,7 +102,18 @@ impl TrainState {
         let preprocess = Preprocess::fit(data)?;
         let d = data.cols;
         let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
-        let (gen, layout) = init_generator(cfg, d, &mut rng);
+        let (mut gen, layout) = init_generator(cfg, d, &mut rng);
+        if cfg.itq_init {
+            // The linear path: the skip weight, or the only layer of a linear encoder.
+            let (target, gamma) = match layout.skip {
+                Some(w) => (w, cfg.skip_lr_scale),
+                None => (layout.enc[0].0, 1.0),
+            };
+            let mut w = super::itq_init::itq_weight(data, &preprocess, cfg)?;
+            // Stored divided by γ, multiplied back in the forward pass (see the config).
+            w.data.iter_mut().for_each(|v| *v /= gamma);
+            gen.tensors[target] = w;
+        }
         let disc = init_discriminator(cfg, d, &mut rng);
         let adam_g = Adam::new(cfg.lr_g, cfg.beta1, cfg.beta2, cfg.eps, &gen.tensors);
         let adam_d = Adam::new(cfg.lr_d, cfg.beta1, cfg.beta2, cfg.eps, &disc.tensors);
