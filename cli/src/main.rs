@@ -4,11 +4,11 @@
 
 mod bench;
 mod bench_search;
-mod search;
 mod demo;
-mod eval;
 mod encode;
+mod eval;
 mod info;
+mod search;
 mod train;
 
 use std::process::ExitCode;

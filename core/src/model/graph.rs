@@ -205,3 +205,33 @@ fn cosine_matrix(x: &Tensor) -> Tensor {
     gemm(1.0, n.view(), n.view().t(), 0.0, MatMut::new(&mut out.data, x.rows, x.rows));
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn similarity_target_is_cosine_raised_for_nearest_neighbours() {
+        // Rows: e1, (e1 + e2)/√2 direction, e2, −e1. Cosines by hand:
+        // cos(0,1) = cos(1,2) = 1/√2, cos(0,2) = 0, cos(0,3) = −1, cos(1,3) = −1/√2.
+        let x = Tensor::new(4, 2, vec![1.0, 0.0, 2.0, 2.0, 0.0, 3.0, -1.0, 0.0]);
+        let c = cosine_matrix(&x);
+        let r = std::f32::consts::FRAC_1_SQRT_2;
+        let want = [1.0, r, 0.0, -1.0, r, 1.0, r, -r, 0.0, r, 1.0, 0.0, -1.0, -r, 0.0, 1.0];
+        for (g, w) in c.data.iter().zip(want) {
+            assert!((g - w).abs() < 1e-6, "{:?}", c.data);
+        }
+        // knn = 1, floor 0.9: row 0's nearest is 1, row 1's is 0 (tie with 2, lower
+        // index), row 2's is 1, row 3's is 2 (cos 0 > −1/√2 > −1). Each raised pair
+        // is raised in both directions; nothing else changes.
+        let t = similarity_target(&x, 1, 0.9);
+        let raised = [(0, 1), (1, 0), (2, 1), (1, 2), (3, 2), (2, 3)];
+        for i in 0..4 {
+            for j in 0..4 {
+                let expect = if raised.contains(&(i, j)) { c.at(i, j).max(0.9) } else { c.at(i, j) };
+                assert_eq!(t.at(i, j), expect, "({i}, {j})");
+            }
+        }
+        assert_eq!(similarity_target(&x, 0, 0.9), c);
+    }
+}

@@ -41,16 +41,7 @@ fn train_variant(
     o: &EvalTrainOptions,
     edit: impl FnOnce(&mut SigahConfig),
 ) -> Result<Box<dyn HashFunction>> {
-    let mut defaults = SigahConfig::default();
-    // TUNE-ONLY (removed before commit): JSON overrides for exploration.
-    if let Ok(j) = std::env::var("SIGAH_TUNE") {
-        let mut v = serde_json::to_value(&defaults).unwrap();
-        let o: serde_json::Value = serde_json::from_str(&j).unwrap();
-        for (k, x) in o.as_object().unwrap() {
-            v[k] = x.clone();
-        }
-        defaults = serde_json::from_value(v).unwrap();
-    }
+    let defaults = SigahConfig::default();
     let mut cfg = SigahConfig { bits: o.bits, seed: o.seed, epochs: o.epochs.unwrap_or(defaults.epochs), ..defaults };
     edit(&mut cfg);
     Ok(Box::new(SigahModel::train(t.x, &cfg, &TrainOptions::default(), &mut Silent)?))

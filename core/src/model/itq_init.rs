@@ -13,10 +13,17 @@ use crate::{Result, Tensor};
 /// deviation of the j-th ITQ projection over `data`. The division keeps the
 /// sign (the bit) and gives each code value unit spread, so the hard-tanh
 /// straight-through window `|u| ≤ 1` holds about two thirds of the data.
-pub fn itq_weight(data: &Tensor, pre: &Preprocess, cfg: &SigahConfig) -> Result<Tensor> {
-    let (hash, _) = train_itq(data, cfg.bits, cfg.seed, ITQ_ITERATIONS)?;
+///
+/// ITQ gives at most one bit per input dimension: with `bits > d` the first
+/// `k₀` rows (`k₀` = d rounded down to a multiple of 8) come from ITQ and the
+/// function returns those only; the caller keeps its random rows for the rest.
+pub fn itq_weight(data: &Tensor, pre: &Preprocess, cfg: &SigahConfig) -> Result<Option<Tensor>> {
+    let k = cfg.bits.min(data.cols.min(data.rows.saturating_sub(1)) / 8 * 8);
+    if k == 0 {
+        return Ok(None);
+    }
+    let (hash, _) = train_itq(data, k, cfg.seed, ITQ_ITERATIONS)?;
     let u = hash.project(data)?; // n × k, zero mean
-    let k = cfg.bits;
     let d = data.cols;
     let mut sd = vec![0f64; k];
     for i in 0..u.rows {
@@ -31,5 +38,5 @@ pub fn itq_weight(data: &Tensor, pre: &Preprocess, cfg: &SigahConfig) -> Result<
             w.data[j * d + i] = (pre.scale as f64 * hash.proj.at(i, j) as f64 / sd[j]) as f32;
         }
     }
-    Ok(w)
+    Ok(Some(w))
 }

@@ -109,10 +109,12 @@ impl TrainState {
                 Some(w) => (w, cfg.skip_lr_scale),
                 None => (layout.enc[0].0, 1.0),
             };
-            let mut w = super::itq_init::itq_weight(data, &preprocess, cfg)?;
-            // Stored divided by γ, multiplied back in the forward pass (see the config).
-            w.data.iter_mut().for_each(|v| *v /= gamma);
-            gen.tensors[target] = w;
+            if let Some(w) = super::itq_init::itq_weight(data, &preprocess, cfg)? {
+                // The first rows (all of them unless bits > d); stored divided by
+                // γ, multiplied back in the forward pass (see the config).
+                let dst = &mut gen.tensors[target].data[..w.data.len()];
+                dst.iter_mut().zip(&w.data).for_each(|(o, &v)| *o = v / gamma);
+            }
         }
         let disc = init_discriminator(cfg, d, &mut rng);
         let adam_g = Adam::new(cfg.lr_g, cfg.beta1, cfg.beta2, cfg.eps, &gen.tensors);
