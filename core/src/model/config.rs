@@ -94,8 +94,16 @@ pub struct SigahConfig {
     /// (by cosine, symmetrised) get at least `sim_knn_target`: local structure
     /// that a linear projection like ITQ's cannot keep.
     pub sim_knn: usize,
-    /// See `sim_knn`.
+    /// Weight of the neighbour-pair term `mean_i (s_i·s_nb(i)/k − sim_knn_target)²`
+    /// over the `knn_pairs` pairs of each batch (0: off).
+    pub lambda_pair: f32,
+    /// The target similarity of neighbour pairs (`sim_knn` and `knn_pairs`).
     pub sim_knn_target: f32,
+    /// With `lambda_sim > 0` or `lambda_pair > 0`: each batch of B training vectors is extended by one
+    /// of the `knn_pairs` exact nearest neighbours (in the whole training set) of
+    /// each, and those B pairs get at least `sim_knn_target` in the similarity
+    /// target. 0 turns it off. Costs an O(n²·d) neighbour search before training.
+    pub knn_pairs: usize,
     /// Weight of the similarity-preservation term
     /// `mean_ij (s_i·s_j/k − cos(x_i, x_j))²` over the batch pairs.
     pub lambda_sim: f32,
@@ -116,13 +124,13 @@ impl Default for SigahConfig {
             lambda_bal: 0.1,
             margin: None,
             margin_factor: 2.0,
-            lr_g: 1e-4,
+            lr_g: 1e-3,
             lr_d: 2e-4,
             beta1: 0.5,
             beta2: 0.999,
             eps: 1e-8,
             batch_size: 256,
-            epochs: 5,
+            epochs: 10,
             d_steps: 1,
             g_steps: 1,
             seed: 42,
@@ -130,9 +138,11 @@ impl Default for SigahConfig {
             itq_init: true,
             branch_init: 0.0,
             lambda_sim: 0.0,
-            skip_lr_scale: 0.01,
+            skip_lr_scale: 0.1,
             sim_knn: 0,
-            sim_knn_target: 0.5,
+            sim_knn_target: 0.8,
+            knn_pairs: 10,
+            lambda_pair: 1.0,
         }
     }
 }
@@ -204,6 +214,7 @@ impl SigahConfig {
             ("margin", self.margin.unwrap_or(0.0)),
             ("branch_init", self.branch_init),
             ("lambda_sim", self.lambda_sim),
+            ("lambda_pair", self.lambda_pair),
         ];
         for (name, v) in nonneg {
             if !v.is_finite() || v < 0.0 {
@@ -238,19 +249,20 @@ mod tests {
 
     #[test]
     fn defaults_are_the_documented_values() {
-        // DESIGN §1, with docs/METHOD.md's measured changes (lr_g, epochs, the
-        // ITQ-initialised skip path).
+        // DESIGN §1, with docs/METHOD.md's measured changes (epochs, the
+        // ITQ-initialised skip path, the neighbour-pair term).
         let c = SigahConfig::default();
         assert_eq!(
             (c.bits, c.hidden.clone(), c.latent_units(), c.lista_steps, c.disc_hidden, c.epochs),
-            (64, vec![512], 256, 3, 256, 5)
+            (64, vec![512], 256, 3, 256, 10)
         );
         assert_eq!(
             (c.lambda_rec, c.lambda_bal, c.lr_g, c.lr_d, c.beta1, c.beta2, c.eps),
-            (1.0, 0.1, 1e-4, 2e-4, 0.5, 0.999, 1e-8)
+            (1.0, 0.1, 1e-3, 2e-4, 0.5, 0.999, 1e-8)
         );
         assert!(c.skip && c.itq_init && c.has_skip());
-        assert_eq!((c.branch_init, c.skip_lr_scale, c.lambda_sim, c.sim_knn), (0.0, 0.01, 0.0, 0));
+        assert_eq!((c.branch_init, c.skip_lr_scale, c.lambda_sim, c.sim_knn), (0.0, 0.1, 0.0, 0));
+        assert_eq!((c.lambda_pair, c.knn_pairs, c.sim_knn_target), (1.0, 10, 0.8));
         assert_eq!((c.batch_size, c.d_steps, c.g_steps, c.margin, c.margin_factor), (256, 1, 1, None, 2.0));
         assert!(c.adversarial && c.decoder == DecoderKind::Lista);
         c.validate().unwrap();

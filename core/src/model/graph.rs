@@ -85,6 +85,13 @@ pub fn generator(
     GenVars { params: p, s, x_fake }
 }
 
+impl GenVars {
+    /// Rows of the code batch.
+    fn s_rows(&self, tape: &Tape) -> usize {
+        tape.value(self.s).rows
+    }
+}
+
 /// The per-row energy `E(v) = ‖A(v) − v‖² / d` of the auto-encoder
 /// discriminator whose leaves are `disc`, as a `B × 1` column.
 pub fn energy_rows(tape: &mut Tape, disc: &[Var], v: Var) -> Var {
@@ -135,7 +142,17 @@ pub struct GenLoss {
 /// `L_G = E(x̃) + λ_rec ‖x − x̃‖²/d + λ_bal Σ_j (mean_batch s_j)²`, batch means.
 /// `disc` are the discriminator's weights as constants (gradients flow through its
 /// input only); `None` drops the energy term (the non-adversarial ablation).
-pub fn gen_loss(tape: &mut Tape, cfg: &SigahConfig, disc: Option<&[Var]>, x: Var, g: &GenVars) -> GenLoss {
+///
+/// `pairs > 0` says the batch is `pairs` anchors followed by one neighbour of each
+/// (row `pairs + i` is a neighbour of row `i`), for the similarity term.
+pub fn gen_loss(
+    tape: &mut Tape,
+    cfg: &SigahConfig,
+    disc: Option<&[Var]>,
+    x: Var,
+    g: &GenVars,
+    pairs: usize,
+) -> GenLoss {
     let diff = tape.sub(x, g.x_fake);
     let sq = tape.square(diff);
     let recon = tape.mean(sq);
@@ -148,7 +165,7 @@ pub fn gen_loss(tape: &mut Tape, cfg: &SigahConfig, disc: Option<&[Var]>, x: Var
     if cfg.lambda_sim > 0.0 {
         // Similarity preservation: code inner products s_i·s_j/k ∈ [−1, 1] should
         // follow the cosine similarities of the inputs (a constant target).
-        let target = tape.constant(similarity_target(tape.value(x), cfg.sim_knn, cfg.sim_knn_target));
+        let target = tape.constant(similarity_target(tape.value(x), cfg.sim_knn, cfg.sim_knn_target, pairs));
         let ss = tape.matmul_nt(g.s, g.s);
         let ss = tape.scale(ss, 1.0 / cfg.bits as f32);
         let diff = tape.sub(ss, target);
@@ -156,6 +173,27 @@ pub fn gen_loss(tape: &mut Tape, cfg: &SigahConfig, disc: Option<&[Var]>, x: Var
         let sim = tape.mean(sq);
         let sim = tape.scale(sim, cfg.lambda_sim);
         loss = tape.add(loss, sim);
+    }
+    if cfg.lambda_pair > 0.0 && pairs > 0 && g.s_rows(tape) == 2 * pairs {
+        // s_anchor and s_neighbour by constant selection matrices [I 0] and [0 I].
+        let b = 2 * pairs;
+        let mut sel_a = Tensor::zeros(pairs, b);
+        let mut sel_n = Tensor::zeros(pairs, b);
+        for i in 0..pairs {
+            sel_a.data[i * b + i] = 1.0;
+            sel_n.data[i * b + pairs + i] = 1.0;
+        }
+        let (sel_a, sel_n) = (tape.constant(sel_a), tape.constant(sel_n));
+        let sa = tape.matmul(sel_a, g.s);
+        let sn = tape.matmul(sel_n, g.s);
+        let prod = tape.mul(sa, sn);
+        let sim = tape.mean_rows(prod); // s_i·s_nb(i) / k, pairs × 1
+        let target = tape.constant(Tensor::full(pairs, 1, cfg.sim_knn_target));
+        let diff = tape.sub(sim, target);
+        let sq = tape.square(diff);
+        let pl = tape.mean(sq);
+        let pl = tape.scale(pl, cfg.lambda_pair);
+        loss = tape.add(loss, pl);
     }
     let mut energy_fake = None;
     if let Some(disc) = disc {
@@ -168,11 +206,18 @@ pub fn gen_loss(tape: &mut Tape, cfg: &SigahConfig, disc: Option<&[Var]>, x: Var
 }
 
 /// The similarity target: cosines, raised to at least `floor` for each row's
-/// `knn` most similar other rows (and symmetrically).
-fn similarity_target(x: &Tensor, knn: usize, floor: f32) -> Tensor {
+/// `knn` most similar other rows (and symmetrically), and for the `pairs`
+/// neighbour pairs (row i, row pairs + i).
+fn similarity_target(x: &Tensor, knn: usize, floor: f32, pairs: usize) -> Tensor {
     let cos = cosine_matrix(x);
     let mut t = cos.clone();
     let b = x.rows;
+    for i in 0..pairs.min(b / 2) {
+        let j = pairs + i;
+        let v = t.data[i * b + j].max(floor);
+        t.data[i * b + j] = v;
+        t.data[j * b + i] = v;
+    }
     if knn > 0 && b > 1 {
         let mut order: Vec<usize> = Vec::with_capacity(b);
         for i in 0..b {
@@ -224,7 +269,7 @@ mod tests {
         // knn = 1, floor 0.9: row 0's nearest is 1, row 1's is 0 (tie with 2, lower
         // index), row 2's is 1, row 3's is 2 (cos 0 > −1/√2 > −1). Each raised pair
         // is raised in both directions; nothing else changes.
-        let t = similarity_target(&x, 1, 0.9);
+        let t = similarity_target(&x, 1, 0.9, 0);
         let raised = [(0, 1), (1, 0), (2, 1), (1, 2), (3, 2), (2, 3)];
         for i in 0..4 {
             for j in 0..4 {
@@ -232,6 +277,15 @@ mod tests {
                 assert_eq!(t.at(i, j), expect, "({i}, {j})");
             }
         }
-        assert_eq!(similarity_target(&x, 0, 0.9), c);
+        assert_eq!(similarity_target(&x, 0, 0.9, 0), c);
+        // Two anchors and their neighbours: pairs (0, 2) and (1, 3).
+        let t = similarity_target(&x, 0, 0.9, 2);
+        for i in 0..4 {
+            for j in 0..4 {
+                let pair = i % 2 == j % 2 && i != j;
+                let expect = if pair { c.at(i, j).max(0.9) } else { c.at(i, j) };
+                assert_eq!(t.at(i, j), expect, "({i}, {j})");
+            }
+        }
     }
 }
