@@ -35,6 +35,7 @@ struct PreprocessingMeta {
 
 impl SigahModel {
     /// The metadata map and the tensors of the model file (the checkpoint adds to both).
+    #[allow(clippy::type_complexity)]
     pub(crate) fn file_contents(&self) -> (BTreeMap<String, String>, Vec<(String, Vec<usize>, &[f32])>) {
         let mut meta = BTreeMap::new();
         meta.insert("format".into(), "sigah-model".into());
