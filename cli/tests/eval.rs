@@ -175,15 +175,15 @@ fn bad_input_is_one_clear_line_and_exit_2() {
         &run(&f.arg("cut.bvecs"), &f.arg("query.bvecs"), &labels),
         &["cut.bvecs", "truncated row 2", "byte 1576"],
     );
-    // Unknown method (sigah is wired in separately), bad width, unknown extension.
+    // Unknown method, bad width, unknown extension.
     let o = sigah(
         &[
-            &["eval", "--base", &f.arg("base.bvecs"), "--queries", &f.arg("query.bvecs"), "--methods", "sigah"],
+            &["eval", "--base", &f.arg("base.bvecs"), "--queries", &f.arg("query.bvecs"), "--methods", "sigahh"],
             &labels[..],
         ]
         .concat(),
     );
-    assert_one_line_error(&o, &["unknown method 'sigah'"]);
+    assert_one_line_error(&o, &["unknown method 'sigahh'", "sigah-noadv"]);
     let o = sigah(
         &[&["eval", "--base", &f.arg("base.bvecs"), "--queries", &f.arg("query.bvecs"), "--bits", "12"], &labels[..]]
             .concat(),
