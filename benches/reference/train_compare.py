@@ -34,6 +34,12 @@ def main():
     import numpy as np
 
     tmp = tempfile.mkdtemp(prefix="sigah_train_cmp_")
+    # The DESIGN §1 architecture that torch_train.py builds: without the linear
+    # skip path, its ITQ start and the neighbour-pair term the defaults add
+    # (docs/METHOD.md), so both tools train the same model.
+    design = os.path.join(tmp, "design.json")
+    with open(design, "w") as f:
+        json.dump({"skip": False, "itq_init": False, "lambda_pair": 0.0, "knn_pairs": 0}, f)
     data = a.data or os.path.join(tmp, "rand.npy")
     if not a.data:
         np.save(data, np.random.default_rng(0).standard_normal((a.n, a.d), dtype=np.float32))
@@ -44,7 +50,7 @@ def main():
         ours, theirs, rss = [], [], []
         for _ in range(a.repeats):
             log = os.path.join(tmp, "log.jsonl")
-            cmd = [a.sigah, "train", "--data", data, "--epochs", "1", "--threads", str(threads), "--quiet",
+            cmd = [a.sigah, "train", "--data", data, "--config", design, "--epochs", "1", "--threads", str(threads), "--quiet",
                    "--log", log, "--out", os.path.join(tmp, "m.safetensors")]
             if has_time:
                 cmd = ["/usr/bin/time", "-v"] + cmd

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
-use sigah_core::dataset::{Dataset, RelevanceSource, DEFAULT_K};
+use sigah_core::dataset::{load_with_relevances, RelevanceSource, DEFAULT_K};
 use sigah_core::eval::{self, EvalConfig, Method};
 use sigah_core::io::vectors::{CsvOptions, LabelColumn};
 use sigah_core::metrics::Relevance;
@@ -14,15 +14,19 @@ use sigah_core::Tensor;
 
 use crate::Common;
 
-/// Every method `--methods` accepts: SiGAH first, then the baselines.
+/// What runs without `--methods`: SiGAH and the baselines (the ablations
+/// `sigah-noadv` and `sigah-linear` run when named).
+const DEFAULT_METHODS: [&str; 4] = ["sigah", "itq", "pcah", "lsh"];
+
+/// Every method `--methods` accepts: SiGAH and its ablations, then the baselines.
 pub fn known_methods() -> Vec<Method> {
-    let mut methods = vec![sigah_core::model::sigah_method()];
+    let mut methods = sigah_core::model::sigah_methods();
     methods.extend(eval::baseline_methods());
     methods
 }
 
 #[derive(Args, Debug)]
-#[command(group(clap::ArgGroup::new("relevance").required(true).args(["base_labels", "gt", "gt_k", "label_column"]).multiple(true)))]
+#[command(group(clap::ArgGroup::new("relevance").required(true).multiple(true).args(["base_labels", "gt", "gt_k", "label_column"])))]
 pub struct EvalArgs {
     /// Base vectors (.fvecs, .bvecs, .npy, .csv): the hash functions are trained on them.
     #[arg(long, value_name = "FILE")]
@@ -53,7 +57,8 @@ pub struct EvalArgs {
 /// Options shared by `eval` and `demo`.
 #[derive(Args, Debug)]
 pub struct RunArgs {
-    /// Methods to evaluate, comma-separated (default: all known).
+    /// Methods to evaluate, comma-separated: sigah, sigah-noadv, sigah-linear, itq,
+    /// pcah, lsh (default: sigah,itq,pcah,lsh).
     #[arg(long, value_delimiter = ',', value_name = "LIST")]
     methods: Option<Vec<String>>,
     /// Code widths in bits, comma-separated (multiples of 8).
@@ -83,7 +88,7 @@ impl RunArgs {
     pub fn config(&self, default_bits: &[usize]) -> anyhow::Result<EvalConfig> {
         let known = known_methods();
         let names: Vec<String> =
-            self.methods.clone().unwrap_or_else(|| known.iter().map(|m| m.name.to_string()).collect());
+            self.methods.clone().unwrap_or_else(|| DEFAULT_METHODS.iter().map(|m| m.to_string()).collect());
         let methods = eval::select_methods(&names, &known)?;
         let bits = self.bits.clone().unwrap_or_else(|| default_bits.to_vec());
         anyhow::ensure!(!bits.is_empty(), "--bits needs at least one width");
@@ -145,18 +150,27 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
         }),
         ..CsvOptions::default()
     };
-    let source = match (&args.base_labels, &args.query_labels, &args.gt, args.gt_k) {
-        (Some(b), Some(q), None, None) => RelevanceSource::Labels { base: b.clone(), queries: q.clone(), csv },
-        (None, None, Some(gt), None) => RelevanceSource::GroundTruth(gt.clone()),
-        (None, None, None, Some(k)) => {
+    // Labels and one Euclidean relevance may be given together: every method is
+    // then trained once and scored under both.
+    let mut sources = Vec::new();
+    if let (Some(b), Some(q)) = (&args.base_labels, &args.query_labels) {
+        sources.push(RelevanceSource::Labels { base: b.clone(), queries: q.clone(), csv });
+    } else if csv.label.is_some() {
+        sources.push(RelevanceSource::CsvColumn(csv));
+    }
+    match (&args.gt, args.gt_k) {
+        (Some(gt), None) => sources.push(RelevanceSource::GroundTruth(gt.clone())),
+        (None, Some(k)) => {
             anyhow::ensure!(k > 0, "--gt-k must be at least 1");
-            RelevanceSource::TopK(k)
+            sources.push(RelevanceSource::TopK(k));
         }
-        (None, None, None, None) if csv.label.is_some() => RelevanceSource::CsvColumn(csv),
-        _ => anyhow::bail!(
-            "give exactly one of --base-labels/--query-labels, --gt, --gt-k (default K {DEFAULT_K}) or --label-column alone"
-        ),
-    };
-    let ds = Dataset::load(&args.base, &args.queries, &source)?;
-    args.run.execute(&config, &ds.base, &ds.queries, std::slice::from_ref(&ds.relevance))
+        (None, None) => {}
+        _ => anyhow::bail!("give at most one of --gt and --gt-k (default K {DEFAULT_K})"),
+    }
+    anyhow::ensure!(
+        !sources.is_empty(),
+        "give --base-labels/--query-labels, --label-column, --gt or --gt-k (default K {DEFAULT_K})"
+    );
+    let (base, queries, relevances) = load_with_relevances(&args.base, &args.queries, &sources)?;
+    args.run.execute(&config, &base, &queries, &relevances)
 }

@@ -134,6 +134,15 @@ fn eval_with_computed_and_given_ground_truth() {
     let o = sigah(&[&["eval"], &common[..], &["--gt", &f.arg("gt.ivecs")]].concat());
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stdout(&o).contains("| l2top1 | 32 | lsh |"), "{}", stdout(&o));
+    // Labels and a Euclidean relevance together: one training, both scorings.
+    let labels = ["--base-labels", &f.arg("base_labels.ivecs"), "--query-labels", &f.arg("query_labels.ivecs")];
+    let o = sigah(&[&["eval"], &common[..], &labels[..], &["--gt-k", "10", "-q"]].concat());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let table = stdout(&o);
+    assert!(table.contains("| label | 32 | lsh |") && table.contains("| l2top10 | 32 | lsh |"), "{table}");
+    // Two Euclidean relevances at once are refused.
+    let o = sigah(&[&["eval"], &common[..], &["--gt-k", "10", "--gt", &f.arg("gt.ivecs")]].concat());
+    assert_one_line_error(&o, &["at most one of --gt and --gt-k"]);
 }
 
 #[test]
@@ -166,15 +175,15 @@ fn bad_input_is_one_clear_line_and_exit_2() {
         &run(&f.arg("cut.bvecs"), &f.arg("query.bvecs"), &labels),
         &["cut.bvecs", "truncated row 2", "byte 1576"],
     );
-    // Unknown method (sigah is wired in separately), bad width, unknown extension.
+    // Unknown method, bad width, unknown extension.
     let o = sigah(
         &[
-            &["eval", "--base", &f.arg("base.bvecs"), "--queries", &f.arg("query.bvecs"), "--methods", "sigah"],
+            &["eval", "--base", &f.arg("base.bvecs"), "--queries", &f.arg("query.bvecs"), "--methods", "sigahh"],
             &labels[..],
         ]
         .concat(),
     );
-    assert_one_line_error(&o, &["unknown method 'sigah'"]);
+    assert_one_line_error(&o, &["unknown method 'sigahh'", "sigah-noadv"]);
     let o = sigah(
         &[&["eval", "--base", &f.arg("base.bvecs"), "--queries", &f.arg("query.bvecs"), "--bits", "12"], &labels[..]]
             .concat(),

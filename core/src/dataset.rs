@@ -62,26 +62,45 @@ impl Dataset {
     /// Loads a dataset from files and checks that its parts agree; every mismatch
     /// names the file at fault.
     pub fn load(base: &Path, queries: &Path, source: &RelevanceSource) -> Result<Dataset> {
-        let (base_t, queries_t, column_labels) = match source {
-            RelevanceSource::CsvColumn(csv) => {
-                let (b, bl) = load_csv_with_labels(base, csv)?;
-                let (q, ql) = load_csv_with_labels(queries, csv)?;
-                (b, q, Some((bl, ql)))
-            }
-            _ => (load_vectors(base)?, load_vectors(queries)?, None),
-        };
-        if queries_t.cols != base_t.cols {
-            return Err(Error::data(
-                queries,
-                format!(
-                    "queries have dimension {}, but the base set {} has dimension {}",
-                    queries_t.cols,
-                    base.display(),
-                    base_t.cols
-                ),
-            ));
+        let (base_t, queries_t, mut relevance) = load_with_relevances(base, queries, std::slice::from_ref(source))?;
+        Dataset::new(base_t, queries_t, relevance.remove(0))
+    }
+}
+
+/// Loads the base and query vectors once and computes every relevance in
+/// `sources` against them (labels and Euclidean neighbours, say, so each method is
+/// trained once and scored under both). Every mismatch names the file at fault.
+pub fn load_with_relevances(
+    base: &Path,
+    queries: &Path,
+    sources: &[RelevanceSource],
+) -> Result<(Tensor, Tensor, Vec<Relevance>)> {
+    let csv_column = sources.iter().find_map(|s| match s {
+        RelevanceSource::CsvColumn(csv) => Some(csv),
+        _ => None,
+    });
+    let (base_t, queries_t, column_labels) = match csv_column {
+        Some(csv) => {
+            let (b, bl) = load_csv_with_labels(base, csv)?;
+            let (q, ql) = load_csv_with_labels(queries, csv)?;
+            (b, q, Some((bl, ql)))
         }
-        let relevance = match source {
+        None => (load_vectors(base)?, load_vectors(queries)?, None),
+    };
+    if queries_t.cols != base_t.cols {
+        return Err(Error::data(
+            queries,
+            format!(
+                "queries have dimension {}, but the base set {} has dimension {}",
+                queries_t.cols,
+                base.display(),
+                base_t.cols
+            ),
+        ));
+    }
+    let mut relevances = Vec::with_capacity(sources.len());
+    for source in sources {
+        relevances.push(match source {
             RelevanceSource::Labels { base: bl, queries: ql, csv } => {
                 let base_labels = load_labels(bl, csv)?;
                 check_count(bl, base_labels.len(), "labels", base_t.rows, "base", base)?;
@@ -96,12 +115,12 @@ impl Dataset {
             }
             RelevanceSource::TopK(k) => Relevance::Neighbours { ids: exact_knn(&base_t, &queries_t, *k)? },
             RelevanceSource::CsvColumn(_) => {
-                let (base, queries) = column_labels.unwrap_or_default();
+                let (base, queries) = column_labels.clone().unwrap_or_default();
                 Relevance::Labels { base, queries }
             }
-        };
-        Dataset::new(base_t, queries_t, relevance)
+        });
     }
+    Ok((base_t, queries_t, relevances))
 }
 
 /// A CSV vector file and its label column.

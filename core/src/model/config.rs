@@ -1,4 +1,5 @@
-//! The SiGAH hyper-parameters: every default is DESIGN §1's. A config can be read
+//! The SiGAH hyper-parameters: DESIGN §1's, with the defaults changed by
+//! measurement as docs/METHOD.md records. A config can be read
 //! from a JSON or TOML file (missing keys keep their defaults, unknown keys are an
 //! error so a typo is not silently ignored), then overridden field by field (the
 //! CLI flags), then validated before any work starts.
@@ -72,6 +73,40 @@ pub struct SigahConfig {
     pub g_steps: usize,
     /// Seed of the one RNG that initialises the weights and shuffles the batches.
     pub seed: u64,
+    /// A linear skip path from the (preprocessed) input to the code values:
+    /// `u = W_lin·x + W_L·ReLU(…) + c_L` (docs/METHOD.md). Ignored without hidden
+    /// layers (the encoder is then linear already).
+    pub skip: bool,
+    /// Start the linear path (the skip path, or the only layer of a linear
+    /// encoder) at the ITQ projection of the training set (PCA, then the learned
+    /// rotation), so training starts from ITQ's codes.
+    pub itq_init: bool,
+    /// With the skip path, the ReLU branch's output layer starts at this fraction
+    /// of its Xavier initialisation (small: the branch refines the linear path).
+    pub branch_init: f32,
+    /// The skip path's effective learning rate is `skip_lr_scale × lr_g`: its
+    /// weight is stored divided by this factor and multiplied back in the forward
+    /// pass (Adam's step is scale-free, so this rescales the step on `W_lin`
+    /// alone). The ITQ start moves slowly instead of being erased in the first
+    /// epoch while the decoder is still random.
+    pub skip_lr_scale: f32,
+    /// In the similarity target, each row's `sim_knn` nearest batch neighbours
+    /// (by cosine, symmetrised) get at least `sim_knn_target`: local structure
+    /// that a linear projection like ITQ's cannot keep.
+    pub sim_knn: usize,
+    /// Weight of the neighbour-pair term `mean_i (s_i·s_nb(i)/k − sim_knn_target)²`
+    /// over the `knn_pairs` pairs of each batch (0: off).
+    pub lambda_pair: f32,
+    /// The target similarity of neighbour pairs (`sim_knn` and `knn_pairs`).
+    pub sim_knn_target: f32,
+    /// With `lambda_sim > 0` or `lambda_pair > 0`: each batch of B training vectors is extended by one
+    /// of the `knn_pairs` exact nearest neighbours (in the whole training set) of
+    /// each, and those B pairs get at least `sim_knn_target` in the similarity
+    /// target. 0 turns it off. Costs an O(n²·d) neighbour search before training.
+    pub knn_pairs: usize,
+    /// Weight of the similarity-preservation term
+    /// `mean_ij (s_i·s_j/k − cos(x_i, x_j))²` over the batch pairs.
+    pub lambda_sim: f32,
 }
 
 impl Default for SigahConfig {
@@ -95,10 +130,19 @@ impl Default for SigahConfig {
             beta2: 0.999,
             eps: 1e-8,
             batch_size: 256,
-            epochs: 20,
+            epochs: 10,
             d_steps: 1,
             g_steps: 1,
             seed: 42,
+            skip: true,
+            itq_init: true,
+            branch_init: 0.0,
+            lambda_sim: 0.0,
+            skip_lr_scale: 0.1,
+            sim_knn: 0,
+            sim_knn_target: 0.8,
+            knn_pairs: 10,
+            lambda_pair: 1.0,
         }
     }
 }
@@ -132,6 +176,11 @@ impl SigahConfig {
         self.latent.unwrap_or(4 * self.bits)
     }
 
+    /// Whether the encoder has the linear skip path (only beside hidden layers).
+    pub fn has_skip(&self) -> bool {
+        self.skip && !self.hidden.is_empty()
+    }
+
     /// Checks every value; the error names the field and the allowed range.
     pub fn validate(&self) -> Result<()> {
         crate::codes::check_bits(self.bits)?;
@@ -144,6 +193,9 @@ impl SigahConfig {
         }
         if self.decoder == DecoderKind::Lista && self.lista_steps == 0 {
             return bad("lista_steps: must be at least 1 with the lista decoder".into());
+        }
+        if self.itq_init && !self.hidden.is_empty() && !self.skip {
+            return bad("itq_init: needs a linear path to initialise (skip = true, or hidden = [])".into());
         }
         if self.disc_hidden == 0 {
             return bad("disc_hidden: must be at least 1".into());
@@ -160,13 +212,18 @@ impl SigahConfig {
             ("lambda_bal", self.lambda_bal),
             ("margin_factor", self.margin_factor),
             ("margin", self.margin.unwrap_or(0.0)),
+            ("branch_init", self.branch_init),
+            ("lambda_sim", self.lambda_sim),
+            ("lambda_pair", self.lambda_pair),
         ];
         for (name, v) in nonneg {
             if !v.is_finite() || v < 0.0 {
                 return bad(format!("{name}: must be a finite number >= 0, got {v}"));
             }
         }
-        for (name, v) in [("lr_g", self.lr_g), ("lr_d", self.lr_d), ("eps", self.eps)] {
+        for (name, v) in
+            [("skip_lr_scale", self.skip_lr_scale), ("lr_g", self.lr_g), ("lr_d", self.lr_d), ("eps", self.eps)]
+        {
             if !v.is_finite() || v <= 0.0 {
                 return bad(format!("{name}: must be a finite number > 0, got {v}"));
             }
@@ -191,16 +248,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn defaults_are_the_design_values() {
+    fn defaults_are_the_documented_values() {
+        // DESIGN §1, with docs/METHOD.md's measured changes (epochs, the
+        // ITQ-initialised skip path, the neighbour-pair term).
         let c = SigahConfig::default();
         assert_eq!(
-            (c.bits, c.hidden.clone(), c.latent_units(), c.lista_steps, c.disc_hidden),
-            (64, vec![512], 256, 3, 256)
+            (c.bits, c.hidden.clone(), c.latent_units(), c.lista_steps, c.disc_hidden, c.epochs),
+            (64, vec![512], 256, 3, 256, 10)
         );
         assert_eq!(
             (c.lambda_rec, c.lambda_bal, c.lr_g, c.lr_d, c.beta1, c.beta2, c.eps),
             (1.0, 0.1, 1e-3, 2e-4, 0.5, 0.999, 1e-8)
         );
+        assert!(c.skip && c.itq_init && c.has_skip());
+        assert_eq!((c.branch_init, c.skip_lr_scale, c.lambda_sim, c.sim_knn), (0.0, 0.1, 0.0, 0));
+        assert_eq!((c.lambda_pair, c.knn_pairs, c.sim_knn_target), (1.0, 10, 0.8));
         assert_eq!((c.batch_size, c.d_steps, c.g_steps, c.margin, c.margin_factor), (256, 1, 1, None, 2.0));
         assert!(c.adversarial && c.decoder == DecoderKind::Lista);
         c.validate().unwrap();

@@ -19,6 +19,8 @@ const BLOCK: usize = 1024;
 struct Scratch {
     a: Vec<f32>,
     b: Vec<f32>,
+    /// The preprocessed input, kept for the linear skip path.
+    x: Vec<f32>,
 }
 
 impl SigahModel {
@@ -91,6 +93,10 @@ impl SigahModel {
         s.a.clear();
         s.a.extend_from_slice(input);
         self.preprocess.apply(&mut s.a);
+        if self.layout.skip.is_some() {
+            s.x.clear();
+            s.x.extend_from_slice(&s.a);
+        }
         let last = self.layout.enc.len() - 1;
         let mut width = self.dim();
         for (i, (&(_, c), w)) in self.layout.enc.iter().zip(wt).enumerate() {
@@ -107,6 +113,13 @@ impl SigahModel {
             }
             std::mem::swap(&mut s.a, &mut s.b);
             width = out;
+        }
+        if let Some(w) = self.layout.skip {
+            // u += X·W_linᵀ (the skip path; after the bias, as on the tape).
+            let w = &self.gen.tensors[w];
+            let xv = MatRef::new(&s.x, rows, self.dim());
+            let gamma = self.config.skip_lr_scale;
+            gemm_with(isa, false, gamma, xv, w.view().t(), 1.0, MatMut::new(&mut s.a[..rows * width], rows, width));
         }
         &s.a[..rows * width]
     }

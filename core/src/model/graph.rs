@@ -8,6 +8,8 @@
 use super::config::{DecoderKind, SigahConfig};
 use super::params::{GenLayout, Net, DISC_B0, DISC_B1, DISC_W0, DISC_W1};
 use crate::autodiff::{Tape, Var};
+use crate::Tensor;
+use sigah_kernels::gemm::{gemm, MatMut};
 
 /// The generator's nodes that the trainer reads back.
 pub struct GenVars {
@@ -51,6 +53,12 @@ pub fn generator(
             h = tape.relu(h);
         }
     }
+    // The linear skip path: u = W_lin·x + (the ReLU branch).
+    if let Some(w) = layout.skip {
+        let lin = tape.matmul_nt(x, p[w]);
+        let lin = tape.scale(lin, cfg.skip_lr_scale);
+        h = tape.add(h, lin);
+    }
     // Binary code with the hard-tanh straight-through gradient.
     let s = tape.sign_ste(h);
     // Decoder input: the sparse latent recovered by LISTA, or the code itself.
@@ -76,6 +84,13 @@ pub fn generator(
     };
     let x_fake = linear(tape, code, p[layout.dict_w], p[layout.dict_b]);
     GenVars { params: p, s, x_fake }
+}
+
+impl GenVars {
+    /// Rows of the code batch.
+    fn s_rows(&self, tape: &Tape) -> usize {
+        tape.value(self.s).rows
+    }
 }
 
 /// The per-row energy `E(v) = ‖A(v) − v‖² / d` of the auto-encoder
@@ -128,7 +143,17 @@ pub struct GenLoss {
 /// `L_G = E(x̃) + λ_rec ‖x − x̃‖²/d + λ_bal Σ_j (mean_batch s_j)²`, batch means.
 /// `disc` are the discriminator's weights as constants (gradients flow through its
 /// input only); `None` drops the energy term (the non-adversarial ablation).
-pub fn gen_loss(tape: &mut Tape, cfg: &SigahConfig, disc: Option<&[Var]>, x: Var, g: &GenVars) -> GenLoss {
+///
+/// `pairs > 0` says the batch is `pairs` anchors followed by one neighbour of each
+/// (row `pairs + i` is a neighbour of row `i`), for the similarity term.
+pub fn gen_loss(
+    tape: &mut Tape,
+    cfg: &SigahConfig,
+    disc: Option<&[Var]>,
+    x: Var,
+    g: &GenVars,
+    pairs: usize,
+) -> GenLoss {
     let diff = tape.sub(x, g.x_fake);
     let sq = tape.square(diff);
     let recon = tape.mean(sq);
@@ -138,6 +163,39 @@ pub fn gen_loss(tape: &mut Tape, cfg: &SigahConfig, disc: Option<&[Var]>, x: Var
     let bal = tape.sum(ms2);
     let bal = tape.scale(bal, cfg.lambda_bal);
     loss = tape.add(loss, bal);
+    if cfg.lambda_sim > 0.0 {
+        // Similarity preservation: code inner products s_i·s_j/k ∈ [−1, 1] should
+        // follow the cosine similarities of the inputs (a constant target).
+        let target = tape.constant(similarity_target(tape.value(x), cfg.sim_knn, cfg.sim_knn_target, pairs));
+        let ss = tape.matmul_nt(g.s, g.s);
+        let ss = tape.scale(ss, 1.0 / cfg.bits as f32);
+        let diff = tape.sub(ss, target);
+        let sq = tape.square(diff);
+        let sim = tape.mean(sq);
+        let sim = tape.scale(sim, cfg.lambda_sim);
+        loss = tape.add(loss, sim);
+    }
+    if cfg.lambda_pair > 0.0 && pairs > 0 && g.s_rows(tape) == 2 * pairs {
+        // s_anchor and s_neighbour by constant selection matrices [I 0] and [0 I].
+        let b = 2 * pairs;
+        let mut sel_a = Tensor::zeros(pairs, b);
+        let mut sel_n = Tensor::zeros(pairs, b);
+        for i in 0..pairs {
+            sel_a.data[i * b + i] = 1.0;
+            sel_n.data[i * b + pairs + i] = 1.0;
+        }
+        let (sel_a, sel_n) = (tape.constant(sel_a), tape.constant(sel_n));
+        let sa = tape.matmul(sel_a, g.s);
+        let sn = tape.matmul(sel_n, g.s);
+        let prod = tape.mul(sa, sn);
+        let sim = tape.mean_rows(prod); // s_i·s_nb(i) / k, pairs × 1
+        let target = tape.constant(Tensor::full(pairs, 1, cfg.sim_knn_target));
+        let diff = tape.sub(sim, target);
+        let sq = tape.square(diff);
+        let pl = tape.mean(sq);
+        let pl = tape.scale(pl, cfg.lambda_pair);
+        loss = tape.add(loss, pl);
+    }
     let mut energy_fake = None;
     if let Some(disc) = disc {
         let ef = energy_rows(tape, disc, g.x_fake);
@@ -146,4 +204,89 @@ pub fn gen_loss(tape: &mut Tape, cfg: &SigahConfig, disc: Option<&[Var]>, x: Var
         energy_fake = Some(ef);
     }
     GenLoss { loss, recon, energy_fake }
+}
+
+/// The similarity target: cosines, raised to at least `floor` for each row's
+/// `knn` most similar other rows (and symmetrically), and for the `pairs`
+/// neighbour pairs (row i, row pairs + i).
+fn similarity_target(x: &Tensor, knn: usize, floor: f32, pairs: usize) -> Tensor {
+    let cos = cosine_matrix(x);
+    let mut t = cos.clone();
+    let b = x.rows;
+    for i in 0..pairs.min(b / 2) {
+        let j = pairs + i;
+        let v = t.data[i * b + j].max(floor);
+        t.data[i * b + j] = v;
+        t.data[j * b + i] = v;
+    }
+    if knn > 0 && b > 1 {
+        let mut order: Vec<usize> = Vec::with_capacity(b);
+        for i in 0..b {
+            order.clear();
+            order.extend((0..b).filter(|&j| j != i));
+            let row = cos.row(i);
+            // Most similar first, ties by index (deterministic).
+            order.sort_by(|&a, &c| row[c].total_cmp(&row[a]).then(a.cmp(&c)));
+            for &j in order.iter().take(knn) {
+                let v = t.data[i * b + j].max(floor);
+                t.data[i * b + j] = v;
+                t.data[j * b + i] = v;
+            }
+        }
+    }
+    t
+}
+
+/// The `B × B` matrix of cosine similarities between the rows of `x` (a zero row
+/// has similarity 0 to everything).
+fn cosine_matrix(x: &Tensor) -> Tensor {
+    let mut n = x.clone();
+    for i in 0..n.rows {
+        let row = &mut n.data[i * x.cols..(i + 1) * x.cols];
+        let norm = row.iter().map(|v| v * v).sum::<f32>().sqrt();
+        let inv = if norm > 0.0 { 1.0 / norm } else { 0.0 };
+        row.iter_mut().for_each(|v| *v *= inv);
+    }
+    let mut out = Tensor::zeros(x.rows, x.rows);
+    gemm(1.0, n.view(), n.view().t(), 0.0, MatMut::new(&mut out.data, x.rows, x.rows));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn similarity_target_is_cosine_raised_for_nearest_neighbours() {
+        // Rows: e1, (e1 + e2)/√2 direction, e2, −e1. Cosines by hand:
+        // cos(0,1) = cos(1,2) = 1/√2, cos(0,2) = 0, cos(0,3) = −1, cos(1,3) = −1/√2.
+        let x = Tensor::new(4, 2, vec![1.0, 0.0, 2.0, 2.0, 0.0, 3.0, -1.0, 0.0]);
+        let c = cosine_matrix(&x);
+        let r = std::f32::consts::FRAC_1_SQRT_2;
+        let want = [1.0, r, 0.0, -1.0, r, 1.0, r, -r, 0.0, r, 1.0, 0.0, -1.0, -r, 0.0, 1.0];
+        for (g, w) in c.data.iter().zip(want) {
+            assert!((g - w).abs() < 1e-6, "{:?}", c.data);
+        }
+        // knn = 1, floor 0.9: row 0's nearest is 1, row 1's is 0 (tie with 2, lower
+        // index), row 2's is 1, row 3's is 2 (cos 0 > −1/√2 > −1). Each raised pair
+        // is raised in both directions; nothing else changes.
+        let t = similarity_target(&x, 1, 0.9, 0);
+        let raised = [(0, 1), (1, 0), (2, 1), (1, 2), (3, 2), (2, 3)];
+        for i in 0..4 {
+            for j in 0..4 {
+                let expect = if raised.contains(&(i, j)) { c.at(i, j).max(0.9) } else { c.at(i, j) };
+                assert_eq!(t.at(i, j), expect, "({i}, {j})");
+            }
+        }
+        assert_eq!(similarity_target(&x, 0, 0.9, 0), c);
+        // Two anchors and their neighbours: pairs (0, 2) and (1, 3).
+        let t = similarity_target(&x, 0, 0.9, 2);
+        for i in 0..4 {
+            for j in 0..4 {
+                let pair = i % 2 == j % 2 && i != j;
+                let expect = if pair { c.at(i, j).max(0.9) } else { c.at(i, j) };
+                assert_eq!(t.at(i, j), expect, "({i}, {j})");
+            }
+        }
+    }
 }

@@ -5,7 +5,7 @@
 //! loads straight into `torch.nn.Linear`), and compute `y = x·Wᵀ + b` on row-major
 //! batches. Names:
 //! - generator: `encoder.{i}.weight/bias` (the last layer outputs the k code
-//!   values u), `decoder.phi` (k × m), `decoder.theta` (1 × m), `decoder.eta`
+//!   values u), `encoder.skip.weight` (k × d, the linear skip path), `decoder.phi` (k × m), `decoder.theta` (1 × m), `decoder.eta`
 //!   (1 × 1) for LISTA, and `decoder.dict.weight` (d × m, or d × k for the linear
 //!   decoder) and `decoder.dict.bias`;
 //! - discriminator: `disc.0.weight/bias` (hidden × d), `disc.1.weight/bias` (d × hidden).
@@ -42,6 +42,8 @@ impl Net {
 pub struct GenLayout {
     /// (weight, bias) of each encoder layer; the last one outputs u.
     pub enc: Vec<(usize, usize)>,
+    /// The linear skip path's `k × d` weight `W_lin`, when the config has one.
+    pub skip: Option<usize>,
     /// (phi, theta, eta) for the LISTA decoder.
     pub lista: Option<(usize, usize, usize)>,
     pub dict_w: usize,
@@ -60,6 +62,10 @@ pub fn generator_spec(cfg: &SigahConfig, d: usize) -> (Vec<(String, usize, usize
         enc.push((spec.len() - 2, spec.len() - 1));
         fan_in = w;
     }
+    let skip = cfg.has_skip().then(|| {
+        spec.push(("encoder.skip.weight".into(), cfg.bits, d));
+        spec.len() - 1
+    });
     let (k, m) = (cfg.bits, cfg.latent_units());
     let lista = match cfg.decoder {
         DecoderKind::Lista => {
@@ -73,7 +79,7 @@ pub fn generator_spec(cfg: &SigahConfig, d: usize) -> (Vec<(String, usize, usize
     let code_width = if lista.is_some() { m } else { k };
     spec.push(("decoder.dict.weight".into(), d, code_width));
     spec.push(("decoder.dict.bias".into(), 1, d));
-    let layout = GenLayout { enc, lista, dict_w: spec.len() - 2, dict_b: spec.len() - 1 };
+    let layout = GenLayout { enc, skip, lista, dict_w: spec.len() - 2, dict_b: spec.len() - 1 };
     (spec, layout)
 }
 
@@ -117,9 +123,21 @@ pub fn init_generator(cfg: &SigahConfig, d: usize, rng: &mut ChaCha8Rng) -> (Net
     for (i, &(w, _)) in layout.enc.iter().enumerate() {
         let (_, rows, cols) = spec[w];
         // Hidden layers feed a ReLU (He); the last one is linear (Xavier).
-        let t = if i < last_enc { he(rng, rows, cols) } else { xavier(rng, rows, cols) };
+        let mut t = if i < last_enc { he(rng, rows, cols) } else { xavier(rng, rows, cols) };
+        if i == last_enc && layout.skip.is_some() {
+            // The ReLU branch starts small beside the linear path it refines.
+            t.data.iter_mut().for_each(|v| *v *= cfg.branch_init);
+        }
         net.push(spec[w].0.clone(), t);
         net.push(spec[w + 1].0.clone(), Tensor::zeros(1, rows));
+    }
+    if let Some(skip) = layout.skip {
+        // Xavier like any linear layer, stored divided by `skip_lr_scale` (the
+        // forward pass multiplies it back); `itq_init` overwrites it from the data.
+        let (_, rows, cols) = spec[skip];
+        let mut t = xavier(rng, rows, cols);
+        t.data.iter_mut().for_each(|v| *v /= cfg.skip_lr_scale);
+        net.push(spec[skip].0.clone(), t);
     }
     if let Some((phi, _, _)) = layout.lista {
         let (k, m) = (spec[phi].1, spec[phi].2);

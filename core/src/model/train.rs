@@ -14,7 +14,7 @@
 use std::path::PathBuf;
 
 use rand::seq::SliceRandom;
-use rand::SeedableRng;
+use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
@@ -102,7 +102,20 @@ impl TrainState {
         let preprocess = Preprocess::fit(data)?;
         let d = data.cols;
         let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
-        let (gen, layout) = init_generator(cfg, d, &mut rng);
+        let (mut gen, layout) = init_generator(cfg, d, &mut rng);
+        if cfg.itq_init {
+            // The linear path: the skip weight, or the only layer of a linear encoder.
+            let (target, gamma) = match layout.skip {
+                Some(w) => (w, cfg.skip_lr_scale),
+                None => (layout.enc[0].0, 1.0),
+            };
+            if let Some(w) = super::itq_init::itq_weight(data, &preprocess, cfg)? {
+                // The first rows (all of them unless bits > d); stored divided by
+                // γ, multiplied back in the forward pass (see the config).
+                let dst = &mut gen.tensors[target].data[..w.data.len()];
+                dst.iter_mut().zip(&w.data).for_each(|(o, &v)| *o = v / gamma);
+            }
+        }
         let disc = init_discriminator(cfg, d, &mut rng);
         let adam_g = Adam::new(cfg.lr_g, cfg.beta1, cfg.beta2, cfg.eps, &gen.tensors);
         let adam_d = Adam::new(cfg.lr_d, cfg.beta1, cfg.beta2, cfg.eps, &disc.tensors);
@@ -161,6 +174,12 @@ impl SigahModel {
         obs.start(st.model.summary.epochs + 1, cfg.epochs, batches);
         let mut tape = Tape::new();
         let mut perm: Vec<usize> = (0..data.rows).collect();
+        // The neighbour graph for the similarity term's pairs (deterministic from
+        // the data, so a resumed run rebuilds the same one).
+        let graph = ((cfg.lambda_sim > 0.0 || cfg.lambda_pair > 0.0) && cfg.knn_pairs > 0)
+            .then(|| super::knn::knn_graph(data, &st.model.preprocess, cfg.knn_pairs))
+            .filter(|(_, k)| *k > 0);
+        let mut rows: Vec<usize> = Vec::new();
         while st.model.summary.epochs < cfg.epochs {
             let epoch = st.model.summary.epochs + 1;
             // Shuffle the identity each epoch: the order depends on the RNG state only.
@@ -168,8 +187,16 @@ impl SigahModel {
             perm.shuffle(&mut st.rng);
             let mut acc = Acc { ones: vec![0; cfg.bits], ..Default::default() };
             for (b, idx) in perm.chunks(cfg.batch_size).enumerate() {
-                let x = st.model.preprocess.batch(data, idx);
-                train_batch(&mut st, cfg, &x, &mut tape, &mut acc, epoch, b + 1)?;
+                // With the neighbour graph: the batch, then one random neighbour of each.
+                rows.clear();
+                rows.extend_from_slice(idx);
+                let mut pairs = 0;
+                if let Some((g, k)) = &graph {
+                    rows.extend(idx.iter().map(|&i| g[i * k + st.rng.random_range(0..*k)] as usize));
+                    pairs = idx.len();
+                }
+                let x = st.model.preprocess.batch(data, &rows);
+                train_batch(&mut st, cfg, &x, pairs, &mut tape, &mut acc, epoch, b + 1)?;
                 obs.batch_done(epoch, b + 1);
             }
             let stats = finish_epoch(&mut st, cfg, &acc, epoch);
@@ -213,7 +240,7 @@ impl Trainer {
     /// The discriminator and generator steps of one (preprocessed) batch.
     pub fn step(&mut self, x: &Tensor) -> Result<()> {
         self.steps += 1;
-        train_batch(&mut self.st, &self.cfg, x, &mut self.tape, &mut self.acc, 1, self.steps)
+        train_batch(&mut self.st, &self.cfg, x, 0, &mut self.tape, &mut self.acc, 1, self.steps)
     }
 
     /// The model as trained so far.
@@ -230,11 +257,12 @@ fn non_finite(epoch: usize, batch: usize, what: &str, value: f32) -> Result<()> 
     }
 }
 
-/// The D and G steps of one batch.
+/// The D and G steps of one batch (`pairs`: see [`graph::gen_loss`]).
 fn train_batch(
     st: &mut TrainState,
     cfg: &SigahConfig,
     x: &Tensor,
+    pairs: usize,
     tape_g: &mut Tape,
     acc: &mut Acc,
     epoch: usize,
@@ -250,7 +278,7 @@ fn train_batch(
             count_ones(tape_g.value(gv.s), acc);
         }
         let disc = cfg.adversarial.then(|| graph::leaves(tape_g, &st.model.disc, false));
-        let gl = graph::gen_loss(tape_g, cfg, disc.as_deref(), xv, &gv);
+        let gl = graph::gen_loss(tape_g, cfg, disc.as_deref(), xv, &gv, pairs);
         let loss = tape_g.value(gl.loss).item();
         non_finite(epoch, batch, "L_G", loss)?;
         if g_step == 0 {

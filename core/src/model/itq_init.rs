@@ -1,0 +1,42 @@
+//! Initialising the encoder's linear path from ITQ (docs/METHOD.md): training then
+//! starts from ITQ's codes, and the reconstruction, adversarial and similarity
+//! objectives refine them instead of searching from a random projection.
+
+use super::{Preprocess, SigahConfig};
+use crate::baselines::train_itq;
+use crate::eval::ITQ_ITERATIONS;
+use crate::{Result, Tensor};
+
+/// The `k × d` weight `W_lin` (PyTorch `out × in` layout) of the linear path on
+/// preprocessed inputs whose codes are ITQ's: with ITQ's projection `P R` on
+/// centred data, `W_lin[j] = scale · (P R)[:, j] / σ_j`, σ_j the standard
+/// deviation of the j-th ITQ projection over `data`. The division keeps the
+/// sign (the bit) and gives each code value unit spread, so the hard-tanh
+/// straight-through window `|u| ≤ 1` holds about two thirds of the data.
+///
+/// ITQ gives at most one bit per input dimension: with `bits > d` the first
+/// `k₀` rows (`k₀` = d rounded down to a multiple of 8) come from ITQ and the
+/// function returns those only; the caller keeps its random rows for the rest.
+pub fn itq_weight(data: &Tensor, pre: &Preprocess, cfg: &SigahConfig) -> Result<Option<Tensor>> {
+    let k = cfg.bits.min(data.cols.min(data.rows.saturating_sub(1)) / 8 * 8);
+    if k == 0 {
+        return Ok(None);
+    }
+    let (hash, _) = train_itq(data, k, cfg.seed, ITQ_ITERATIONS)?;
+    let u = hash.project(data)?; // n × k, zero mean
+    let d = data.cols;
+    let mut sd = vec![0f64; k];
+    for i in 0..u.rows {
+        for (s, &v) in sd.iter_mut().zip(u.row(i)) {
+            *s += (v as f64).powi(2);
+        }
+    }
+    let sd: Vec<f64> = sd.iter().map(|s| (s / u.rows.max(1) as f64).sqrt().max(1e-12)).collect();
+    let mut w = Tensor::zeros(k, d);
+    for j in 0..k {
+        for i in 0..d {
+            w.data[j * d + i] = (pre.scale as f64 * hash.proj.at(i, j) as f64 / sd[j]) as f32;
+        }
+    }
+    Ok(Some(w))
+}
