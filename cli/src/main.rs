@@ -4,11 +4,11 @@
 
 mod bench;
 mod bench_search;
-mod search;
 mod demo;
-mod eval;
 mod encode;
+mod eval;
 mod info;
+mod search;
 mod train;
 
 use std::process::ExitCode;
@@ -84,7 +84,7 @@ fn main() -> ExitCode {
             if is_broken_pipe(&err) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("sigah: error: {err:#}");
+            eprintln!("sigah: error: {}", one_line(&err));
             ExitCode::from(2)
         }
     }
@@ -93,4 +93,22 @@ fn main() -> ExitCode {
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain()
         .any(|e| e.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
+}
+
+/// The error and its causes on one line. A cause whose text the line already
+/// holds is skipped (`Error::Io` prints its OS error, which is also its source),
+/// and line breaks inside a message (some parsers quote the input) become spaces.
+fn one_line(err: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string().split_whitespace().collect::<Vec<_>>().join(" ");
+        if text.is_empty() || line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
 }

@@ -59,7 +59,12 @@ pub struct TrainArgs {
 /// The validated config: base, then file, then flags.
 fn build_config(args: &TrainArgs) -> anyhow::Result<SigahConfig> {
     let mut cfg = match (&args.config, &args.resume) {
-        (Some(file), _) => SigahConfig::from_file(file)?,
+        (Some(file), _) => {
+            // A bad value in the file is named with the file, before flags apply.
+            let cfg = SigahConfig::from_file(file)?;
+            cfg.validate().with_context(|| file.display().to_string())?;
+            cfg
+        }
         (None, Some(ckpt)) => checkpoint_config(ckpt)?,
         (None, None) => SigahConfig::default(),
     };

@@ -68,10 +68,13 @@ impl Dir {
         assert!(err.starts_with("sigah: error: "), "sigah {args:?}: {err}");
         assert_eq!(err.trim_end().lines().count(), 1, "sigah {args:?}: more than one line: {err}");
         assert!(!err.contains("panicked") && !err.contains("backtrace"), "sigah {args:?}: {err}");
+        assert!(err.matches("(os error").count() <= 1, "sigah {args:?}: the OS error twice: {err}");
         for n in names {
             assert!(err.contains(n), "sigah {args:?}: the message does not say {n:?}: {err}");
         }
         assert_eq!(self.outputs(), before, "sigah {args:?} left output behind");
+        // Shown with --nocapture: the messages docs/ROBUSTNESS.md quotes.
+        println!("{} -> {}", args[0], err.trim_end());
         err
     }
 
@@ -214,7 +217,7 @@ fn bits_not_a_multiple_of_8_or_too_many() {
     d.fails(&["train", "--data", &data, "--bits", "8192", "--out", &out], &["bits", "8192", "4096"]);
     d.fails(&["train", "--data", &data, "--bits", "0", "--out", &out], &["bits"]);
     let cfg = d.write("c.json", br#"{"bits": 20}"#);
-    d.fails(&["train", "--data", &data, "--config", &cfg, "--out", &out], &["bits", "20"]);
+    d.fails(&["train", "--data", &data, "--config", &cfg, "--out", &out], &["c.json", "bits", "20"]);
     d.fails(
         &["eval", "--base", &data, "--queries", &data, "--gt-k", "3", "--bits", "8,12", "--methods", "lsh"],
         &["--bits", "12"],
@@ -222,7 +225,10 @@ fn bits_not_a_multiple_of_8_or_too_many() {
     // Codes whose width cannot be a code length.
     let c = d.i("c.npy");
     sigah_core::io::npy::write(Path::new(&c), &[2, 513], &[0u8; 1026]).unwrap();
-    d.fails(&["info", &c], &["c.npy", "4104"]);
+    d.fails(&["info", &c], &["c.npy", "513 bytes per code", "512"]);
+    // A 1-D array is not a code file either.
+    sigah_core::io::npy::write(Path::new(&c), &[4], &[0u8; 4]).unwrap();
+    d.fails(&["info", &c], &["c.npy", "2-D"]);
 }
 
 #[test]
@@ -269,7 +275,10 @@ fn unwritable_output_paths() {
     let blocker = d.o("file");
     std::fs::write(&blocker, b"x").unwrap();
     let under = |name: &str| format!("{blocker}/{name}");
-    d.fails(&["train", "--data", &data, "--config", &cfg, "--out", &under("m.safetensors"), "--quiet"], &["file/m.safetensors"]);
+    d.fails(
+        &["train", "--data", &data, "--config", &cfg, "--out", &under("m.safetensors"), "--quiet"],
+        &["file/m.safetensors"],
+    );
     let m = d.write("m.safetensors", model_bytes());
     d.fails(&["encode", "--model", &m, "--data", &data, "--out", &under("c.npy")], &["file/c.npy"]);
     let c = d.i("c.npy");
@@ -288,6 +297,11 @@ fn unwritable_output_paths() {
         let a = eval(&extra);
         d.fails(&a.iter().map(String::as_str).collect::<Vec<_>>(), &["file/"]);
     }
+    // One output of two cannot be written: neither is left behind.
+    let a = eval(&["--report", &d.o("r.json"), "--plots", &under("plots")]);
+    d.fails(&a.iter().map(String::as_str).collect::<Vec<_>>(), &["file/plots"]);
+    std::fs::create_dir(d.o("r.dist.npy")).unwrap();
+    d.fails(&["search", "--index", &c, "--queries", &c, "--k", "1", "--out", &d.o("r")], &["r.dist.npy"]);
     // The training log and the checkpoint.
     let log = under("log.jsonl");
     d.fails(
@@ -296,7 +310,20 @@ fn unwritable_output_paths() {
     );
     let ck = under("c.ckpt");
     d.fails(
-        &["train", "--data", &data, "--config", &cfg, "--out", &d.o("m3.safetensors"), "--checkpoint-every", "1", "--checkpoint", &ck, "--quiet"],
+        &[
+            "train",
+            "--data",
+            &data,
+            "--config",
+            &cfg,
+            "--out",
+            &d.o("m3.safetensors"),
+            "--checkpoint-every",
+            "1",
+            "--checkpoint",
+            &ck,
+            "--quiet",
+        ],
         &["file/c.ckpt"],
     );
 }
@@ -355,7 +382,7 @@ fn bad_resume_and_config_files() {
     d.fails(&["train", "--data", &data, "--resume", &m, "--out", &out], &["m.safetensors", "sigah-checkpoint"]);
     d.fails(&["train", "--data", &data, "--resume", &d.i("gone.ckpt"), "--out", &out], &["gone.ckpt"]);
     let cfg = d.write("c.toml", b"bits = 16\nlr_g = nan\n");
-    d.fails(&["train", "--data", &data, "--config", &cfg, "--out", &out], &["lr_g"]);
+    d.fails(&["train", "--data", &data, "--config", &cfg, "--out", &out], &["c.toml", "lr_g", "NaN"]);
     let cfg = d.write("c2.json", b"{\"bits\": 16,");
     d.fails(&["train", "--data", &data, "--config", &cfg, "--out", &out], &["c2.json"]);
     let cfg = d.write("c3.toml", b"\xff\xfe");

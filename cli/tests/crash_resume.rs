@@ -33,9 +33,9 @@ fn run_ok(mut c: Command) {
 fn sigkill_mid_epoch_then_resume_gives_the_same_model_bytes() {
     let dir = tempfile::tempdir().unwrap();
     let p = |n: &str| dir.path().join(n).display().to_string();
-    fvecs(Path::new(&p("train.fvecs")), 1500, 24);
+    fvecs(Path::new(&p("train.fvecs")), 2000, 24);
     std::fs::write(p("c.toml"), "bits = 16\nhidden = [32]\ndisc_hidden = 16\nbatch_size = 32\nseed = 9\n").unwrap();
-    let epochs = "12";
+    let epochs = "30";
     let base = ["--data", &p("train.fvecs"), "--config", &p("c.toml"), "--epochs", epochs];
 
     // The uninterrupted run.
@@ -58,7 +58,7 @@ fn sigkill_mid_epoch_then_resume_gives_the_same_model_bytes() {
     }
     // Into the next epoch: a fraction of one epoch's time (the straight run's
     // total over its epochs), so the kill lands mid-epoch, not on a boundary.
-    std::thread::sleep(straight_s / 12 / 3);
+    std::thread::sleep(straight_s / 30 / 3);
     assert!(child.try_wait().unwrap().is_none(), "training finished before it could be killed");
     child.kill().expect("SIGKILL"); // Child::kill sends SIGKILL on Unix.
     let status = child.wait().unwrap();
