@@ -142,7 +142,7 @@ impl SigahConfig {
     pub fn validate(&self) -> Result<()> {
         crate::codes::check_bits(self.bits)?;
         let bad = |msg: String| Err(Error::Config(msg));
-        if self.hidden.iter().any(|&h| h == 0) {
+        if self.hidden.contains(&0) {
             return bad(format!("hidden: every layer width must be at least 1, got {:?}", self.hidden));
         }
         if self.latent == Some(0) {
@@ -249,7 +249,8 @@ mod tests {
 
     #[test]
     fn validation_names_the_field() {
-        let cases: Vec<(Box<dyn Fn(&mut SigahConfig)>, &str)> = vec![
+        type Edit = Box<dyn Fn(&mut SigahConfig)>;
+        let cases: Vec<(Edit, &str)> = vec![
             (Box::new(|c| c.bits = 12), "bits"),
             (Box::new(|c| c.hidden = vec![0]), "hidden"),
             (Box::new(|c| c.batch_size = 0), "batch_size"),

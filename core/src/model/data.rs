@@ -81,7 +81,7 @@ fn lean_load(path: &Path, is_npy: bool) -> Result<Option<Tensor>> {
     }
     let d = d as usize;
     let row_bytes = 4 + 4 * d;
-    if bytes.len() % row_bytes != 0 {
+    if !bytes.len().is_multiple_of(row_bytes) {
         return Ok(None);
     }
     let n = bytes.len() / row_bytes;

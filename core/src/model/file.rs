@@ -27,6 +27,9 @@ pub const FORMAT_VERSION: u32 = 1;
 
 const MEAN: &str = "preprocess.mean";
 
+/// (name, stored shape, values) of each tensor of a file.
+pub(crate) type NamedTensors<'a> = Vec<(String, Vec<usize>, &'a [f32])>;
+
 #[derive(serde::Serialize, serde::Deserialize)]
 struct PreprocessingMeta {
     mean: String,
@@ -35,7 +38,7 @@ struct PreprocessingMeta {
 
 impl SigahModel {
     /// The metadata map and the tensors of the model file (the checkpoint adds to both).
-    pub(crate) fn file_contents(&self) -> (BTreeMap<String, String>, Vec<(String, Vec<usize>, &[f32])>) {
+    pub(crate) fn file_contents(&self) -> (BTreeMap<String, String>, NamedTensors<'_>) {
         let mut meta = BTreeMap::new();
         meta.insert("format".into(), "sigah-model".into());
         meta.insert("format_version".into(), FORMAT_VERSION.to_string());
