@@ -92,7 +92,9 @@ fuzz_target!(|data: &[u8]| {
         }
         _ => {
             let p = Path::new("fuzz.csv");
-            if let Ok((t, labels)) = common::within_budget(file, FACTOR, || vectors::parse_csv(p, file, &CsvOptions::default())) {
+            if let Ok((t, labels)) =
+                common::within_budget(file, FACTOR, || vectors::parse_csv(p, file, &CsvOptions::default()))
+            {
                 assert!(labels.is_none(), "labels without a label column");
                 assert!(t.data.iter().all(|v| v.is_finite()));
                 // Rust prints the shortest text that parses back to the same f32.
