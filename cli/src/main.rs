@@ -8,6 +8,7 @@ mod demo;
 mod encode;
 mod eval;
 mod info;
+mod output;
 mod search;
 mod train;
 

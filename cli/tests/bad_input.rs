@@ -133,6 +133,13 @@ fn missing_empty_and_wrong_kind_of_file() {
     let empty_npy = d.write("empty.npy", b"");
     d.fails(&["train", "--data", &empty_npy, "--out", &out], &["empty.npy"]);
     // Wrong extension, then right extension with the wrong content (magic).
+    let folder = d.i("folder.fvecs");
+    std::fs::create_dir(&folder).unwrap();
+    d.fails(&["train", "--data", &folder, "--out", &out], &["folder.fvecs", "folder, not a file"]);
+    d.fails(
+        &["train", "--data", &d.write("x.fvecs", &fvecs(&rows(8, 4))), "--epochs", "0", "--out", &out],
+        &["--epochs"],
+    );
     let txt = d.write("data.txt", &fvecs(&rows(4, 4)));
     d.fails(&["train", "--data", &txt, "--out", &out], &["data.txt", "extension"]);
     let fake_npy = d.write("fake.npy", &fvecs(&rows(4, 4)));
@@ -297,6 +304,17 @@ fn unwritable_output_paths() {
         let a = eval(&extra);
         d.fails(&a.iter().map(String::as_str).collect::<Vec<_>>(), &["file/"]);
     }
+    // Training and encoding check their outputs before the work: a folder, or a
+    // folder that does not exist.
+    let model = d.o("model_dir");
+    std::fs::create_dir(&model).unwrap();
+    d.fails(&["train", "--data", &data, "--config", &cfg, "--out", &model, "--quiet"], &["model_dir", "folder"]);
+    let gone = d.o("gone/m.safetensors");
+    d.fails(
+        &["train", "--data", &data, "--config", &cfg, "--out", &gone, "--quiet"],
+        &["gone", "not an existing folder"],
+    );
+    d.fails(&["encode", "--model", &m, "--data", &data, "--out", &model], &["model_dir", "folder"]);
     // One output of two cannot be written: neither is left behind.
     let a = eval(&["--report", &d.o("r.json"), "--plots", &under("plots")]);
     d.fails(&a.iter().map(String::as_str).collect::<Vec<_>>(), &["file/plots"]);
