@@ -79,6 +79,9 @@ fn seeds() -> Vec<(&'static str, &'static str, Vec<u8>)> {
         ("vectors", "npy_labels", with(4, &npy_bytes(DType::I64, &[3], &[1i64, 0, 2]))),
         ("vectors", "csv", with(5, b"1,2.5,-3\n4,5e-1,6\n")),
         ("vectors", "csv_header", with(5, b"a,b,c\n1,2,3\n4,5,6\n")),
+        ("training_vectors", "fvecs", with(0, &fvecs(&rows))),
+        ("training_vectors", "npy_f32", with(3, &npy_bytes(DType::F32, &[3, 4], &flat))),
+        ("training_vectors", "npy_u8", with(1, &npy_bytes(DType::U8, &[2, 3], &[1u8, 2, 3, 4, 5, 6]))),
         ("npy", "f32", npy_bytes(DType::F32, &[3, 4], &flat)),
         ("npy", "i32_1d", npy_bytes(DType::I32, &[2], &[7i32, -1])),
         ("npy", "u8_v2", {
@@ -114,6 +117,13 @@ fn accepted(target: &str, bytes: &[u8]) -> Result<(), String> {
                 3 => vectors::parse_npy_vectors(p, file).map(drop).map_err(e),
                 4 => vectors::parse_npy_labels(p, file).map(drop).map_err(e),
                 _ => vectors::parse_csv(p, file, &CsvOptions::default()).map(drop).map_err(e),
+            }
+        }
+        "training_vectors" => {
+            let (&which, file) = bytes.split_first().ok_or("empty")?;
+            match which % 2 {
+                0 => vectors::parse_fvecs(p, file).map(drop).map_err(e),
+                _ => vectors::parse_npy_vectors(p, file).map(drop).map_err(e),
             }
         }
         "npy" => npy::parse_header(p, bytes).map(drop).map_err(e),
