@@ -1,22 +1,32 @@
 #!/usr/bin/env bash
-# Runs every fuzz target for SECONDS each (default 60) and prints the executions per
-# target. Stable Rust: --sanitizer none. Set ASAN=1 to add AddressSanitizer
-# (RUSTC_BOOTSTRAP=1 lets the stable compiler take the sanitizer flag).
-#   bash fuzz/run.sh 600            # 10 minutes per target
+# Runs every fuzz target (or those named in TARGETS) for SECONDS each (default
+# 60) and prints the executions per target. Stable Rust: --sanitizer none. Set
+# ASAN=1 to add AddressSanitizer (RUSTC_BOOTSTRAP=1 lets the stable compiler
+# take the sanitizer flag).
+#   bash fuzz/run.sh 600                          # 10 minutes per target
+#   TARGETS="codes_npy index_file" ASAN=1 bash fuzz/run.sh 600
+#
+# Memory: each target asserts its own per-input bound (fuzz_targets/common,
+# 16 bytes per input byte + 1 MiB); -malloc_limit_mb=256 stops any single
+# allocation above that outright (inputs are at most -max_len=65536 bytes, so a
+# legitimate load never needs it) and -rss_limit_mb=1024 is the process backstop.
+# New inputs go to corpus/TARGET; seeds/TARGET holds the committed valid files.
 set -euo pipefail
 cd "$(dirname "$0")"
 seconds=${1:-60}
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 if [ "${ASAN:-0}" = 1 ]; then
-  san=(); export RUSTC_BOOTSTRAP=1
+  san=(); export RUSTC_BOOTSTRAP=1; tag=asan
 else
-  san=(--sanitizer none)
+  san=(--sanitizer none); tag=none
 fi
 mkdir -p logs
-for target in $(cargo fuzz list); do
-  mkdir -p "corpus/$target"
-  echo "== $target (${seconds}s)"
-  cargo fuzz run "${san[@]}" "$target" "corpus/$target" -- -max_total_time="$seconds" -rss_limit_mb=2048 \
-    >"logs/$target.log" 2>&1 || { echo "FAILED: see fuzz/logs/$target.log and fuzz/artifacts/$target/"; tail -20 "logs/$target.log"; exit 1; }
-  grep -E '^Done [0-9]+ runs' "logs/$target.log" || tail -2 "logs/$target.log"
+for target in ${TARGETS:-$(cargo fuzz list)}; do
+  mkdir -p "corpus/$target" "seeds/$target"
+  echo "== $target (${seconds}s, sanitizer $tag)"
+  log="logs/$target.$tag.log"
+  cargo fuzz run "${san[@]}" "$target" "corpus/$target" "seeds/$target" -- \
+    -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=1024 -malloc_limit_mb=256 -print_final_stats=1 \
+    >"$log" 2>&1 || { echo "FAILED: see fuzz/$log and fuzz/artifacts/$target/"; tail -20 "$log"; exit 1; }
+  grep -E '^Done [0-9]+ runs|stat::number_of_executed_units|stat::peak_rss_mb' "$log" || tail -2 "$log"
 done

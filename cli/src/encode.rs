@@ -27,6 +27,7 @@ pub struct EncodeArgs {
 
 pub fn run(args: EncodeArgs) -> anyhow::Result<()> {
     args.common.apply()?;
+    crate::output::check_output(&args.out, "codes")?;
     let model = SigahModel::load(&args.model)?;
     let data = load_training_vectors(&args.data)?;
     anyhow::ensure!(

@@ -101,6 +101,25 @@ impl RunArgs {
         Ok(EvalConfig { methods, bits, seed: self.seed, epochs: self.epochs, save_codes: self.save_codes.clone() })
     }
 
+    /// Fails before any work if an output cannot be written, so a bad `--plots`
+    /// neither wastes the evaluation nor leaves the report without its plots.
+    fn check_outputs(&self) -> anyhow::Result<()> {
+        if let Some(report) = &self.report {
+            let parent = report.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+            anyhow::ensure!(
+                parent.is_dir(),
+                "{}: cannot write the report: {} is not a folder",
+                report.display(),
+                parent.display()
+            );
+        }
+        if let Some(dir) = &self.plots {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("{}: cannot create the plots folder", dir.display()))?;
+        }
+        Ok(())
+    }
+
     /// Runs the evaluation, prints the table, writes the requested files.
     pub fn execute(
         &self,
@@ -109,6 +128,7 @@ impl RunArgs {
         queries: &Tensor,
         rel: &[Relevance],
     ) -> anyhow::Result<()> {
+        self.check_outputs()?;
         let steps = (config.methods.len() * config.bits.len()) as u64;
         let bar = if self.common.quiet || !std::io::stderr().is_terminal() {
             indicatif::ProgressBar::hidden()

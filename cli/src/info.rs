@@ -3,7 +3,6 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context;
 use clap::Args;
 use sigah_core::model::{SigahModel, FORMAT_VERSION};
 
@@ -55,21 +54,15 @@ pub fn run(args: InfoArgs) -> anyhow::Result<()> {
 }
 
 fn codes_info(args: &InfoArgs) -> anyhow::Result<()> {
-    let bytes = std::fs::read(&args.file).with_context(|| args.file.display().to_string())?;
-    let header = sigah_core::io::npy::parse_header(&args.file, &bytes)?;
-    let (n, w) = header.rows_cols(&args.file)?;
-    anyhow::ensure!(
-        header.dtype == sigah_core::io::npy::DType::U8,
-        "{}: codes must be uint8, found {}",
-        args.file.display(),
-        header.dtype.descr()
-    );
+    // The same loader search uses (mapped, so O(1) for 64-bit multiples): info
+    // accepts exactly the code files the other commands accept.
+    let codes = sigah_core::Codes::open_npy(&args.file)?;
+    let (n, bits) = (codes.len(), codes.bits());
     if args.json {
-        let v =
-            serde_json::json!({"file": args.file.display().to_string(), "kind": "codes", "codes": n, "bits": w * 8});
+        let v = serde_json::json!({"file": args.file.display().to_string(), "kind": "codes", "codes": n, "bits": bits});
         println!("{}", serde_json::to_string_pretty(&v)?);
     } else {
-        println!("{}: {n} codes of {} bits (uint8 [{n}, {w}])", args.file.display(), w * 8);
+        println!("{}: {n} codes of {bits} bits (uint8 [{n}, {}])", args.file.display(), bits / 8);
     }
     Ok(())
 }

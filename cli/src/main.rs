@@ -8,6 +8,7 @@ mod demo;
 mod encode;
 mod eval;
 mod info;
+mod output;
 mod search;
 mod train;
 
@@ -84,7 +85,7 @@ fn main() -> ExitCode {
             if is_broken_pipe(&err) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("sigah: error: {err:#}");
+            eprintln!("sigah: error: {}", one_line(&err));
             ExitCode::from(2)
         }
     }
@@ -96,4 +97,22 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
         e.downcast_ref::<std::io::Error>().is_some_and(broken)
             || matches!(e.downcast_ref::<sigah_core::Error>(), Some(sigah_core::Error::Io { error, .. }) if broken(error))
     })
+}
+
+/// The error and its causes on one line. A cause whose text the line already
+/// holds is skipped (an error that quotes its cause would otherwise print it twice),
+/// and line breaks inside a message (some parsers quote the input) become spaces.
+fn one_line(err: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string().split_whitespace().collect::<Vec<_>>().join(" ");
+        if text.is_empty() || line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
 }

@@ -116,7 +116,11 @@ fn write_results(output: &Output, lists: &[Vec<(u32, i64)>], width: usize) -> an
                 }
             }
             npy::write(ids, &[nq, width], &id_rows)?;
-            npy::write(dist, &[nq, width], &dist_rows)?;
+            if let Err(e) = npy::write(dist, &[nq, width], &dist_rows) {
+                // Half a result (ids without distances) is worse than none.
+                let _ = std::fs::remove_file(ids);
+                return Err(e.into());
+            }
         }
         Output::Tsv(path) => write_atomic(path, |w: &mut dyn Write| {
             writeln!(w, "query\trank\tid\tdistance")?;

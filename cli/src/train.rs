@@ -15,6 +15,7 @@ use sigah_core::model::{
     checkpoint_config, load_training_vectors, EpochStats, SigahConfig, SigahModel, TrainObserver, TrainOptions,
 };
 
+use crate::output::check_output;
 use crate::Common;
 
 #[derive(Args, Debug)]
@@ -59,7 +60,12 @@ pub struct TrainArgs {
 /// The validated config: base, then file, then flags.
 fn build_config(args: &TrainArgs) -> anyhow::Result<SigahConfig> {
     let mut cfg = match (&args.config, &args.resume) {
-        (Some(file), _) => SigahConfig::from_file(file)?,
+        (Some(file), _) => {
+            // A bad value in the file is named with the file, before flags apply.
+            let cfg = SigahConfig::from_file(file)?;
+            cfg.validate().with_context(|| file.display().to_string())?;
+            cfg
+        }
         (None, Some(ckpt)) => checkpoint_config(ckpt)?,
         (None, None) => SigahConfig::default(),
     };
@@ -136,6 +142,14 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     let checkpoint_every = args.checkpoint_every.unwrap_or(0);
     let checkpoint =
         args.checkpoint.clone().or_else(|| (checkpoint_every > 0).then(|| args.out.with_extension("ckpt.safetensors")));
+    anyhow::ensure!(cfg.epochs > 0, "epochs must be at least 1 (--epochs or the config file)");
+    check_output(&args.out, "model")?;
+    if let Some(path) = &checkpoint {
+        check_output(path, "checkpoint")?;
+    }
+    if let Some(path) = &args.log {
+        check_output(path, "training log")?;
+    }
     let opts = TrainOptions { checkpoint, checkpoint_every, resume: args.resume.clone() };
     let data = load_training_vectors(&args.data)?;
     anyhow::ensure!(data.rows > 0, "{}: no vectors to train on", args.data.display());

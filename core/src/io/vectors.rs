@@ -93,7 +93,12 @@ impl std::ops::Deref for FileBytes {
 
 fn map_file(path: &Path) -> Result<FileBytes> {
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let len = file.metadata().map_err(|e| Error::io(path, e))?.len();
+    let meta = file.metadata().map_err(|e| Error::io(path, e))?;
+    if meta.is_dir() {
+        // Opening a folder succeeds on Unix; mapping it fails with a baffling errno.
+        return Err(Error::format(path, 0, "this is a folder, not a file"));
+    }
+    let len = meta.len();
     if len == 0 {
         // Mapping an empty file fails on some platforms; there is nothing to map.
         return Ok(FileBytes::Empty);

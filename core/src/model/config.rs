@@ -152,15 +152,21 @@ impl SigahConfig {
     /// absent keep their defaults. The result is not yet validated.
     pub fn from_file(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        Self::parse(path, &text)
+    }
+
+    /// Parses config text already in memory (the fuzz target's entry point): TOML
+    /// if `path` ends in `.toml`, else JSON; `path` only names the source in errors.
+    pub fn parse(path: &Path, text: &str) -> Result<Self> {
         let is_toml = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("toml"));
         if is_toml {
-            toml::from_str(&text).map_err(|e| {
+            toml::from_str(text).map_err(|e| {
                 let offset = e.span().map_or(0, |s| s.start as u64);
                 Error::format(path, offset, format!("invalid config: {}", e.message()))
             })
         } else {
-            serde_json::from_str(&text).map_err(|e| {
-                let offset = line_col_to_offset(&text, e.line(), e.column());
+            serde_json::from_str(text).map_err(|e| {
+                let offset = line_col_to_offset(text, e.line(), e.column());
                 Error::format(path, offset, format!("invalid config: {e}"))
             })
         }

@@ -36,8 +36,10 @@ pub fn load_training_vectors(path: &Path) -> Result<Tensor> {
 /// The mapped file, or `None` if it cannot be mapped (empty) or read in slices.
 fn lean_load(path: &Path, is_npy: bool) -> Result<Option<Tensor>> {
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let len = file.metadata().map_err(|e| Error::io(path, e))?.len();
-    if len == 0 || usize::try_from(len).is_err() {
+    let meta = file.metadata().map_err(|e| Error::io(path, e))?;
+    let len = meta.len();
+    // Not a regular file (a folder, a pipe): the general loader says what it is.
+    if !meta.is_file() || len == 0 || usize::try_from(len).is_err() {
         return Ok(None);
     }
     // SAFETY: a read-only shared mapping of a file we only read; a concurrent

@@ -65,6 +65,21 @@ impl SigahModel {
         stfile::write(path, &tensors, &meta)
     }
 
+    /// The bytes [`Self::save`] writes.
+    pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        let (meta, tensors) = self.file_contents();
+        stfile::serialize(&tensors, &meta)
+    }
+
+    /// Parses model-file bytes already in memory (the fuzz target's entry point),
+    /// with the checks of [`Self::load`]; `path` only names the source in errors.
+    pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<Self> {
+        let mut file = stfile::parse(path, bytes)?;
+        let model = Self::from_file(path, &mut file, "sigah-model")?;
+        file.check_all_taken(path)?;
+        Ok(model)
+    }
+
     /// Reads a model file, checking the format version, the config and every
     /// tensor's shape; errors name the file, the place and the problem.
     pub fn load(path: &Path) -> Result<Self> {

@@ -34,6 +34,12 @@ pub struct StFile {
 
 /// Writes `tensors` (name, shape, values) and `metadata` to `path` atomically.
 pub fn write(path: &Path, tensors: &[(String, Vec<usize>, &[f32])], metadata: &BTreeMap<String, String>) -> Result<()> {
+    let bytes = serialize(tensors, metadata)?;
+    write_atomic(path, |w: &mut dyn Write| w.write_all(&bytes))
+}
+
+/// The bytes [`write`] puts in the file.
+pub fn serialize(tensors: &[(String, Vec<usize>, &[f32])], metadata: &BTreeMap<String, String>) -> Result<Vec<u8>> {
     let views = tensors
         .iter()
         .map(|(name, shape, data)| {
@@ -44,8 +50,7 @@ pub fn write(path: &Path, tensors: &[(String, Vec<usize>, &[f32])], metadata: &B
         .collect::<Result<Vec<_>>>()?;
     let meta: HashMap<String, String> = metadata.clone().into_iter().collect();
     let bytes = safetensors::serialize(views, Some(meta)).map_err(|e| Error::Config(format!("safetensors: {e}")))?;
-    let bytes = canonical_header(bytes);
-    write_atomic(path, |w: &mut dyn Write| w.write_all(&bytes))
+    Ok(canonical_header(bytes))
 }
 
 /// Rewrites the JSON header of a serialised file with sorted keys, padded with
@@ -75,7 +80,13 @@ fn canonical_header(mut bytes: Vec<u8>) -> Vec<u8> {
 /// problem is an [`Error::Format`] naming the file and the byte offset.
 pub fn read(path: &Path) -> Result<StFile> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    let (n, meta) = SafeTensors::read_metadata(&bytes)
+    parse(path, &bytes)
+}
+
+/// Parses safetensors bytes already in memory (the fuzz target's entry point);
+/// `path` only names the source in errors.
+pub fn parse(path: &Path, bytes: &[u8]) -> Result<StFile> {
+    let (n, meta) = SafeTensors::read_metadata(bytes)
         .map_err(|e| Error::format(path, 0, format!("not a valid safetensors file: {e}")))?;
     let data_start = 8 + n;
     let metadata: BTreeMap<String, String> = meta.metadata().clone().unwrap_or_default().into_iter().collect();

@@ -1,0 +1,157 @@
+//! The fuzz targets' seed corpus (`fuzz/seeds/<target>/`) and the regression
+//! tests for what fuzzing found (issue 7).
+//!
+//! The seeds are small valid files of every format. This test checks that each
+//! one is still accepted by its loader (a format change that breaks them would
+//! leave the fuzzer starting from garbage). `SIGAH_WRITE_SEEDS=1 cargo test -p
+//! sigah-core --test fuzz_seeds` rewrites them from the code below.
+
+use std::path::{Path, PathBuf};
+
+use sigah_core::index::HammingIndex;
+use sigah_core::io::npy::{self, DType};
+use sigah_core::io::vectors::{self, CsvOptions};
+use sigah_core::model::{DecoderKind, SigahConfig, SigahModel, Silent, TrainOptions};
+use sigah_core::{Codes, Tensor};
+
+fn seeds_dir(target: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/seeds").join(target)
+}
+
+fn fvecs(rows: &[Vec<f32>]) -> Vec<u8> {
+    let mut b = Vec::new();
+    for r in rows {
+        b.extend((r.len() as i32).to_le_bytes());
+        r.iter().for_each(|v| b.extend(v.to_le_bytes()));
+    }
+    b
+}
+
+fn npy_bytes<T: bytemuck::Pod>(dtype: DType, shape: &[usize], data: &[T]) -> Vec<u8> {
+    let mut b = npy::header_bytes(dtype, shape);
+    b.extend_from_slice(bytemuck::cast_slice(data));
+    b
+}
+
+fn with(selector: u8, body: &[u8]) -> Vec<u8> {
+    [&[selector][..], body].concat()
+}
+
+fn tiny_model(decoder: DecoderKind, hidden: Vec<usize>) -> Vec<u8> {
+    let cfg = SigahConfig {
+        bits: 8,
+        hidden,
+        latent: Some(8),
+        decoder,
+        disc_hidden: 2,
+        batch_size: 4,
+        epochs: 1,
+        ..SigahConfig::default()
+    };
+    let data = Tensor::new(6, 3, (0..18).map(|i| (i % 7) as f32 - 3.0).collect());
+    let opts = TrainOptions { checkpoint: None, checkpoint_every: 0, resume: None };
+    let model = SigahModel::train(&data, &cfg, &opts, &mut Silent).unwrap();
+    model.to_bytes().unwrap()
+}
+
+/// (target, file name, bytes) of every seed.
+fn seeds() -> Vec<(&'static str, &'static str, Vec<u8>)> {
+    let rows = vec![vec![1.0f32, -2.5, 0.0, 3.25], vec![0.5, 0.25, -0.125, 8.0], vec![1e-3, 1e3, -7.0, 2.0]];
+    let flat: Vec<f32> = rows.iter().flatten().copied().collect();
+    let bvecs: Vec<u8> = (0..3u8).flat_map(|i| [&4i32.to_le_bytes()[..], &[i, 255, 0, 7]].concat()).collect();
+    let ivecs: Vec<u8> = [[2i32, 5, 9], [2, 1, 0]].iter().flatten().flat_map(|v| v.to_le_bytes()).collect();
+    let labels: Vec<u8> = [3i32, 0, 1, 3].iter().flat_map(|v| [1i32.to_le_bytes(), v.to_le_bytes()].concat()).collect();
+    let codes = Codes::from_bytes(24, &[1, 2, 3, 255, 0, 128, 7, 7, 7]).unwrap();
+    let mut index = Vec::new();
+    let dir = tempfile::tempdir().unwrap();
+    for (bits, bytes) in [(24, &[1u8, 2, 3, 255, 0, 128][..]), (64, &[9u8; 16][..])] {
+        let p = dir.path().join("i.sigahidx");
+        HammingIndex::from_codes(Codes::from_bytes(bits, bytes).unwrap()).save(&p).unwrap();
+        index.push(std::fs::read(&p).unwrap());
+    }
+    vec![
+        ("vectors", "fvecs", with(0, &fvecs(&rows))),
+        ("vectors", "bvecs", with(1, &bvecs)),
+        ("vectors", "ivecs", with(2, &ivecs)),
+        ("vectors", "label_ivecs", with(2, &labels)),
+        ("vectors", "npy_f32", with(3, &npy_bytes(DType::F32, &[3, 4], &flat))),
+        ("vectors", "npy_u8", with(3, &npy_bytes(DType::U8, &[2, 3], &[1u8, 2, 3, 4, 5, 6]))),
+        ("vectors", "npy_labels", with(4, &npy_bytes(DType::I64, &[3], &[1i64, 0, 2]))),
+        ("vectors", "csv", with(5, b"1,2.5,-3\n4,5e-1,6\n")),
+        ("vectors", "csv_header", with(5, b"a,b,c\n1,2,3\n4,5,6\n")),
+        ("training_vectors", "fvecs", with(0, &fvecs(&rows))),
+        ("training_vectors", "npy_f32", with(3, &npy_bytes(DType::F32, &[3, 4], &flat))),
+        ("training_vectors", "npy_u8", with(1, &npy_bytes(DType::U8, &[2, 3], &[1u8, 2, 3, 4, 5, 6]))),
+        ("npy", "f32", npy_bytes(DType::F32, &[3, 4], &flat)),
+        ("npy", "i32_1d", npy_bytes(DType::I32, &[2], &[7i32, -1])),
+        ("npy", "u8_v2", {
+            // Version 2.0 header (a 4-byte header length).
+            let mut b = npy_bytes(DType::U8, &[1, 2], &[1u8, 2]);
+            let len = u16::from_le_bytes([b[8], b[9]]) as u32;
+            b[6] = 2;
+            b.splice(8..10, (len - 2).to_le_bytes());
+            b
+        }),
+        ("codes_npy", "24bit", npy_bytes(DType::U8, &[3, 3], &codes.to_bytes())),
+        ("codes_npy", "64bit", npy_bytes(DType::U8, &[2, 8], &[0xa5u8; 16])),
+        ("index_file", "24bit", index[0].clone()),
+        ("index_file", "64bit", index[1].clone()),
+        ("model_file", "lista", tiny_model(DecoderKind::Lista, vec![2])),
+        ("model_file", "linear", tiny_model(DecoderKind::Linear, vec![])),
+        ("config", "toml", with(0, b"bits = 16\nhidden = [8, 4]\ndecoder = \"linear\"\nmargin = 0.5\nlr_g = 0.003\n")),
+        ("config", "json", with(1, br#"{"bits": 32, "hidden": [16], "latent": 64, "adversarial": false, "seed": 7}"#)),
+    ]
+}
+
+/// Whether `bytes` is accepted by the loader the target `target` fuzzes.
+fn accepted(target: &str, bytes: &[u8]) -> Result<(), String> {
+    let p = Path::new("seed");
+    let e = |e: sigah_core::Error| e.to_string();
+    match target {
+        "vectors" => {
+            let (&which, file) = bytes.split_first().ok_or("empty")?;
+            match which % 6 {
+                0 => vectors::parse_fvecs(p, file).map(drop).map_err(e),
+                1 => vectors::parse_bvecs(p, file).map(drop).map_err(e),
+                2 => vectors::parse_ivecs(p, file).map(drop).map_err(e),
+                3 => vectors::parse_npy_vectors(p, file).map(drop).map_err(e),
+                4 => vectors::parse_npy_labels(p, file).map(drop).map_err(e),
+                _ => vectors::parse_csv(p, file, &CsvOptions::default()).map(drop).map_err(e),
+            }
+        }
+        "training_vectors" => {
+            let (&which, file) = bytes.split_first().ok_or("empty")?;
+            match which % 2 {
+                0 => vectors::parse_fvecs(p, file).map(drop).map_err(e),
+                _ => vectors::parse_npy_vectors(p, file).map(drop).map_err(e),
+            }
+        }
+        "npy" => npy::parse_header(p, bytes).map(drop).map_err(e),
+        "codes_npy" => Codes::parse_npy(p, bytes).map(drop).map_err(e),
+        "index_file" => HammingIndex::from_file_bytes(p, bytes).map(drop).map_err(e),
+        "model_file" => SigahModel::from_bytes(p, bytes).map(drop).map_err(e),
+        "config" => {
+            let (&which, text) = bytes.split_first().ok_or("empty")?;
+            let p = Path::new(if which % 2 == 0 { "seed.toml" } else { "seed.json" });
+            let text = std::str::from_utf8(text).map_err(|e| e.to_string())?;
+            SigahConfig::parse(p, text).and_then(|c| c.validate()).map_err(e)
+        }
+        other => Err(format!("unknown target {other}")),
+    }
+}
+
+#[test]
+fn every_seed_is_a_valid_file_its_loader_accepts() {
+    let write = std::env::var_os("SIGAH_WRITE_SEEDS").is_some();
+    for (target, name, bytes) in seeds() {
+        let path = seeds_dir(target).join(name);
+        if write {
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, &bytes).unwrap();
+        }
+        accepted(target, &bytes).unwrap_or_else(|e| panic!("seed {target}/{name} is rejected: {e}"));
+        // The committed file is accepted too (it may be older than this code).
+        let on_disk = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        accepted(target, &on_disk).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    }
+}
