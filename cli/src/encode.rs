@@ -1,7 +1,7 @@
 //! `sigah encode`: hash a vector file with a trained model into a uint8 `.npy` of
 //! shape `[n, bits/8]` (bit j of a code is `(byte[j/8] >> (j%8)) & 1`).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use clap::Args;
@@ -28,18 +28,8 @@ pub struct EncodeArgs {
 pub fn run(args: EncodeArgs) -> anyhow::Result<()> {
     args.common.apply()?;
     crate::output::check_output(&args.out, "codes")?;
-    let model = SigahModel::load(&args.model)?;
-    let data = load_training_vectors(&args.data)?;
-    anyhow::ensure!(
-        data.cols == model.dim(),
-        "{}: vectors have dimension {}, but the model {} expects dimension {}",
-        args.data.display(),
-        data.cols,
-        args.model.display(),
-        model.dim()
-    );
     let start = Instant::now();
-    let codes = model.encode(&data)?;
+    let codes = encode_file(&args.model, &args.data)?;
     let secs = start.elapsed().as_secs_f64();
     save_codes(&args.out, &codes)?;
     if !args.common.quiet {
@@ -53,4 +43,20 @@ pub fn run(args: EncodeArgs) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// Loads a model and a vector file, checks that their dimensions agree, and
+/// encodes every vector (shared by `sigah encode` and `sigah search --model`).
+pub fn encode_file(model_path: &Path, data_path: &Path) -> anyhow::Result<sigah_core::Codes> {
+    let model = SigahModel::load(model_path)?;
+    let data = load_training_vectors(data_path)?;
+    anyhow::ensure!(
+        data.cols == model.dim(),
+        "{}: vectors have dimension {}, but the model {} expects dimension {}",
+        data_path.display(),
+        data.cols,
+        model_path.display(),
+        model.dim()
+    );
+    Ok(model.encode(&data)?)
 }

@@ -21,8 +21,14 @@ pub struct SearchArgs {
     #[arg(long, value_name = "CODES.npy")]
     index: PathBuf,
     /// The query codes: a uint8 .npy [nq, bits/8] of the same width.
-    #[arg(long, value_name = "CODES.npy")]
-    queries: PathBuf,
+    #[arg(long, value_name = "CODES.npy", required_unless_present = "model", conflicts_with = "model")]
+    queries: Option<PathBuf>,
+    /// Instead of --queries: a SiGAH model that encodes --query-vectors into query codes.
+    #[arg(long, value_name = "MODEL", requires = "query_vectors")]
+    model: Option<PathBuf>,
+    /// The query vectors (.fvecs, .bvecs, .npy, .csv) that --model encodes.
+    #[arg(long, value_name = "FILE", requires = "model")]
+    query_vectors: Option<PathBuf>,
     /// Return the k nearest codes per query, ties broken by id.
     #[arg(long, value_name = "N")]
     k: Option<usize>,
@@ -77,11 +83,15 @@ pub fn run(args: SearchArgs) -> anyhow::Result<()> {
     }
     let output = Output::from_arg(&args.out);
     let index = open_index(&args.index)?;
-    let queries = Codes::open_npy(&args.queries)?;
+    let (queries, query_source) = match (&args.queries, &args.model, &args.query_vectors) {
+        (Some(q), _, _) => (Codes::open_npy(q)?, q),
+        (None, Some(model), Some(vectors)) => (crate::encode::encode_file(model, vectors)?, model),
+        _ => unreachable!("clap requires --queries or --model with --query-vectors"),
+    };
     anyhow::ensure!(
         queries.bits() == index.bits(),
         "{}: queries are {}-bit codes but the index {} holds {}-bit codes",
-        args.queries.display(),
+        query_source.display(),
         queries.bits(),
         args.index.display(),
         index.bits()

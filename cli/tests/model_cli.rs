@@ -195,3 +195,55 @@ fn errors_name_the_file_the_row_and_the_problem() {
     assert!(e.contains("tiny.toml"), "{e}");
     assert!(!d.p("x.npy").exists(), "no output on error");
 }
+
+#[test]
+fn search_with_a_model_encodes_the_query_vectors_like_encode_does() {
+    let d = setup();
+    let model = d.s("m.safetensors");
+    run_train(&d, &model, &["--bits", "16", "--seed", "3"]);
+    fvecs(&d.p("q.fvecs"), &rows(20, 16));
+    ok(&["encode", "--model", &model, "--data", &d.s("train.fvecs"), "--out", &d.s("base.npy"), "--quiet"]);
+    ok(&["encode", "--model", &model, "--data", &d.s("q.fvecs"), "--out", &d.s("q.npy"), "--quiet"]);
+    // Two routes to the same query codes must give the same neighbours.
+    ok(&["search", "--index", &d.s("base.npy"), "--queries", &d.s("q.npy"), "--k", "7", "--out", &d.s("a"), "--quiet"]);
+    let via_model = [
+        "search",
+        "--index",
+        &d.s("base.npy"),
+        "--model",
+        &model,
+        "--query-vectors",
+        &d.s("q.fvecs"),
+        "--k",
+        "7",
+        "--out",
+        &d.s("b"),
+        "--quiet",
+    ];
+    ok(&via_model);
+    for suffix in [".ids.npy", ".dist.npy"] {
+        let a = std::fs::read(d.p(&format!("a{suffix}"))).unwrap();
+        let b = std::fs::read(d.p(&format!("b{suffix}"))).unwrap();
+        assert_eq!(a, b, "{suffix} differs between --queries and --model");
+    }
+    let (shape, ids) = sigah_core::io::npy::read::<i64>(&d.p("b.ids.npy")).unwrap();
+    assert_eq!(shape, vec![20, 7]);
+    assert!(ids.iter().all(|&i| (0..300).contains(&i)));
+    // Query vectors of another dimension than the model: one clear error.
+    fvecs(&d.p("q8.fvecs"), &rows(5, 8));
+    let err = fails(&[
+        "search",
+        "--index",
+        &d.s("base.npy"),
+        "--model",
+        &model,
+        "--query-vectors",
+        &d.s("q8.fvecs"),
+        "--k",
+        "3",
+        "--out",
+        &d.s("c"),
+    ]);
+    assert!(err.contains("q8.fvecs") && err.contains("dimension 8"), "{err}");
+    assert!(!d.p("c.ids.npy").exists());
+}
