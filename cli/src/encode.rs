@@ -28,8 +28,9 @@ pub struct EncodeArgs {
 pub fn run(args: EncodeArgs) -> anyhow::Result<()> {
     args.common.apply()?;
     crate::output::check_output(&args.out, "codes")?;
+    let (model, data) = load_model_and_vectors(&args.model, &args.data)?;
     let start = Instant::now();
-    let codes = encode_file(&args.model, &args.data)?;
+    let codes = model.encode(&data)?;
     let secs = start.elapsed().as_secs_f64();
     save_codes(&args.out, &codes)?;
     if !args.common.quiet {
@@ -45,9 +46,9 @@ pub fn run(args: EncodeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Loads a model and a vector file, checks that their dimensions agree, and
-/// encodes every vector (shared by `sigah encode` and `sigah search --model`).
-pub fn encode_file(model_path: &Path, data_path: &Path) -> anyhow::Result<sigah_core::Codes> {
+/// Loads a model and a vector file and checks that their dimensions agree
+/// (shared by `sigah encode` and `sigah search --model`).
+pub fn load_model_and_vectors(model_path: &Path, data_path: &Path) -> anyhow::Result<(SigahModel, sigah_core::Tensor)> {
     let model = SigahModel::load(model_path)?;
     let data = load_training_vectors(data_path)?;
     anyhow::ensure!(
@@ -58,5 +59,5 @@ pub fn encode_file(model_path: &Path, data_path: &Path) -> anyhow::Result<sigah_
         model_path.display(),
         model.dim()
     );
-    Ok(model.encode(&data)?)
+    Ok((model, data))
 }

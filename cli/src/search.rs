@@ -85,7 +85,10 @@ pub fn run(args: SearchArgs) -> anyhow::Result<()> {
     let index = open_index(&args.index)?;
     let (queries, query_source) = match (&args.queries, &args.model, &args.query_vectors) {
         (Some(q), _, _) => (Codes::open_npy(q)?, q),
-        (None, Some(model), Some(vectors)) => (crate::encode::encode_file(model, vectors)?, model),
+        (None, Some(model_path), Some(vectors)) => {
+            let (model, data) = crate::encode::load_model_and_vectors(model_path, vectors)?;
+            (model.encode(&data)?, model_path)
+        }
         _ => unreachable!("clap requires --queries or --model with --query-vectors"),
     };
     anyhow::ensure!(
