@@ -1,17 +1,17 @@
-//! Packed binary codes: n codes of `bits` bits, each stored in
-//! `words_per_code = ceil(bits / 64)` little-endian u64 words. Bit j of a code is
-//! bit `j % 64` of word `j / 64`; unused high bits of the last word are zero.
-//! Byte b of the `.npy` form is bits `8b..8b+8` of the code, so
-//! bit j is `(byte[j / 8] >> (j % 8)) & 1` (DESIGN §3).
+//! Packed binary codes: n codes of `bits` bits (a multiple of 8), each a row of
+//! `bits / 8` bytes, rows back to back with no padding. Byte b of a row holds bits
+//! `8b..8b+8`, so bit j is `(byte[j / 8] >> (j % 8)) & 1` (DESIGN §3): the rows are
+//! exactly the `.npy` form, and n codes take n · bits / 8 bytes.
 //!
-//! Storage is either owned words or a read-only memory map of a `.npy` file
-//! ([`Codes::open_npy`]). A map is viewed in place as u64 words when that is
-//! possible: `bits % 64 == 0` (a row is whole words), a little-endian host, and a
-//! data offset that is a multiple of 8 (NumPy pads its header to 64 bytes, and a
-//! map starts on a page boundary, so files NumPy writes always qualify). Then the
-//! open is O(1) and the codes cost no memory beyond the page cache. Otherwise each
-//! row of `bits / 8` bytes must be widened to whole words, so `open_npy` repacks
-//! into owned memory (O(n)); the memory is then `n · words_per_code · 8` bytes.
+//! Storage is either owned or a read-only memory map of a `.npy` file
+//! ([`Codes::open_npy`]), read in place for every width, so opening is O(1) and the
+//! codes cost no memory beyond the page cache. Owned rows live in a `Vec<u64>` of
+//! ⌈n · bits / 64⌉ words: the only padding is the < 8 bytes that round the end up
+//! to a word (kept zero), and the buffer is 8-aligned, so when bits is a multiple
+//! of 64 the same bytes are the u64 words the word kernels read
+//! ([`Codes::as_words`]; on a little-endian host, bit j of a code is then bit
+//! `j % 64` of its word `j / 64`). Other widths are searched by the byte-row
+//! kernels ([`sigah_kernels::hamming::bytes`]).
 
 use std::fmt;
 use std::io::Write;
@@ -27,24 +27,19 @@ use crate::{Error, Result};
 /// The largest code width sigah handles.
 pub const MAX_BITS: usize = 4096;
 
-/// Where the words live.
+/// Where the rows live.
 #[derive(Clone)]
 enum Store {
+    /// Rows back to back in words (8-aligned); bytes past the last row are zero.
     Owned(Vec<u64>),
-    /// `words` u64 starting `offset` bytes into the map (offset % 8 == 0, checked
-    /// when opened, so the cast in `as_words` cannot fail).
-    Mapped {
-        map: Arc<Mmap>,
-        offset: usize,
-        words: usize,
-    },
+    /// `len · bytes_per_code` bytes starting `offset` bytes into the map.
+    Mapped { map: Arc<Mmap>, offset: usize },
 }
 
 /// n packed binary codes of the same width.
 #[derive(Clone)]
 pub struct Codes {
     bits: usize,
-    words_per_code: usize,
     len: usize,
     store: Store,
 }
@@ -57,53 +52,65 @@ pub fn check_bits(bits: usize) -> Result<()> {
     Ok(())
 }
 
+/// The bytes of a word buffer.
+fn bytes_of(words: &[u64]) -> &[u8] {
+    bytemuck::cast_slice(words)
+}
+
+fn bytes_of_mut(words: &mut [u64]) -> &mut [u8] {
+    bytemuck::cast_slice_mut(words)
+}
+
 impl Codes {
     /// `len` all-zero codes of `bits` bits.
     pub fn zeros(len: usize, bits: usize) -> Result<Self> {
         check_bits(bits)?;
-        let words_per_code = bits.div_ceil(64);
-        Ok(Self { bits, words_per_code, len, store: Store::Owned(vec![0; len * words_per_code]) })
+        Ok(Self { bits, len, store: Store::Owned(vec![0; (len * bits / 8).div_ceil(8)]) })
     }
 
-    /// Codes from packed words (`words.len()` must be a multiple of the words per code,
-    /// and bits beyond `bits` must be zero).
+    /// Codes from u64 words, `ceil(bits / 64)` per code: bit j of a code is bit
+    /// `j % 64` of its word `j / 64`. `words.len()` must be a multiple of the words
+    /// per code, and bits above `bits` in a code's last word must be zero.
     pub fn from_words(bits: usize, words: Vec<u64>) -> Result<Self> {
         check_bits(bits)?;
-        let words_per_code = bits.div_ceil(64);
-        if words.len() % words_per_code != 0 {
+        let wpc = bits.div_ceil(64);
+        if words.len() % wpc != 0 {
             return Err(Error::ShapeMismatch {
                 op: "Codes::from_words",
-                expected: format!("a multiple of {words_per_code} words"),
+                expected: format!("a multiple of {wpc} words"),
                 got: words.len().to_string(),
             });
         }
-        let len = words.len() / words_per_code;
-        let codes = Self { bits, words_per_code, len, store: Store::Owned(words) };
-        if let Some(i) = codes.first_bad_padding() {
-            return Err(Error::ShapeMismatch {
-                op: "Codes::from_words",
-                expected: format!("zero padding above bit {bits}"),
-                got: format!("bits set in code {i}"),
-            });
+        if bits % 64 != 0 {
+            if let Some(i) = words.chunks_exact(wpc).position(|c| c[wpc - 1] >> (bits % 64) != 0) {
+                return Err(Error::ShapeMismatch {
+                    op: "Codes::from_words",
+                    expected: format!("zero padding above bit {bits}"),
+                    got: format!("bits set in code {i}"),
+                });
+            }
+        }
+        let len = words.len() / wpc;
+        if bits % 64 == 0 && cfg!(target_endian = "little") {
+            // The words are already the rows.
+            return Ok(Self { bits, len, store: Store::Owned(words) });
+        }
+        let row = bits / 8;
+        let mut codes = Self::zeros(len, bits)?;
+        let out = codes.rows_mut();
+        for (dst, code) in out.chunks_exact_mut(row).zip(words.chunks_exact(wpc)) {
+            for (d, s) in dst.chunks_mut(8).zip(code) {
+                d.copy_from_slice(&s.to_le_bytes()[..d.len()]);
+            }
         }
         Ok(codes)
     }
 
-    /// Codes from words whose padding the caller checks later (loaders that report
-    /// the offending offset themselves). `bits` must be valid and `words.len()` a
-    /// multiple of the words per code.
-    pub(crate) fn from_words_unchecked(bits: usize, words: Vec<u64>) -> Self {
-        let words_per_code = bits.div_ceil(64);
-        debug_assert!(check_bits(bits).is_ok() && words.len() % words_per_code == 0);
-        Self { bits, words_per_code, len: words.len() / words_per_code, store: Store::Owned(words) }
-    }
-
-    /// `n` codes read in place from `map` at byte `offset` (a multiple of 8, with
-    /// `n * words_per_code` words there: checked by the caller).
+    /// `n` codes read in place from `map` at byte `offset` (with `n · bits / 8`
+    /// bytes there: checked by the caller).
     pub(crate) fn from_map(bits: usize, n: usize, map: Arc<Mmap>, offset: usize) -> Self {
-        let words_per_code = bits.div_ceil(64);
-        assert!(offset % 8 == 0 && offset + n * words_per_code * 8 <= map.len(), "Codes::from_map: bad layout");
-        Self { bits, words_per_code, len: n, store: Store::Mapped { map, offset, words: n * words_per_code } }
+        assert!(offset + n * (bits / 8) <= map.len(), "Codes::from_map: {n} codes of {bits} bits overrun the map");
+        Self { bits, len: n, store: Store::Mapped { map, offset } }
     }
 
     /// Binarises a row-major `rows × bits` matrix: bit j of code i is `values[i, j] > 0`.
@@ -116,17 +123,12 @@ impl Codes {
                 got: values.len().to_string(),
             });
         }
-        let wpc = bits.div_ceil(64);
-        let len = values.len() / bits;
-        let mut words = vec![0u64; len * wpc];
-        for (row, code) in values.chunks_exact(bits).zip(words.chunks_exact_mut(wpc)) {
-            for (j, &v) in row.iter().enumerate() {
-                if v > 0.0 {
-                    code[j / 64] |= 1 << (j % 64);
-                }
-            }
+        let mut codes = Self::zeros(values.len() / bits, bits)?;
+        let rows = codes.rows_mut();
+        for (row, code) in values.chunks_exact(bits).zip(rows.chunks_exact_mut(bits / 8)) {
+            set_signs(row, code);
         }
-        Ok(Self { bits, words_per_code: wpc, len, store: Store::Owned(words) })
+        Ok(codes)
     }
 
     /// Codes from rows of `bits / 8` bytes each (the `.npy` layout).
@@ -140,23 +142,14 @@ impl Codes {
                 got: bytes.len().to_string(),
             });
         }
-        let wpc = bits.div_ceil(64);
-        let len = bytes.len() / row;
-        let mut words = vec![0u64; len * wpc];
-        for (src, dst) in bytes.chunks_exact(row).zip(words.chunks_exact_mut(wpc)) {
-            pack_row(src, dst);
-        }
-        Ok(Self { bits, words_per_code: wpc, len, store: Store::Owned(words) })
+        let mut codes = Self::zeros(bytes.len() / row, bits)?;
+        codes.rows_mut().copy_from_slice(bytes);
+        Ok(codes)
     }
 
-    /// The codes as rows of `bits / 8` bytes (the `.npy` layout).
+    /// The codes as rows of `bits / 8` bytes (the `.npy` layout), copied.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let row = self.bits / 8;
-        let mut out = Vec::with_capacity(self.len * row);
-        for i in 0..self.len {
-            out.extend(self.code(i).iter().flat_map(|w| w.to_le_bytes()).take(row));
-        }
-        out
+        self.as_bytes().to_vec()
     }
 
     /// Number of codes.
@@ -171,50 +164,75 @@ impl Codes {
     pub fn bits(&self) -> usize {
         self.bits
     }
-    /// u64 words per code.
-    pub fn words_per_code(&self) -> usize {
-        self.words_per_code
+    /// Bytes per code (`bits / 8`): the row width.
+    pub fn bytes_per_code(&self) -> usize {
+        self.bits / 8
     }
-    /// Code `i`'s words.
-    pub fn code(&self, i: usize) -> &[u64] {
-        &self.as_words()[i * self.words_per_code..(i + 1) * self.words_per_code]
+    /// All rows, code after code: `len · bits / 8` bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        let n = self.len * self.bytes_per_code();
+        match &self.store {
+            Store::Owned(words) => &bytes_of(words)[..n],
+            Store::Mapped { map, offset } => &map[*offset..*offset + n],
+        }
+    }
+    /// Code `i`'s row of `bits / 8` bytes.
+    pub fn code_bytes(&self, i: usize) -> &[u8] {
+        let row = self.bytes_per_code();
+        &self.as_bytes()[i * row..(i + 1) * row]
     }
     /// Bit `j` of code `i`.
     pub fn bit(&self, i: usize, j: usize) -> bool {
-        (self.code(i)[j / 64] >> (j % 64)) & 1 == 1
+        (self.code_bytes(i)[j / 8] >> (j % 8)) & 1 == 1
     }
-    /// All words, code after code.
-    pub fn as_words(&self) -> &[u64] {
+    /// The rows as u64 words, `bits / 64` per code, when they are whole words read
+    /// in place: bits a multiple of 64, a little-endian host (so bit j is bit
+    /// `j % 64` of word `j / 64`) and 8-aligned storage (always when owned; a map
+    /// when its data offset is a multiple of 8, as in every file NumPy or sigah
+    /// writes). `None` otherwise: use [`Codes::as_bytes`].
+    pub fn as_words(&self) -> Option<&[u64]> {
+        if self.bits % 64 != 0 || cfg!(target_endian = "big") {
+            return None;
+        }
         match &self.store {
-            Store::Owned(words) => words,
-            Store::Mapped { map, offset, words } => bytemuck::cast_slice(&map[*offset..*offset + words * 8]),
+            Store::Owned(words) => Some(&words[..self.len * self.bits / 64]),
+            Store::Mapped { .. } => bytemuck::try_cast_slice(self.as_bytes()).ok(),
         }
     }
-    /// Whether the words are read in place from a memory-mapped file.
+    /// Whether the rows are read in place from a memory-mapped file.
     pub fn is_mapped(&self) -> bool {
         matches!(self.store, Store::Mapped { .. })
     }
+    /// Bytes of memory holding the rows: the capacity of the owned buffer (exactly
+    /// ⌈n · bits / 64⌉ · 8 once built, read or loaded; appending grows it
+    /// geometrically until [`Codes::shrink_to_fit`]), or for a map the `n · bits / 8`
+    /// mapped bytes (page cache shared with the file, not heap).
+    pub fn memory_bytes(&self) -> usize {
+        match &self.store {
+            Store::Owned(words) => words.capacity() * 8,
+            Store::Mapped { .. } => self.as_bytes().len(),
+        }
+    }
+    /// Drops spare capacity left by appending, so [`Codes::memory_bytes`] is
+    /// `n · bits / 8` plus < 8 again.
+    pub fn shrink_to_fit(&mut self) {
+        if let Store::Owned(words) = &mut self.store {
+            words.shrink_to_fit();
+        }
+    }
 
-    /// Appends one code given as words.
+    /// Appends one code given as its row of `bits / 8` bytes.
     ///
     /// A mapped set is copied into memory first (maps are read-only).
-    pub fn push(&mut self, code: &[u64]) -> Result<()> {
-        if code.len() != self.words_per_code {
+    pub fn push(&mut self, row: &[u8]) -> Result<()> {
+        if row.len() != self.bytes_per_code() {
             return Err(Error::ShapeMismatch {
                 op: "Codes::push",
-                expected: format!("{} words", self.words_per_code),
-                got: code.len().to_string(),
+                expected: format!("{} bytes", self.bytes_per_code()),
+                got: row.len().to_string(),
             });
         }
-        if self.bits % 64 != 0 && code[self.words_per_code - 1] >> (self.bits % 64) != 0 {
-            return Err(Error::ShapeMismatch {
-                op: "Codes::push",
-                expected: format!("zero padding above bit {}", self.bits),
-                got: "bits set above it".into(),
-            });
-        }
-        self.owned_mut().extend_from_slice(code);
-        self.len += 1;
+        self.append(row);
         Ok(())
     }
 
@@ -227,14 +245,29 @@ impl Codes {
                 got: format!("{}-bit codes", other.bits),
             });
         }
-        self.owned_mut().extend_from_slice(other.as_words());
-        self.len += other.len;
+        self.append(other.as_bytes());
         Ok(())
     }
 
+    /// Appends whole rows.
+    fn append(&mut self, rows: &[u8]) {
+        let start = self.len * self.bytes_per_code();
+        let end = start + rows.len();
+        let words = self.owned_mut();
+        // resize grows the capacity geometrically: appending n codes one at a time
+        // is O(n) in total.
+        words.resize(end.div_ceil(8), 0);
+        bytes_of_mut(words)[start..end].copy_from_slice(rows);
+        self.len += rows.len() / self.bytes_per_code();
+    }
+
+    /// The owned words, copying a map into memory first.
     fn owned_mut(&mut self) -> &mut Vec<u64> {
         if let Store::Mapped { .. } = self.store {
-            self.store = Store::Owned(self.as_words().to_vec());
+            let bytes = self.as_bytes();
+            let mut words = vec![0u64; bytes.len().div_ceil(8)];
+            bytes_of_mut(&mut words)[..bytes.len()].copy_from_slice(bytes);
+            self.store = Store::Owned(words);
         }
         match &mut self.store {
             Store::Owned(words) => words,
@@ -242,13 +275,11 @@ impl Codes {
         }
     }
 
-    /// The first code with a bit set above `bits`, if any.
-    pub(crate) fn first_bad_padding(&self) -> Option<usize> {
-        if self.bits % 64 == 0 {
-            return None;
-        }
-        let mask = !0u64 << (self.bits % 64);
-        (0..self.len).find(|&i| self.code(i)[self.words_per_code - 1] & mask != 0)
+    /// The rows, writable (a map is copied into memory first); constructors and
+    /// encoders fill a fresh [`Codes::zeros`].
+    pub(crate) fn rows_mut(&mut self) -> &mut [u8] {
+        let n = self.len * self.bytes_per_code();
+        &mut bytes_of_mut(self.owned_mut())[..n]
     }
 
     /// Reads a uint8 `.npy` file of shape `[n, bits / 8]` into memory.
@@ -259,69 +290,52 @@ impl Codes {
 
     /// Parses the bytes of a codes `.npy` (`path` only names the file in errors).
     pub fn parse_npy(path: &Path, bytes: &[u8]) -> Result<Self> {
-        let (bits, offset) = npy_layout(path, bytes)?;
-        Self::from_bytes(bits, &bytes[offset..offset + data_len(path, bytes, bits)?])
+        let (bits, offset, n) = npy_layout(path, bytes)?;
+        Self::from_bytes(bits, &bytes[offset..offset + n * (bits / 8)])
     }
 
-    /// Opens a uint8 `.npy` file of shape `[n, bits / 8]` memory-mapped: in place
-    /// and O(1) when `bits % 64 == 0` (see the module notes), else repacked.
+    /// Opens a uint8 `.npy` file of shape `[n, bits / 8]` memory-mapped, in place
+    /// and in O(1) for every width (the rows are used as they lie in the file).
     pub fn open_npy(path: &Path) -> Result<Self> {
         let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
         // SAFETY: the map is read-only and sigah never writes to its inputs. A file
         // truncated or rewritten by another process while mapped is outside what
         // any mmap-based reader can guard against (the same contract as every
-        // memmap2 user); the header and size are validated before any word is read.
+        // memmap2 user); the header and size are validated before any row is read.
         let map = unsafe { Mmap::map(&file) }.map_err(|e| Error::io(path, e))?;
-        let (bits, offset) = npy_layout(path, &map)?;
-        let n_bytes = data_len(path, &map, bits)?;
-        let in_place = bits % 64 == 0 && cfg!(target_endian = "little") && offset % 8 == 0;
-        if !in_place {
-            return Self::from_bytes(bits, &map[offset..offset + n_bytes]);
-        }
-        Ok(Self::from_map(bits, n_bytes / (bits / 8), Arc::new(map), offset))
+        let (bits, offset, n) = npy_layout(path, &map)?;
+        Ok(Self::from_map(bits, n, Arc::new(map), offset))
     }
 
     /// Writes the codes as a uint8 `.npy` of shape `[n, bits / 8]`, atomically.
     pub fn write_npy(&self, path: &Path) -> Result<()> {
-        let row = self.bits / 8;
         write_atomic(path, |w: &mut dyn Write| {
-            w.write_all(&npy::header_bytes(DType::U8, &[self.len, row]))?;
+            w.write_all(&npy::header_bytes(DType::U8, &[self.len, self.bytes_per_code()]))?;
             self.write_rows(w)
         })
     }
 
     /// Writes the rows of `bits / 8` bytes, code after code.
     pub fn write_rows(&self, w: &mut dyn Write) -> std::io::Result<()> {
-        let row = self.bits / 8;
-        if row % 8 == 0 && cfg!(target_endian = "little") {
-            return w.write_all(bytemuck::cast_slice(self.as_words()));
-        }
-        let mut buf = Vec::with_capacity(row);
-        for i in 0..self.len {
-            buf.clear();
-            buf.extend(self.code(i).iter().flat_map(|x| x.to_le_bytes()).take(row));
-            w.write_all(&buf)?;
-        }
-        Ok(())
+        w.write_all(self.as_bytes())
     }
 }
 
-/// Little-endian bytes of one row into words (the last word zero-padded).
-fn pack_row(src: &[u8], dst: &mut [u64]) {
-    for (word, chunk) in dst.iter_mut().zip(src.chunks(8)) {
-        let mut b = [0u8; 8];
-        b[..chunk.len()].copy_from_slice(chunk);
-        *word = u64::from_le_bytes(b);
+/// Sets bit j of `code` (bytes, DESIGN §3 order) when `row[j] > 0`.
+fn set_signs(row: &[f32], code: &mut [u8]) {
+    for (byte, vals) in code.iter_mut().zip(row.chunks_exact(8)) {
+        *byte = vals.iter().enumerate().fold(0u8, |b, (k, &v)| b | (u8::from(v > 0.0) << k));
     }
 }
 
-/// Checks a codes `.npy` header: uint8, 2-D, a valid width. Returns (bits, data offset).
-fn npy_layout(path: &Path, bytes: &[u8]) -> Result<(usize, usize)> {
+/// Checks a codes `.npy` header: uint8, 2-D, a valid width. Returns (bits, data
+/// offset, n); `parse_header` has checked that the data is there.
+fn npy_layout(path: &Path, bytes: &[u8]) -> Result<(usize, usize, usize)> {
     let header = npy::parse_header(path, bytes)?;
     if header.dtype != DType::U8 {
         return Err(Error::format(path, 0, format!("codes must be uint8 (descr |u1), found {}", header.dtype.descr())));
     }
-    let [_, row] = header.shape[..] else {
+    let [n, row] = header.shape[..] else {
         return Err(Error::format(
             path,
             0,
@@ -331,18 +345,12 @@ fn npy_layout(path: &Path, bytes: &[u8]) -> Result<(usize, usize)> {
     let bits = row.checked_mul(8).filter(|&b| check_bits(b).is_ok()).ok_or_else(|| {
         Error::format(path, 0, format!("{row} bytes per code: codes must be 1 to {} bytes wide", MAX_BITS / 8))
     })?;
-    Ok((bits, header.data_offset))
-}
-
-/// Bytes of code data the header announces (parse_header checked they are there).
-fn data_len(path: &Path, bytes: &[u8], bits: usize) -> Result<usize> {
-    let header = npy::parse_header(path, bytes)?;
-    Ok(header.shape[0] * (bits / 8))
+    Ok((bits, header.data_offset, n))
 }
 
 impl PartialEq for Codes {
     fn eq(&self, other: &Self) -> bool {
-        self.bits == other.bits && self.len == other.len && self.as_words() == other.as_words()
+        self.bits == other.bits && self.len == other.len && self.as_bytes() == other.as_bytes()
     }
 }
 impl Eq for Codes {}

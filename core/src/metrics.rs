@@ -1,7 +1,8 @@
 //! Retrieval metrics over the Hamming ranking of the whole base set (DESIGN §4).
 //!
 //! For each query, every base code's Hamming distance comes from
-//! [`sigah_kernels::hamming::hamming_one_to_many`]; the ranking is a counting sort
+//! [`sigah_kernels::hamming::bytes::hamming_bytes_one_to_many`] (which runs the
+//! word kernel for rows of whole words); the ranking is a counting sort
 //! over the distance (integers `0..=bits`), filled in base-index order, so ties
 //! are broken by the smaller base index and a query costs O(n + bits), not
 //! O(n log n). Queries run in parallel (rayon); per-query results are combined in
@@ -20,7 +21,7 @@
 //!   retrieved at r), recall(r) = Σ_q relevant within r / Σ_q R.
 
 use rayon::prelude::*;
-use sigah_kernels::hamming::hamming_one_to_many;
+use sigah_kernels::hamming::bytes::hamming_bytes_one_to_many;
 
 use crate::{Codes, Error, Result};
 
@@ -148,21 +149,21 @@ struct QueryStats {
 
 /// Per-thread buffers, reused across queries.
 struct Scratch {
-    dist: Vec<u32>,
+    dist: Vec<u16>,
     order: Vec<u32>,
     marks: Vec<bool>,
 }
 
 /// The Hamming ranking of the whole base set for one query: base ids sorted by
 /// (distance, id), by counting sort. `dist` receives the distances.
-pub fn hamming_ranking(query: &[u64], base: &Codes, dist: &mut Vec<u32>, order: &mut Vec<u32>) {
+pub fn hamming_ranking(query: &[u8], base: &Codes, dist: &mut Vec<u16>, order: &mut Vec<u32>) {
     dist.resize(base.len(), 0);
-    hamming_one_to_many(query, base.as_words(), dist);
+    hamming_bytes_one_to_many(query, base.as_bytes(), dist);
     counting_sort(dist, base.bits(), order);
 }
 
 /// Base ids in order of (distance, id); distances are `0..=bits`.
-fn counting_sort(dist: &[u32], bits: usize, order: &mut Vec<u32>) {
+fn counting_sort(dist: &[u16], bits: usize, order: &mut Vec<u32>) {
     let mut start = vec![0usize; bits + 2];
     for &d in dist {
         start[d as usize + 1] += 1;
@@ -187,7 +188,7 @@ fn query_stats(
     cuts: &[usize],
     s: &mut Scratch,
 ) -> QueryStats {
-    hamming_ranking(queries.code(q), base, &mut s.dist, &mut s.order);
+    hamming_ranking(queries.code_bytes(q), base, &mut s.dist, &mut s.order);
     let n = base.len();
     // Mark the relevant items once, so the walk below is a table look-up.
     s.marks.clear();

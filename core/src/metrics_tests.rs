@@ -6,7 +6,7 @@ use proptest::prelude::*;
 
 /// 8-bit codes from bytes.
 fn codes(bytes: &[u8]) -> Codes {
-    Codes::from_words(8, bytes.iter().map(|&b| b as u64).collect()).unwrap()
+    Codes::from_bytes(8, bytes).unwrap()
 }
 
 #[test]
@@ -81,9 +81,10 @@ fn cutoffs_cover_the_curve() {
 }
 
 /// The reference: sort by (distance, id) with a comparison sort, walk the list.
-fn reference_ap(base: &Codes, query: &[u64], relevant: &[bool]) -> f64 {
-    let mut ranked: Vec<(u32, usize)> =
-        (0..base.len()).map(|i| (base.code(i).iter().zip(query).map(|(a, b)| (a ^ b).count_ones()).sum(), i)).collect();
+fn reference_ap(base: &Codes, query: &[u8], relevant: &[bool]) -> f64 {
+    let mut ranked: Vec<(u32, usize)> = (0..base.len())
+        .map(|i| (base.code_bytes(i).iter().zip(query).map(|(a, b)| (a ^ b).count_ones()).sum(), i))
+        .collect();
     ranked.sort();
     let total = relevant.iter().filter(|&&r| r).count();
     if total == 0 {
@@ -110,7 +111,7 @@ proptest! {
         labels in proptest::collection::vec(0i32..4, 130),
         narrow in any::<bool>(),
     ) {
-        // 16-bit codes make many ties; 128-bit codes few.
+        // 16-bit codes (byte rows) make many ties; 128-bit codes (words) few.
         let (bits, wpc) = if narrow { (16, 1) } else { (128, 2) };
         let mask = if narrow { 0xffff } else { !0 };
         let take = |from: usize, count: usize| -> Vec<u64> {
@@ -127,7 +128,7 @@ proptest! {
         let expect = (0..queries.len())
             .map(|q| {
                 let relevant: Vec<bool> = labels[..n].iter().map(|&l| l == labels[n + q]).collect();
-                reference_ap(&base, queries.code(q), &relevant)
+                reference_ap(&base, queries.code_bytes(q), &relevant)
             })
             .sum::<f64>()
             / queries.len() as f64;

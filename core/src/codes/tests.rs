@@ -9,9 +9,10 @@ fn from_signs_sets_the_documented_bits() {
     v[3] = 0.0; // zero is a 0 bit
     let c = Codes::from_signs(&v, 72).unwrap();
     assert_eq!(c.len(), 2);
-    assert_eq!(c.words_per_code(), 2);
-    assert_eq!(c.code(0), &[1, 2]);
-    assert_eq!(c.code(1), &[0, 1 << 7]);
+    assert_eq!(c.bytes_per_code(), 9);
+    assert_eq!(c.code_bytes(0), &[1, 0, 0, 0, 0, 0, 0, 0, 2]);
+    assert_eq!(c.code_bytes(1), &[0, 0, 0, 0, 0, 0, 0, 0, 1 << 7]);
+    assert_eq!(c.as_words(), None, "72-bit rows are not whole words");
     assert!(c.bit(1, 71) && !c.bit(0, 3));
 }
 
@@ -26,11 +27,48 @@ fn widths_are_checked() {
 }
 
 #[test]
+fn words_and_bytes_are_the_same_codes() {
+    // 72 bits from words (2 per code, the second holding bits 64..72) equals the
+    // 9-byte rows; 128 bits from words is viewed as the same words.
+    let c = Codes::from_words(72, vec![0x0807_0605_0403_0201, 0x09, u64::MAX, 0xff]).unwrap();
+    assert_eq!(c.as_bytes(), &[1, 2, 3, 4, 5, 6, 7, 8, 9, 255, 255, 255, 255, 255, 255, 255, 255, 255]);
+    let w = vec![1u64, 2, 3, 4];
+    let c = Codes::from_words(128, w.clone()).unwrap();
+    assert_eq!(c.as_words(), Some(&w[..]));
+    assert_eq!(c.code_bytes(1)[..9], [3, 0, 0, 0, 0, 0, 0, 0, 4]);
+    assert_eq!(c, Codes::from_bytes(128, c.as_bytes()).unwrap());
+}
+
+#[test]
+fn owned_rows_take_n_times_bits_over_8_bytes() {
+    // The memory claim: n codes of `bits` bits hold n · bits / 8 bytes, plus under
+    // 8 that round the buffer up to whole words, whatever the width.
+    for bits in [8, 16, 24, 32, 40, 56, 64, 72, 96, 120, 128, 256, 4096] {
+        for n in [0, 1, 7, 1000, 1001] {
+            let want = n * bits / 8;
+            let codes = sample(n, bits, 3);
+            assert_eq!(codes.as_bytes().len(), want);
+            let mem = codes.memory_bytes();
+            assert!(mem >= want && mem < want + 8, "{n} codes of {bits} bits: {mem} bytes");
+            let z = Codes::zeros(n, bits).unwrap();
+            assert!(z.memory_bytes() < want + 8);
+            let mut grown = Codes::zeros(0, bits).unwrap();
+            for i in 0..n {
+                grown.push(codes.code_bytes(i)).unwrap();
+            }
+            assert_eq!(grown, codes);
+            grown.shrink_to_fit();
+            assert!(grown.memory_bytes() < want + 8, "after push + shrink: {}", grown.memory_bytes());
+        }
+    }
+}
+
+#[test]
 fn bytes_follow_the_design_bit_order() {
     // Bit j is (byte[j/8] >> (j%8)) & 1: byte 1 = 0b0000_0100 sets bit 10.
     let c = Codes::from_bytes(24, &[0, 4, 0x80]).unwrap();
     assert!(c.bit(0, 10) && c.bit(0, 23));
-    assert_eq!(c.code(0), &[(1 << 10) | (1 << 23)]);
+    assert_eq!(c.code_bytes(0), &[0, 4, 0x80]);
     assert_eq!(c.to_bytes(), vec![0, 4, 0x80]);
     assert!(Codes::from_bytes(16, &[1, 2, 3]).is_err());
 }
@@ -60,7 +98,9 @@ fn npy_round_trip_in_memory_and_mapped() {
         assert_eq!(Codes::read_npy(&p).unwrap(), codes);
         let mapped = Codes::open_npy(&p).unwrap();
         assert_eq!(mapped, codes);
-        assert_eq!(mapped.is_mapped(), bits % 64 == 0, "{bits} bits: in place iff whole words");
+        assert!(mapped.is_mapped(), "{bits} bits: read in place");
+        assert_eq!(mapped.memory_bytes(), 37 * bits / 8);
+        assert_eq!(mapped.as_words().is_some(), bits % 64 == 0, "{bits} bits: a word view iff whole words");
     }
     let empty = Codes::zeros(0, 128).unwrap();
     let p = dir.path().join("empty.npy");
@@ -75,16 +115,44 @@ fn mapped_codes_grow_by_copying() {
     let codes = sample(5, 64, 3);
     codes.write_npy(&p).unwrap();
     let mut m = Codes::open_npy(&p).unwrap();
-    m.push(&[42]).unwrap();
+    m.push(&[42, 0, 0, 0, 0, 0, 0, 1]).unwrap();
     m.extend(&codes).unwrap();
     assert!(!m.is_mapped());
     assert_eq!(m.len(), 11);
-    assert_eq!(m.code(5), &[42]);
-    assert_eq!(m.code(6), codes.code(0));
+    assert_eq!(m.code_bytes(5), &[42, 0, 0, 0, 0, 0, 0, 1]);
+    assert_eq!(m.as_words().unwrap()[5], 42 | 1 << 56);
+    assert_eq!(m.code_bytes(6), codes.code_bytes(0));
     assert!(m.extend(&sample(1, 128, 1)).is_err());
     assert!(m.push(&[1, 2]).is_err());
-    let mut narrow = Codes::zeros(0, 8).unwrap();
-    assert!(narrow.push(&[0x100]).is_err(), "padding bit");
+    // A 24-bit map grows the same way, rows staying 3 bytes.
+    let p = dir.path().join("c24.npy");
+    let narrow = sample(5, 24, 4);
+    narrow.write_npy(&p).unwrap();
+    let mut m = Codes::open_npy(&p).unwrap();
+    m.push(&[1, 2, 3]).unwrap();
+    assert_eq!(m.as_bytes()[..15], narrow.as_bytes()[..]);
+    assert_eq!(m.code_bytes(5), &[1, 2, 3]);
+}
+
+#[test]
+fn unaligned_npy_data_is_still_read_in_place() {
+    // A header whose length leaves the data at an odd offset (NumPy pads to 64, but
+    // other writers may not): rows of any width are still read in place, and a
+    // 64-bit multiple has no word view there (the search reads bytes instead).
+    let dir = tempfile::tempdir().unwrap();
+    let codes = sample(9, 128, 5);
+    let mut file = b"\x93NUMPY\x01\x00".to_vec();
+    let dict = b"{'descr': '|u1', 'fortran_order': False, 'shape': (9, 16), }  \n";
+    file.extend_from_slice(&(dict.len() as u16).to_le_bytes());
+    file.extend_from_slice(dict);
+    assert_ne!(file.len() % 8, 0);
+    file.extend_from_slice(codes.as_bytes());
+    let p = dir.path().join("odd.npy");
+    std::fs::write(&p, &file).unwrap();
+    let m = Codes::open_npy(&p).unwrap();
+    assert!(m.is_mapped());
+    assert_eq!(m, codes);
+    assert!(m.as_words().is_none());
 }
 
 #[test]

@@ -20,7 +20,7 @@ use serde::Serialize;
 
 use crate::baselines::{pca, train_itq_from, train_lsh, train_pcah_from, HashFunction, Pca};
 use crate::metrics::{evaluate, AtN, Metrics, PrPoint, Relevance};
-use crate::{io::npy, Codes, Error, Result, Tensor};
+use crate::{Codes, Error, Result, Tensor};
 
 /// What a trainer gets besides the data.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -238,21 +238,14 @@ pub fn run(
 }
 
 /// The `.npy` form of codes: uint8 `[n, bits/8]`, byte b holding bits 8b..8b+8
-/// (bit j is `(byte[j/8] >> (j%8)) & 1`, DESIGN §3): the little-endian bytes of
-/// each code's words, cut to `bits/8`.
+/// (bit j is `(byte[j/8] >> (j%8)) & 1`, DESIGN §3): the rows as stored.
 pub fn codes_to_bytes(codes: &Codes) -> Vec<u8> {
-    let per = codes.bits() / 8;
-    let mut out = Vec::with_capacity(codes.len() * per);
-    for i in 0..codes.len() {
-        let bytes: Vec<u8> = codes.code(i).iter().flat_map(|w| w.to_le_bytes()).collect();
-        out.extend_from_slice(&bytes[..per]);
-    }
-    out
+    codes.to_bytes()
 }
 
 /// Writes codes as `.npy` uint8 `[n, bits/8]`, atomically.
 pub fn save_codes(path: &std::path::Path, codes: &Codes) -> Result<()> {
-    npy::write(path, &[codes.len(), codes.bits() / 8], &codes_to_bytes(codes))
+    codes.write_npy(path)
 }
 
 #[cfg(test)]

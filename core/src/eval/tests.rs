@@ -2,6 +2,7 @@
 //! run whose report, table and plots are checked.
 
 use super::*;
+use crate::io::npy;
 use crate::metrics::Relevance;
 
 #[test]

@@ -1,18 +1,24 @@
-//! The index file: a 64-byte header, then the codes as little-endian u64 words
-//! (`words_per_code` per code, padding bits zero), so the body can be mapped and
-//! read in place like a codes `.npy`.
+//! The index file: a 64-byte header, then the codes as rows of `bits / 8` bytes,
+//! back to back (the `.npy` row layout), so the body is `n · bits / 8` bytes and is
+//! mapped and read in place like a codes `.npy`.
 //!
 //! ```text
 //! offset size  field
 //!      0    8  magic "SIGAHIDX"
-//!      8    4  u32 format version (1)
+//!      8    4  u32 format version (2)
 //!     12    4  u32 bits per code
 //!     16    8  u64 n, the number of codes
-//!     24    8  u64 checksum of the body: FNV-1a (64-bit) over the body's u64 words
+//!     24    8  u64 checksum of the body: FNV-1a (64-bit) over the body read as
+//!              little-endian u64 words, the last one zero-filled
 //!     32   32  zero (reserved)
 //! ```
 //!
-//! `load` verifies everything (size, checksum, padding bits); `open` maps the
+//! Version 1 stored each code as `ceil(bits / 64)` u64 words (padding bits zero):
+//! the same bytes as version 2 when bits is a multiple of 64, so such files are
+//! mapped in place too; narrower version-1 rows are unpacked into memory on load.
+//! The checksum is the same function of the body in both versions.
+//!
+//! `load` verifies everything (size, checksum, version-1 padding); `open` maps the
 //! body and checks only the header and the size, so it is O(1) however large the
 //! file; [`HammingIndex::verify`] runs the remaining checks on demand.
 
@@ -29,24 +35,56 @@ use crate::{Codes, Error, Result};
 
 /// The first 8 bytes of an index file.
 pub const INDEX_MAGIC: &[u8; 8] = b"SIGAHIDX";
-/// The format version this build writes and reads.
-pub const INDEX_VERSION: u32 = 1;
+/// The format version this build writes (it also reads version 1).
+pub const INDEX_VERSION: u32 = 2;
+/// Rows padded to whole u64 words.
+const VERSION_WORDS: u32 = 1;
 const HEADER: usize = 64;
 
-/// FNV-1a over u64 words (one xor-multiply per word rather than per byte: 8× fewer
-/// dependent multiplies, still catches any single flipped word or bit).
-pub(crate) fn checksum(words: &[u64]) -> u64 {
+/// FNV-1a over the body as little-endian u64 words, the last zero-filled (one
+/// xor-multiply per 8 bytes rather than per byte: 8× fewer dependent multiplies,
+/// still catches any single flipped byte or bit).
+pub(crate) fn checksum(body: &[u8]) -> u64 {
+    let step = |h: u64, w: u64| (h ^ w).wrapping_mul(0x0000_0100_0000_01b3);
+    let mut chunks = body.chunks_exact(8);
     let mut h = 0xcbf2_9ce4_8422_2325u64;
-    for &w in words {
-        h = (h ^ w).wrapping_mul(0x0000_0100_0000_01b3);
+    for c in &mut chunks {
+        h = step(h, u64::from_le_bytes(c.try_into().expect("8 bytes")));
+    }
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        let mut b = [0u8; 8];
+        b[..rest.len()].copy_from_slice(rest);
+        h = step(h, u64::from_le_bytes(b));
     }
     h
 }
 
 struct Header {
+    version: u32,
     bits: usize,
     n: usize,
     checksum: u64,
+}
+
+impl Header {
+    /// Bytes each code takes in the body.
+    fn stride(&self) -> usize {
+        stride(self.version, self.bits)
+    }
+    /// Whether the body is rows of `bits / 8` bytes (every version-2 file, and
+    /// version 1 when bits is a multiple of 64).
+    fn rows_in_place(&self) -> bool {
+        self.stride() == self.bits / 8
+    }
+}
+
+fn stride(version: u32, bits: usize) -> usize {
+    if version == VERSION_WORDS {
+        bits.div_ceil(64) * 8
+    } else {
+        bits / 8
+    }
 }
 
 fn parse_header(path: &Path, bytes: &[u8]) -> Result<Header> {
@@ -63,15 +101,18 @@ fn parse_header(path: &Path, bytes: &[u8]) -> Result<Header> {
     let u32_at = |o: usize| u32::from_le_bytes(bytes[o..o + 4].try_into().expect("4 bytes"));
     let u64_at = |o: usize| u64::from_le_bytes(bytes[o..o + 8].try_into().expect("8 bytes"));
     let version = u32_at(8);
-    if version != INDEX_VERSION {
-        return Err(bad(8, format!("unsupported index version {version} (this build reads {INDEX_VERSION})")));
+    if version != INDEX_VERSION && version != VERSION_WORDS {
+        return Err(bad(
+            8,
+            format!("unsupported index version {version} (this build reads {VERSION_WORDS} and {INDEX_VERSION})"),
+        ));
     }
     let bits = u32_at(12) as usize;
     check_bits(bits).map_err(|_| bad(12, format!("invalid code width {bits} bits")))?;
     let n = u64_at(16);
     let body = usize::try_from(n)
         .ok()
-        .and_then(|n| n.checked_mul(bits.div_ceil(64) * 8))
+        .and_then(|n| n.checked_mul(stride(version, bits)))
         .and_then(|b| b.checked_add(HEADER))
         .ok_or_else(|| bad(16, format!("{n} codes of {bits} bits do not fit in memory")))?;
     if bytes.len() != body {
@@ -83,26 +124,52 @@ fn parse_header(path: &Path, bytes: &[u8]) -> Result<Header> {
     if bytes[32..HEADER].iter().any(|&b| b != 0) {
         return Err(bad(32, "reserved header bytes are not zero".into()));
     }
-    Ok(Header { bits, n: n as usize, checksum: u64_at(24) })
+    Ok(Header { version, bits, n: n as usize, checksum: u64_at(24) })
+}
+
+/// Checks a body against its header: the checksum, and for version-1 rows that
+/// are not whole words, that the padding bytes are zero.
+fn check_body(path: &Path, header: &Header, body: &[u8]) -> Result<()> {
+    let got = checksum(body);
+    if got != header.checksum {
+        return Err(Error::format(
+            path,
+            24,
+            format!(
+                "checksum mismatch: header says {:#018x}, the codes hash to {got:#018x} (corrupt file?)",
+                header.checksum
+            ),
+        ));
+    }
+    let (stride, row) = (header.stride(), header.bits / 8);
+    if stride != row {
+        for (i, code) in body.chunks_exact(stride).enumerate() {
+            if let Some(k) = code[row..].iter().position(|&b| b != 0) {
+                let offset = HEADER + i * stride + row + k;
+                return Err(Error::format(
+                    path,
+                    offset as u64,
+                    format!("code {i} has bits set above bit {}", header.bits),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 impl HammingIndex {
     /// Saves the index atomically (temp file, fsync, rename).
     pub fn save(&self, path: &Path) -> Result<()> {
-        let words = self.codes.as_words();
+        let body = self.codes.as_bytes();
         write_atomic(path, |w: &mut dyn Write| {
             let mut h = [0u8; HEADER];
             h[..8].copy_from_slice(INDEX_MAGIC);
             h[8..12].copy_from_slice(&INDEX_VERSION.to_le_bytes());
             h[12..16].copy_from_slice(&(self.bits() as u32).to_le_bytes());
             h[16..24].copy_from_slice(&(self.len() as u64).to_le_bytes());
-            h[24..32].copy_from_slice(&checksum(words).to_le_bytes());
+            h[24..32].copy_from_slice(&checksum(body).to_le_bytes());
             w.write_all(&h)?;
-            for chunk in words.chunks(1 << 16) {
-                let bytes: Vec<u8> = chunk.iter().flat_map(|x| x.to_le_bytes()).collect();
-                w.write_all(&bytes)?;
-            }
-            Ok(())
+            w.write_all(body)
         })
     }
 
@@ -116,15 +183,22 @@ impl HammingIndex {
     /// names the file in errors).
     pub fn from_file_bytes(path: &Path, bytes: &[u8]) -> Result<Self> {
         let header = parse_header(path, bytes)?;
-        let words: Vec<u64> =
-            bytes[HEADER..].chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes"))).collect();
-        let index = Self::from_codes(Codes::from_words_unchecked(header.bits, words));
-        index.check_body(path, header.checksum)?;
-        Ok(index)
+        let body = &bytes[HEADER..];
+        check_body(path, &header, body)?;
+        let row = header.bits / 8;
+        let codes = if header.rows_in_place() {
+            Codes::from_bytes(header.bits, body)?
+        } else {
+            let rows: Vec<u8> = body.chunks_exact(header.stride()).flat_map(|c| &c[..row]).copied().collect();
+            Codes::from_bytes(header.bits, &rows)?
+        };
+        Ok(Self::from_codes(codes))
     }
 
     /// Opens an index memory-mapped in O(1): the header and file size are checked,
-    /// the body is not read (call [`HammingIndex::verify`] for the checksum).
+    /// the body is not read (call [`HammingIndex::verify`] for the checksum). A
+    /// version-1 file of codes narrower than whole words is loaded instead (its rows
+    /// must be unpacked; saving it again writes version 2).
     pub fn open(path: &Path) -> Result<Self> {
         let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
         // SAFETY: the map is read-only and sigah never writes to an index it opened;
@@ -132,36 +206,18 @@ impl HammingIndex {
         // mmap reader can guard against.
         let map = unsafe { Mmap::map(&file) }.map_err(|e| Error::io(path, e))?;
         let header = parse_header(path, &map)?;
-        if cfg!(target_endian = "big") {
-            return Self::load(path);
+        if !header.rows_in_place() {
+            return Self::from_file_bytes(path, &map);
         }
-        let codes = Codes::from_map(header.bits, header.n, Arc::new(map), HEADER);
-        Ok(Self::from_codes(codes))
+        Ok(Self::from_codes(Codes::from_map(header.bits, header.n, Arc::new(map), HEADER)))
     }
 
-    /// Verifies a file's body against its header (checksum, zero padding bits).
+    /// Verifies a file's body against its header (checksum, version-1 padding).
     pub fn verify(path: &Path) -> Result<()> {
-        let index = Self::open(path)?;
         let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-        let mut head = [0u8; HEADER];
-        std::io::Read::read_exact(&mut &file, &mut head).map_err(|e| Error::io(path, e))?;
-        let want = u64::from_le_bytes(head[24..32].try_into().expect("8 bytes"));
-        index.check_body(path, want)
-    }
-
-    fn check_body(&self, path: &Path, want: u64) -> Result<()> {
-        let got = checksum(self.codes.as_words());
-        if got != want {
-            return Err(Error::format(
-                path,
-                24,
-                format!("checksum mismatch: header says {want:#018x}, the codes hash to {got:#018x} (corrupt file?)"),
-            ));
-        }
-        if let Some(i) = self.codes.first_bad_padding() {
-            let offset = HEADER + (i + 1) * self.codes.words_per_code() * 8 - 8;
-            return Err(Error::format(path, offset as u64, format!("code {i} has bits set above bit {}", self.bits())));
-        }
-        Ok(())
+        // SAFETY: as in `open`.
+        let map = unsafe { Mmap::map(&file) }.map_err(|e| Error::io(path, e))?;
+        let header = parse_header(path, &map)?;
+        check_body(path, &header, &map[HEADER..])
     }
 }

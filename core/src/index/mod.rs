@@ -16,9 +16,10 @@
 //! there for comparison; see [`TopKMethod::for_k`]). Workers split the queries; with fewer queries
 //! than threads they split the database into shards and merge.
 //!
-//! Memory: the index is its [`Codes`]: `n · words_per_code · 8` bytes, which is
-//! `n · bits / 8` when bits is a multiple of 64 (narrower rows are padded to whole
-//! u64 words so every kernel reads aligned words), plus O(1).
+//! Memory: the index is its [`Codes`], rows of `bits / 8` bytes with no padding
+//! between them: `n · bits / 8` bytes plus under 8 ([`HammingIndex::memory_bytes`]),
+//! for every width. Rows of whole u64 words run the word kernels; other widths the
+//! byte-row kernels ([`sigah_kernels::hamming::bytes`]).
 
 mod file;
 mod search;
@@ -72,6 +73,17 @@ impl HammingIndex {
     /// The codes, in id order.
     pub fn codes(&self) -> &Codes {
         &self.codes
+    }
+    /// Bytes of memory holding the codes: `n · bits / 8` plus under 8 when built,
+    /// loaded or opened (a map's bytes are page cache, not heap); spare capacity
+    /// after [`HammingIndex::add`] until [`HammingIndex::shrink_to_fit`]. The rest
+    /// of the index is O(1).
+    pub fn memory_bytes(&self) -> usize {
+        std::mem::size_of::<Self>() + self.codes.memory_bytes()
+    }
+    /// Drops the spare capacity that adding codes leaves.
+    pub fn shrink_to_fit(&mut self) {
+        self.codes.shrink_to_fit()
     }
 
     /// The k nearest codes of each query: `(distances, ids)`, both row-major

@@ -5,7 +5,7 @@
 use std::collections::BinaryHeap;
 
 use rayon::prelude::*;
-use sigah_kernels::hamming::hamming_scan_with;
+use sigah_kernels::hamming::bytes::hamming_bytes_scan_with;
 use sigah_kernels::Isa;
 
 use super::Neighbours;
@@ -130,20 +130,21 @@ impl Collector for Within {
     }
 }
 
-/// Runs every query of `queries` (word slices) over database codes `[lo, hi)`,
-/// block by block, feeding `collectors[q]`.
-fn scan_range<C: Collector>(isa: Isa, db: &Codes, queries: &[&[u64]], lo: usize, hi: usize, collectors: &mut [C]) {
-    let w = db.words_per_code();
-    let words = db.as_words();
-    let block = (BLOCK_BYTES / (8 * w)).max(1);
+/// Runs every query of `queries` (rows of bytes) over database codes `[lo, hi)`,
+/// block by block, feeding `collectors[q]`. The byte-row kernel runs the word
+/// kernel when rows are whole, aligned u64 words.
+fn scan_range<C: Collector>(isa: Isa, db: &Codes, queries: &[&[u8]], lo: usize, hi: usize, collectors: &mut [C]) {
+    let row = db.bytes_per_code();
+    let rows = db.as_bytes();
+    let block = (BLOCK_BYTES / row).max(1);
     let mut start = lo;
     while start < hi {
         let end = (start + block).min(hi);
-        let codes = &words[start * w..end * w];
+        let codes = &rows[start * row..end * row];
         for (q, c) in queries.iter().zip(collectors.iter_mut()) {
             let base = start as u64;
             let t = c.threshold();
-            hamming_scan_with(isa, q, codes, t, |i, d| c.hit(d, base + i as u64));
+            hamming_bytes_scan_with(isa, q, codes, t, |i, d| c.hit(d, base + i as u64));
         }
         start = end;
     }
@@ -162,14 +163,14 @@ fn run<C: Collector>(
 ) -> Vec<C> {
     let nq = queries.len();
     let n = db.len();
-    let q_words: Vec<&[u64]> = (0..nq).map(|i| queries.code(i)).collect();
+    let q_rows: Vec<&[u8]> = (0..nq).map(|i| queries.code_bytes(i)).collect();
     let threads = rayon::current_num_threads().max(1);
     let groups = nq.div_ceil(QUERY_GROUP);
     if groups >= threads || n < 2 * threads {
         // Enough independent work: each task scans the whole database for a group
         // of queries. Small groups when queries are few so every thread gets some.
         let group = nq.div_ceil(threads).clamp(1, QUERY_GROUP);
-        return q_words
+        return q_rows
             .par_chunks(group)
             .flat_map_iter(|qs| {
                 let mut cs: Vec<C> = qs.iter().map(|_| make()).collect();
@@ -185,7 +186,7 @@ fn run<C: Collector>(
         .map(|s| {
             let mut cs: Vec<C> = (0..nq).map(|_| make()).collect();
             let (lo, hi) = ((s * shard).min(n), ((s + 1) * shard).min(n));
-            for (qs, group) in q_words.chunks(QUERY_GROUP).zip(cs.chunks_mut(QUERY_GROUP)) {
+            for (qs, group) in q_rows.chunks(QUERY_GROUP).zip(cs.chunks_mut(QUERY_GROUP)) {
                 scan_range(isa, db, qs, lo, hi, group);
             }
             cs

@@ -4,9 +4,10 @@ use sigah_kernels::isa;
 use super::*;
 
 /// Brute force with the scalar reference: all (distance, id) pairs, sorted.
-fn brute(db: &Codes, q: &[u64]) -> Vec<(u32, i64)> {
-    let mut all: Vec<(u32, i64)> =
-        (0..db.len()).map(|i| (sigah_kernels::hamming::scalar::distance(q, db.code(i)), i as i64)).collect();
+fn brute(db: &Codes, q: &[u8]) -> Vec<(u32, i64)> {
+    let mut all: Vec<(u32, i64)> = (0..db.len())
+        .map(|i| (sigah_kernels::hamming::bytes::scalar::distance(q, db.code_bytes(i)), i as i64))
+        .collect();
     all.sort_unstable();
     all
 }
@@ -14,7 +15,7 @@ fn brute(db: &Codes, q: &[u64]) -> Vec<(u32, i64)> {
 fn brute_knn(db: &Codes, queries: &Codes, k: usize) -> (Vec<u32>, Vec<i64>) {
     let (mut d, mut ids) = (Vec::new(), Vec::new());
     for qi in 0..queries.len() {
-        let all = brute(db, queries.code(qi));
+        let all = brute(db, queries.code_bytes(qi));
         for r in 0..k {
             let (x, y) = all.get(r).copied().unwrap_or((u32::MAX, -1));
             d.push(x);
@@ -46,10 +47,12 @@ fn in_pool<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
     rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap().install(f)
 }
 
-const BITS: &[usize] = &[8, 64, 72, 128, 192, 256, 512, 520, 4096];
+/// Byte rows (8 to 56 bits: the AVX-512 byte path; 72 to 120 and 520: POPCNT over
+/// pieces) and whole words (64 to 4096).
+const BITS: &[usize] = &[8, 16, 24, 32, 40, 48, 56, 64, 72, 96, 120, 128, 192, 256, 512, 520, 4096];
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(48))]
+    #![proptest_config(ProptestConfig::with_cases(64))]
 
     #[test]
     fn knn_and_radius_equal_brute_force_on_every_isa(
@@ -73,7 +76,7 @@ proptest! {
             }
             let within = in_pool(threads, || index.radius_with(level, &queries, r).unwrap());
             for (qi, list) in within.iter().enumerate() {
-                let all: Vec<(u32, i64)> = brute(&db, queries.code(qi)).into_iter().filter(|p| p.0 <= r).collect();
+                let all: Vec<(u32, i64)> = brute(&db, queries.code_bytes(qi)).into_iter().filter(|p| p.0 <= r).collect();
                 prop_assert_eq!(list, &all, "radius {}, {} bits, {}", r, bits, level);
             }
         }
@@ -82,17 +85,23 @@ proptest! {
 
 #[test]
 fn many_queries_and_few_queries_agree_across_thread_counts() {
+    for bits in [64, 32, 24] {
+        many_and_few_queries(bits);
+    }
+}
+
+fn many_and_few_queries(bits: usize) {
     // 1 query (sharded over the database) and 200 queries (grouped) at once, with a
     // database spanning several cache blocks.
-    let db = random_codes(40_000, 64, 7, false);
-    let queries = random_codes(200, 64, 8, false);
+    let db = random_codes(40_000, bits, 7, false);
+    let queries = random_codes(200, bits, 8, false);
     let index = HammingIndex::from_codes(db.clone());
     let want = brute_knn(&db, &queries, 7);
     for threads in [1, 2, 3] {
         assert_eq!(in_pool(threads, || index.knn(&queries, 7).unwrap()), want, "{threads} threads");
         let counting = in_pool(threads, || index.knn_method(isa::selected(), &queries, 7, TopKMethod::Counting));
         assert_eq!(counting.unwrap(), want, "{threads} threads, counting");
-        let one = Codes::from_words(64, queries.code(0).to_vec()).unwrap();
+        let one = Codes::from_bytes(bits, queries.code_bytes(0)).unwrap();
         let got = in_pool(threads, || index.knn(&one, 7).unwrap());
         assert_eq!((&got.0[..], &got.1[..]), (&want.0[..7], &want.1[..7]), "{threads} threads, one query");
     }
@@ -163,11 +172,11 @@ fn incremental_add_equals_building_at_once() {
 #[test]
 fn save_load_open_round_trip() {
     let dir = tempfile::tempdir().unwrap();
-    for bits in [8, 64, 72, 256] {
+    for bits in [8, 24, 32, 64, 72, 256] {
         let index = HammingIndex::from_codes(random_codes(321, bits, bits as u64, false));
         let p = dir.path().join(format!("i{bits}.sigahidx"));
         index.save(&p).unwrap();
-        assert_eq!(std::fs::metadata(&p).unwrap().len() as usize, 64 + 321 * bits.div_ceil(64) * 8);
+        assert_eq!(std::fs::metadata(&p).unwrap().len() as usize, 64 + 321 * bits / 8, "no padding in the body");
         assert_eq!(HammingIndex::load(&p).unwrap(), index);
         let mapped = HammingIndex::open(&p).unwrap();
         assert!(mapped.codes().is_mapped());
@@ -214,18 +223,99 @@ fn corrupt_index_files_are_format_errors_with_offsets() {
     let mut b = good.clone();
     b[100] ^= 1;
     expect(&b, 24, "checksum");
-    // A padding bit set (with a matching checksum): code 0's second word, bit 8 (bit 72).
-    let mut words = index.codes().as_words().to_vec();
-    words[1] |= 1 << 8;
-    let mut b = good.clone();
-    b[24..32].copy_from_slice(&file::checksum(&words).to_le_bytes());
-    b[64 + 8..64 + 16].copy_from_slice(&words[1].to_le_bytes());
-    expect(&b, 64 + 8, "bits set above");
     // Every single-byte corruption of the header is an error, never a panic.
     for i in 0..64 {
         let mut b = good.clone();
         b[i] ^= 0x5a;
         std::fs::write(&p, &b).unwrap();
         assert!(HammingIndex::load(&p).is_err(), "byte {i}");
+    }
+}
+
+/// A version-1 file (rows padded to whole u64 words) as the previous format wrote it.
+fn v1_file(codes: &Codes) -> Vec<u8> {
+    let (row, stride) = (codes.bytes_per_code(), codes.bits().div_ceil(64) * 8);
+    let mut body = vec![0u8; codes.len() * stride];
+    for (i, dst) in body.chunks_exact_mut(stride).enumerate() {
+        dst[..row].copy_from_slice(codes.code_bytes(i));
+    }
+    let mut h = vec![0u8; 64];
+    h[..8].copy_from_slice(INDEX_MAGIC);
+    h[8..12].copy_from_slice(&1u32.to_le_bytes());
+    h[12..16].copy_from_slice(&(codes.bits() as u32).to_le_bytes());
+    h[16..24].copy_from_slice(&(codes.len() as u64).to_le_bytes());
+    h[24..32].copy_from_slice(&file::checksum(&body).to_le_bytes());
+    h.extend_from_slice(&body);
+    h
+}
+
+#[test]
+fn version_1_files_still_load() {
+    let dir = tempfile::tempdir().unwrap();
+    for bits in [8, 72, 128] {
+        let codes = random_codes(50, bits, 3, false);
+        let p = dir.path().join(format!("v1_{bits}.sigahidx"));
+        std::fs::write(&p, v1_file(&codes)).unwrap();
+        let index = HammingIndex::from_codes(codes.clone());
+        assert_eq!(HammingIndex::load(&p).unwrap(), index, "{bits} bits");
+        let opened = HammingIndex::open(&p).unwrap();
+        assert_eq!(opened, index);
+        // Whole-word rows are the same bytes in both versions: mapped in place.
+        assert_eq!(opened.codes().is_mapped(), bits % 64 == 0, "{bits} bits");
+        HammingIndex::verify(&p).unwrap();
+        // Saving again writes version 2, n · bits / 8 bytes of body.
+        opened.save(&p).unwrap();
+        let again = std::fs::read(&p).unwrap();
+        assert_eq!(again[8..12], 2u32.to_le_bytes());
+        assert_eq!(again.len(), 64 + 50 * bits / 8);
+    }
+    // A version-1 padding byte set (with a matching checksum) is a format error at
+    // that byte: 72-bit code 1's row is bytes 16..25 of the body, padding 25..32.
+    let codes = random_codes(3, 72, 4, false);
+    let mut b = v1_file(&codes);
+    b[64 + 16 + 9 + 2] = 0x10;
+    let sum = file::checksum(&b[64..]);
+    b[24..32].copy_from_slice(&sum.to_le_bytes());
+    let p = dir.path().join("pad.sigahidx");
+    std::fs::write(&p, &b).unwrap();
+    for result in [HammingIndex::load(&p).map(|_| ()), HammingIndex::verify(&p), HammingIndex::open(&p).map(|_| ())] {
+        match result {
+            Err(Error::Format { offset, reason, .. }) => {
+                assert_eq!(offset, 64 + 16 + 9 + 2, "{reason}");
+                assert!(reason.contains("code 1 has bits set above bit 72"), "{reason}");
+            }
+            other => panic!("expected a padding error, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn memory_is_n_times_bits_over_8() {
+    // Issue 4: an index of n codes uses n · bits / 8 bytes plus O(1), built, loaded,
+    // opened (mapped) or grown and shrunk.
+    let dir = tempfile::tempdir().unwrap();
+    let fixed = std::mem::size_of::<HammingIndex>();
+    for bits in [8, 16, 24, 32, 48, 64, 72, 96, 120, 128, 256] {
+        let n = 10_001;
+        let want = n * bits / 8;
+        let within = |index: &HammingIndex, what: &str| {
+            let mem = index.memory_bytes();
+            assert!(mem >= want + fixed && mem < want + fixed + 8, "{bits} bits, {what}: {mem} bytes for {want}");
+        };
+        let index = HammingIndex::from_codes(random_codes(n, bits, 1, false));
+        within(&index, "built");
+        let p = dir.path().join(format!("m{bits}.sigahidx"));
+        index.save(&p).unwrap();
+        within(&HammingIndex::load(&p).unwrap(), "loaded");
+        let mapped = HammingIndex::open(&p).unwrap();
+        assert!(mapped.codes().is_mapped());
+        within(&mapped, "opened");
+        let mut grown = HammingIndex::new(bits).unwrap();
+        for chunk in [1, 1000, 5000, 4000] {
+            let part = random_codes(chunk, bits, chunk as u64, false);
+            grown.add(&part).unwrap();
+        }
+        grown.shrink_to_fit();
+        within(&grown, "added then shrunk");
     }
 }

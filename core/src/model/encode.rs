@@ -42,19 +42,19 @@ impl SigahModel {
     pub fn encode(&self, x: &Tensor) -> Result<Codes> {
         self.check_input(x)?;
         let k = self.bits();
-        let wpc = k.div_ceil(64);
+        let row = k / 8;
         let wt = self.encoder_weights_t();
-        let mut words = vec![0u64; x.rows * wpc];
-        words.par_chunks_mut(BLOCK * wpc).enumerate().for_each_init(Scratch::default, |s, (bi, chunk)| {
-            let rows = chunk.len() / wpc;
-            let u = self.hash_block(&wt, &x.data[bi * BLOCK * x.cols..(bi * BLOCK + rows) * x.cols], rows, s);
-            for (code, urow) in chunk.chunks_exact_mut(wpc).zip(u.chunks_exact(k)) {
+        let mut codes = Codes::zeros(x.rows, k)?;
+        codes.rows_mut().par_chunks_mut(BLOCK * row).enumerate().for_each_init(Scratch::default, |s, (bi, chunk)| {
+            let n = chunk.len() / row;
+            let u = self.hash_block(&wt, &x.data[bi * BLOCK * x.cols..(bi * BLOCK + n) * x.cols], n, s);
+            for (code, urow) in chunk.chunks_exact_mut(row).zip(u.chunks_exact(k)) {
                 for (j, &v) in urow.iter().enumerate() {
-                    code[j / 64] |= ((v > 0.0) as u64) << (j % 64);
+                    code[j / 8] |= u8::from(v > 0.0) << (j % 8);
                 }
             }
         });
-        Codes::from_words(k, words)
+        Ok(codes)
     }
 
     fn check_input(&self, x: &Tensor) -> Result<()> {

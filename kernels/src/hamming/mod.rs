@@ -47,6 +47,7 @@ macro_rules! by_width {
 }
 pub(crate) use by_width;
 
+pub mod bytes;
 mod popcnt;
 pub mod scalar;
 
