@@ -1,4 +1,5 @@
-//! `search/<path>/<bits>b/k<k>`: exact k-NN of 100 queries over 1M random codes,
+//! `search/<path>/<bits>b/k<k>`: exact k-NN of 100 queries over 1M random codes
+//! (32 bits: byte rows; 64 to 256: whole words),
 //! one thread, per Hamming path (heap top-k), and `search/<path>-counting/...`
 //! with counting top-k on the selected path; throughput in code comparisons
 //! (queries × n).
@@ -12,7 +13,7 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use sigah_benches::pseudo_random_u64;
 use sigah_core::index::{HammingIndex, TopKMethod};
 use sigah_core::Codes;
-use sigah_kernels::hamming::path_name;
+use sigah_kernels::hamming::bytes::row_path_name;
 use sigah_kernels::isa::{self, Isa};
 
 const N: usize = 1_000_000;
@@ -23,15 +24,19 @@ fn knn(c: &mut Criterion) {
     let mut group = c.benchmark_group("search");
     group.throughput(Throughput::Elements((N * QUERIES) as u64));
     group.sample_size(10);
-    for bits in [64usize, 128, 256] {
-        let words = bits / 64;
-        let index = HammingIndex::from_codes(Codes::from_words(bits, pseudo_random_u64(N * words, 1)).expect("codes"));
-        let queries = Codes::from_words(bits, pseudo_random_u64(QUERIES * words, 2)).expect("queries");
+    for bits in [32usize, 64, 128, 256] {
+        let codes = |n: usize, seed| {
+            let bytes: Vec<u8> =
+                pseudo_random_u64((n * bits).div_ceil(64), seed).iter().flat_map(|w| w.to_le_bytes()).collect();
+            Codes::from_bytes(bits, &bytes[..n * bits / 8]).expect("codes")
+        };
+        let index = HammingIndex::from_codes(codes(N, 1));
+        let queries = codes(QUERIES, 2);
         // The reference path is 10-50x slower: it would dominate the run, so the
         // bench covers the paths sigah actually picks.
         let mut seen = Vec::new();
         for level in isa::available().into_iter().filter(|&l| l != Isa::Scalar) {
-            let path = path_name(level, words);
+            let path = row_path_name(level, bits / 8);
             if seen.contains(&path) {
                 continue;
             }

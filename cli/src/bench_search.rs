@@ -8,7 +8,7 @@ use std::time::Instant;
 use clap::Args;
 use sigah_core::index::HammingIndex;
 use sigah_core::Codes;
-use sigah_kernels::hamming::path_name;
+use sigah_kernels::hamming::bytes::row_path_name;
 use sigah_kernels::isa;
 
 use crate::Common;
@@ -82,7 +82,7 @@ pub fn run(args: SearchBenchArgs) -> anyhow::Result<()> {
     let mut seen = Vec::new();
     let mut rows = Vec::new();
     for level in levels {
-        let path = path_name(level, bits.div_ceil(64));
+        let path = row_path_name(level, bits / 8);
         if seen.contains(&path) {
             continue; // two levels that run the same code (e.g. avx2 -> popcnt at this width)
         }
@@ -113,10 +113,10 @@ pub fn run(args: SearchBenchArgs) -> anyhow::Result<()> {
         }));
     }
     if args.json {
-        let selected = path_name(isa::selected(), bits.div_ceil(64));
+        let selected = row_path_name(isa::selected(), bits / 8);
         let report = serde_json::json!({
             "op": "search", "n": n, "bits": bits, "queries": nq, "k": k, "threads": threads,
-            "selected": selected, "results": rows,
+            "selected": selected, "index_bytes": index.memory_bytes(), "results": rows,
         });
         println!("{report}");
     }

@@ -54,7 +54,7 @@ pub fn run(args: InfoArgs) -> anyhow::Result<()> {
 }
 
 fn codes_info(args: &InfoArgs) -> anyhow::Result<()> {
-    // The same loader search uses (mapped, so O(1) for 64-bit multiples): info
+    // The same loader search uses (mapped, so O(1) for every width): info
     // accepts exactly the code files the other commands accept.
     let codes = sigah_core::Codes::open_npy(&args.file)?;
     let (n, bits) = (codes.len(), codes.bits());

@@ -54,6 +54,24 @@ fn tiny_model(decoder: DecoderKind, hidden: Vec<usize>) -> Vec<u8> {
     model.to_bytes().unwrap()
 }
 
+/// A version-1 index file (each code padded to whole u64 words), as sigah wrote
+/// before rows were packed to `bits / 8` bytes: `body` is the padded codes.
+fn index_v1(bits: u32, body: &[u8]) -> Vec<u8> {
+    let mut b = b"SIGAHIDX".to_vec();
+    b.extend(1u32.to_le_bytes());
+    b.extend(bits.to_le_bytes());
+    b.extend(((body.len() / (bits as usize).div_ceil(64) / 8) as u64).to_le_bytes());
+    let sum = body.chunks(8).fold(0xcbf2_9ce4_8422_2325u64, |h, c| {
+        let mut w = [0u8; 8];
+        w[..c.len()].copy_from_slice(c);
+        (h ^ u64::from_le_bytes(w)).wrapping_mul(0x0000_0100_0000_01b3)
+    });
+    b.extend(sum.to_le_bytes());
+    b.extend([0u8; 32]);
+    b.extend_from_slice(body);
+    b
+}
+
 /// (target, file name, bytes) of every seed.
 fn seeds() -> Vec<(&'static str, &'static str, Vec<u8>)> {
     let rows = vec![vec![1.0f32, -2.5, 0.0, 3.25], vec![0.5, 0.25, -0.125, 8.0], vec![1e-3, 1e3, -7.0, 2.0]];
@@ -96,6 +114,7 @@ fn seeds() -> Vec<(&'static str, &'static str, Vec<u8>)> {
         ("codes_npy", "64bit", npy_bytes(DType::U8, &[2, 8], &[0xa5u8; 16])),
         ("index_file", "24bit", index[0].clone()),
         ("index_file", "64bit", index[1].clone()),
+        ("index_file", "24bit_v1", index_v1(24, &[1, 2, 3, 0, 0, 0, 0, 0, 255, 0, 128, 0, 0, 0, 0, 0])),
         ("model_file", "lista", tiny_model(DecoderKind::Lista, vec![2])),
         ("model_file", "linear", tiny_model(DecoderKind::Linear, vec![])),
         ("config", "toml", with(0, b"bits = 16\nhidden = [8, 4]\ndecoder = \"linear\"\nmargin = 0.5\nlr_g = 0.003\n")),

@@ -15,8 +15,8 @@ static ALLOC: common::Counting = common::Counting;
 
 fuzz_target!(|data: &[u8]| {
     let path = std::path::Path::new("fuzz.npy");
-    // Codes are repacked into u64 words: at most 8 bytes per input byte (a 1-byte
-    // code becomes one word), plus the budget's fixed part.
+    // Codes are copied as they are (rows of bits/8 bytes in a word buffer): about
+    // one byte per input byte, well inside the budget, plus its fixed part.
     let parsed = common::within_budget(data, 16, || Codes::parse_npy(path, data));
     let file = std::env::temp_dir().join(format!("sigah-fuzz-codes-{}.npy", std::process::id()));
     std::fs::write(&file, data).expect("temp file");

@@ -181,6 +181,17 @@ pub fn bytes_path_name(isa: Isa, bytes: usize) -> &'static str {
     }
 }
 
+/// What a level runs for 8-aligned rows of `bytes` bytes (sigah's own buffers and
+/// every map of a file NumPy or sigah wrote): the word path for whole words, else
+/// [`bytes_path_name`].
+pub fn row_path_name(isa: Isa, bytes: usize) -> &'static str {
+    if bytes % 8 == 0 {
+        super::path_name(isa, bytes / 8)
+    } else {
+        bytes_path_name(isa, bytes)
+    }
+}
+
 fn check_rows(op: &str, bytes: usize, codes: usize, out: usize) {
     assert!(
         bytes > 0 && codes == out * bytes || bytes == 0 && codes == 0 && out == 0,
