@@ -4,6 +4,9 @@
 //! its own thread; every case must fail with an error naming the file, having
 //! allocated less than 64 KiB. The fuzz targets check the same bound
 //! (proportional to the input) on arbitrary bytes.
+//!
+//! The same allocator pins issue 4's memory claim: n codes of any width keep
+//! n · bits / 8 bytes (plus < 8) in memory, and memory-mapped opens copy nothing.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -99,6 +102,9 @@ fn huge_size_claims_are_refused_before_allocating() {
     idx[12..16].copy_from_slice(&64u32.to_le_bytes());
     idx[16..24].copy_from_slice(&1_000_000_000_000u64.to_le_bytes());
     refused("huge.sigahidx", &idx, HammingIndex::from_file_bytes);
+    idx[8..12].copy_from_slice(&2u32.to_le_bytes());
+    idx[12..16].copy_from_slice(&24u32.to_le_bytes());
+    refused("huge24.sigahidx", &idx, HammingIndex::from_file_bytes);
     // A safetensors header claiming a 10^6 x 10^6 tensor, and a header length of 2^40.
     let header = br#"{"w":{"dtype":"F32","shape":[1000000,1000000],"data_offsets":[0,4000000000000]}}"#;
     let mut st = (header.len() as u64).to_le_bytes().to_vec();
@@ -107,4 +113,48 @@ fn huge_size_claims_are_refused_before_allocating() {
     let mut st = (1u64 << 40).to_le_bytes().to_vec();
     st.extend_from_slice(&[b'{'; 12]);
     refused("header.safetensors", &st, SigahModel::from_bytes);
+}
+
+/// Heap bytes `f`'s result keeps alive on this thread, and the peak above the start.
+fn kept_and_peak<T>(f: impl FnOnce() -> T) -> (T, usize, usize) {
+    let base = LIVE.with(Cell::get);
+    PEAK.with(|p| p.set(base));
+    let out = f();
+    (out, LIVE.with(Cell::get).saturating_sub(base), PEAK.with(Cell::get) - base)
+}
+
+#[test]
+fn codes_cost_n_times_bits_over_8_bytes_and_maps_cost_none() {
+    // Issue 4: an index of n codes uses n · bits / 8 bytes plus O(1), and a mapped
+    // index (or codes file) opens in O(1): no copy, whatever the width.
+    let dir = tempfile::tempdir().unwrap();
+    let n = 100_000;
+    for bits in [8, 16, 24, 32, 40, 64, 72, 96, 128] {
+        let want = n * bits / 8;
+        let bytes: Vec<u8> = (0..want).map(|i| (i * 31 % 251) as u8).collect();
+        let codes = Codes::from_bytes(bits, &bytes).unwrap();
+        let npy_path = dir.path().join(format!("c{bits}.npy"));
+        codes.write_npy(&npy_path).unwrap();
+        let idx_path = dir.path().join(format!("i{bits}.sigahidx"));
+        HammingIndex::from_codes(codes.clone()).save(&idx_path).unwrap();
+        assert_eq!(std::fs::metadata(&idx_path).unwrap().len() as usize, 64 + want);
+
+        // In memory: the rows plus under 8 bytes of rounding.
+        let (c, kept, _) = kept_and_peak(|| Codes::from_bytes(bits, &bytes).unwrap());
+        assert!(kept >= want && kept < want + 8, "{bits} bits: from_bytes keeps {kept} B for {want} B of codes");
+        assert_eq!(c.memory_bytes(), kept);
+        let (i, kept, _) = kept_and_peak(|| HammingIndex::load(&idx_path).unwrap());
+        assert!(kept >= want && kept < want + 8, "{bits} bits: a loaded index keeps {kept} B for {want} B");
+        assert_eq!(i.memory_bytes(), std::mem::size_of::<HammingIndex>() + kept);
+        let (_, kept, _) = kept_and_peak(|| Codes::read_npy(&npy_path).unwrap());
+        assert!(kept >= want && kept < want + 8, "{bits} bits: read_npy keeps {kept} B for {want} B");
+
+        // Mapped: no copy of the rows, at any point.
+        let (m, _, peak) = kept_and_peak(|| Codes::open_npy(&npy_path).unwrap());
+        assert!(m.is_mapped() && m == codes);
+        assert!(peak < 64 << 10, "{bits} bits: open_npy allocated {peak} B for {want} B of codes");
+        let (m, _, peak) = kept_and_peak(|| HammingIndex::open(&idx_path).unwrap());
+        assert!(m.codes().is_mapped() && m.codes() == &codes);
+        assert!(peak < 64 << 10, "{bits} bits: HammingIndex::open allocated {peak} B for {want} B of codes");
+    }
 }
