@@ -6,6 +6,7 @@ use std::collections::BinaryHeap;
 
 use rayon::prelude::*;
 use sigah_kernels::hamming::bytes::hamming_bytes_scan_with;
+use sigah_kernels::hamming::hamming_scan_with;
 use sigah_kernels::Isa;
 
 use super::Neighbours;
@@ -131,21 +132,39 @@ impl Collector for Within {
 }
 
 /// Runs every query of `queries` (rows of bytes) over database codes `[lo, hi)`,
-/// block by block, feeding `collectors[q]`. The byte-row kernel runs the word
-/// kernel when rows are whole, aligned u64 words.
+/// block by block, feeding `collectors[q]`. Rows of whole, aligned u64 words go
+/// to the word kernel directly (decided here once, not per block); other widths
+/// to the byte-row kernel.
 fn scan_range<C: Collector>(isa: Isa, db: &Codes, queries: &[&[u8]], lo: usize, hi: usize, collectors: &mut [C]) {
     let row = db.bytes_per_code();
-    let rows = db.as_bytes();
     let block = (BLOCK_BYTES / row).max(1);
+    let q_words: Option<Vec<&[u64]>> = queries.iter().map(|q| bytemuck::try_cast_slice(q).ok()).collect();
+    if let (Some(words), Some(q_words)) = (db.as_words(), q_words) {
+        let w = row / 8;
+        for_blocks(lo, hi, block, |start, end| {
+            for (q, c) in q_words.iter().zip(collectors.iter_mut()) {
+                let (base, t) = (start as u64, c.threshold());
+                hamming_scan_with(isa, q, &words[start * w..end * w], t, |i, d| c.hit(d, base + i as u64));
+            }
+        });
+        return;
+    }
+    let rows = db.as_bytes();
+    for_blocks(lo, hi, block, |start, end| {
+        for (q, c) in queries.iter().zip(collectors.iter_mut()) {
+            let (base, t) = (start as u64, c.threshold());
+            hamming_bytes_scan_with(isa, q, &rows[start * row..end * row], t, |i, d| c.hit(d, base + i as u64));
+        }
+    });
+}
+
+/// Calls `f(start, end)` for consecutive blocks of at most `block` codes covering
+/// `[lo, hi)`.
+fn for_blocks(lo: usize, hi: usize, block: usize, mut f: impl FnMut(usize, usize)) {
     let mut start = lo;
     while start < hi {
         let end = (start + block).min(hi);
-        let codes = &rows[start * row..end * row];
-        for (q, c) in queries.iter().zip(collectors.iter_mut()) {
-            let base = start as u64;
-            let t = c.threshold();
-            hamming_bytes_scan_with(isa, q, codes, t, |i, d| c.hit(d, base + i as u64));
-        }
+        f(start, end);
         start = end;
     }
 }
