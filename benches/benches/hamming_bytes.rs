@@ -18,7 +18,7 @@ fn one_to_many(c: &mut Criterion) {
     group.sample_size(30);
     for bits in [8usize, 16, 24, 32, 48, 72, 96] {
         let row = bits / 8;
-        let words = pseudo_random_u64((N * row).div_ceil(8) + 1, 1);
+        let words = pseudo_random_u64(((N + 1) * row).div_ceil(8), 1);
         let all: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
         let (query, codes) = (&all[..row], &all[row..row + N * row]);
         let mut out = vec![0u16; N];

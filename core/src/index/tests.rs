@@ -58,7 +58,7 @@ proptest! {
     fn knn_and_radius_equal_brute_force_on_every_isa(
         bits in prop::sample::select(BITS),
         n in 0usize..300,
-        nq in 0usize..6,
+        nq in 0usize..12,
         k in prop::sample::select(vec![1usize, 2, 5, 10, 100, 400]),
         seed in any::<u64>(),
         dup in any::<bool>(),
@@ -85,7 +85,9 @@ proptest! {
 
 #[test]
 fn many_queries_and_few_queries_agree_across_thread_counts() {
-    for bits in [64, 32, 24] {
+    // Whole words, byte rows, and rows repacked into words per block (wider than
+    // 32 bits and not whole words, with enough queries).
+    for bits in [64, 32, 24, 40, 72, 120, 136] {
         many_and_few_queries(bits);
     }
 }
