@@ -19,7 +19,7 @@ fn one_to_many(c: &mut Criterion) {
         let words = bits / 64;
         let codes = pseudo_random_u64(N * words, 1);
         let query = pseudo_random_u64(words, 2);
-        let mut out = vec![0u32; N];
+        let mut out = vec![0u16; N];
         let mut seen = Vec::new();
         for level in isa::available() {
             // Name the path that actually runs, once (Avx2 runs scalar POPCNT, and

@@ -148,21 +148,21 @@ struct QueryStats {
 
 /// Per-thread buffers, reused across queries.
 struct Scratch {
-    dist: Vec<u32>,
+    dist: Vec<u16>,
     order: Vec<u32>,
     marks: Vec<bool>,
 }
 
 /// The Hamming ranking of the whole base set for one query: base ids sorted by
 /// (distance, id), by counting sort. `dist` receives the distances.
-pub fn hamming_ranking(query: &[u64], base: &Codes, dist: &mut Vec<u32>, order: &mut Vec<u32>) {
+pub fn hamming_ranking(query: &[u64], base: &Codes, dist: &mut Vec<u16>, order: &mut Vec<u32>) {
     dist.resize(base.len(), 0);
     hamming_one_to_many(query, base.as_words(), dist);
     counting_sort(dist, base.bits(), order);
 }
 
 /// Base ids in order of (distance, id); distances are `0..=bits`.
-fn counting_sort(dist: &[u32], bits: usize, order: &mut Vec<u32>) {
+fn counting_sort(dist: &[u16], bits: usize, order: &mut Vec<u32>) {
     let mut start = vec![0usize; bits + 2];
     for &d in dist {
         start[d as usize + 1] += 1;
