@@ -50,7 +50,7 @@ proptest! {
         let mut want = vec![0; n];
         scalar::one_to_many(&query, &codes, &mut want);
         for isa in isa::available() {
-            let mut got = vec![u32::MAX; n];
+            let mut got = vec![u16::MAX; n];
             hamming_one_to_many_with(isa, &query, &codes, &mut got);
             prop_assert_eq!(&got, &want, "{} ({}), {} words, {} codes", isa, path_name(isa, w), w, n);
         }
@@ -117,6 +117,24 @@ fn avx512_without_vpopcntdq_falls_back() {
         }
     } else {
         eprintln!("skipped: this CPU has no AVX-512");
+    }
+}
+
+#[test]
+#[should_panic(expected = "beyond u16")]
+fn one_to_many_rejects_widths_beyond_u16_distances() {
+    let w = sigah_kernels::hamming::MAX_ONE_TO_MANY_WORDS + 1;
+    hamming_one_to_many_with(Isa::Scalar, &vec![0; w], &vec![0; w], &mut [0]);
+}
+
+#[test]
+fn widest_one_to_many_width_counts_to_its_maximum() {
+    // Every bit differs: the distance is the full width, 65,472, still exact in u16.
+    let w = sigah_kernels::hamming::MAX_ONE_TO_MANY_WORDS;
+    for isa in isa::available() {
+        let mut got = [0u16; 2];
+        hamming_one_to_many_with(isa, &vec![0; w], &vec![!0; 2 * w], &mut got);
+        assert_eq!(got, [64 * w as u16; 2], "{isa}");
     }
 }
 

@@ -44,7 +44,7 @@ unsafe fn dist2(q: uint64x2_t, p: *const u64) -> uint64x2_t {
 /// # Safety
 /// The CPU must support NEON; lengths checked by the caller.
 #[target_feature(enable = "neon")]
-pub(super) unsafe fn one_to_many(query: &[u64], codes: &[u64], out: &mut [u32]) {
+pub(super) unsafe fn one_to_many(query: &[u64], codes: &[u64], out: &mut [u16]) {
     let w = query.len();
     let n = out.len();
     let mut i = 0;
@@ -53,14 +53,14 @@ pub(super) unsafe fn one_to_many(query: &[u64], codes: &[u64], out: &mut [u32]) 
         while i + 2 <= n {
             // SAFETY: codes holds n words and i + 2 <= n.
             let d = unsafe { dist2(q, codes.as_ptr().add(i)) };
-            out[i] = vgetq_lane_u64::<0>(d) as u32;
-            out[i + 1] = vgetq_lane_u64::<1>(d) as u32;
+            out[i] = vgetq_lane_u64::<0>(d) as u16;
+            out[i + 1] = vgetq_lane_u64::<1>(d) as u16;
             i += 2;
         }
     }
     for (d, c) in out[i..].iter_mut().zip(codes[i * w..].chunks_exact(w)) {
         // SAFETY: chunks have the query's length.
-        *d = unsafe { dist(query, c) };
+        *d = unsafe { dist(query, c) } as u16;
     }
 }
 

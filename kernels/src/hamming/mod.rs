@@ -58,12 +58,23 @@ mod x86_avx512;
 
 use crate::Isa;
 
+/// The widest code (in u64 words) whose distances fit the u16 output of
+/// [`hamming_one_to_many`]: 1023 · 64 = 65,472 ≤ `u16::MAX`.
+pub const MAX_ONE_TO_MANY_WORDS: usize = u16::MAX as usize / 64;
+
 /// `out[i] = popcount(query XOR codes[i])` for every code in `codes`, where each
 /// code is `query.len()` words.
 ///
+/// Distances are u16: they are at most the width, and codes are at most
+/// [`MAX_ONE_TO_MANY_WORDS`] words (65,472 bits; sigah's codes stop at 4,096).
+/// Writing 2 bytes per code instead of 4 matters because a pass over codes that
+/// do not fit in cache is bound by the bytes it moves: a 64-bit code is 8 bytes
+/// read, so u32 distances add half again to the traffic, u16 a quarter.
+///
 /// # Panics
-/// If `query` is empty while `codes` is not, or `codes.len() != out.len() * query.len()`.
-pub fn hamming_one_to_many(query: &[u64], codes: &[u64], out: &mut [u32]) {
+/// If `query` is empty while `codes` is not, if `codes.len() != out.len() * query.len()`,
+/// or if `query.len() > MAX_ONE_TO_MANY_WORDS`.
+pub fn hamming_one_to_many(query: &[u64], codes: &[u64], out: &mut [u16]) {
     hamming_one_to_many_with(crate::isa::selected(), query, codes, out)
 }
 
@@ -71,8 +82,13 @@ pub fn hamming_one_to_many(query: &[u64], codes: &[u64], out: &mut [u32]) {
 ///
 /// # Panics
 /// As [`hamming_one_to_many`], or if `isa` is unsupported.
-pub fn hamming_one_to_many_with(isa: Isa, query: &[u64], codes: &[u64], out: &mut [u32]) {
+pub fn hamming_one_to_many_with(isa: Isa, query: &[u64], codes: &[u64], out: &mut [u16]) {
     check_block("hamming_one_to_many", query.len(), codes.len(), out.len());
+    assert!(
+        query.len() <= MAX_ONE_TO_MANY_WORDS,
+        "hamming_one_to_many: {}-word codes have distances beyond u16 (at most {MAX_ONE_TO_MANY_WORDS} words)",
+        query.len()
+    );
     assert!(isa.is_supported(), "hamming_one_to_many: {isa} is not supported by this CPU");
     if query.is_empty() {
         return;

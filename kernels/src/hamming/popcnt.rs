@@ -20,10 +20,10 @@ fn dist<const W: usize>(q: &[u64], c: &[u64]) -> u32 {
 }
 
 #[inline(always)]
-pub(super) fn one_to_many_body<const W: usize>(q: &[u64], codes: &[u64], out: &mut [u32]) {
+pub(super) fn one_to_many_body<const W: usize>(q: &[u64], codes: &[u64], out: &mut [u16]) {
     let w = q.len();
     for (d, c) in out.iter_mut().zip(codes.chunks_exact(w)) {
-        *d = dist::<W>(q, c);
+        *d = dist::<W>(q, c) as u16;
     }
 }
 
@@ -47,7 +47,7 @@ pub(super) fn scan_body<const W: usize>(
 /// The CPU must support `popcnt`; lengths are checked by the caller.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "popcnt")]
-pub(super) unsafe fn one_to_many(q: &[u64], codes: &[u64], out: &mut [u32]) {
+pub(super) unsafe fn one_to_many(q: &[u64], codes: &[u64], out: &mut [u16]) {
     super::by_width!(q.len(), one_to_many_body, q, codes, out)
 }
 
@@ -60,7 +60,7 @@ pub(super) unsafe fn scan<F: FnMut(usize, u32) -> u32>(q: &[u64], codes: &[u64],
 }
 
 /// The same body without a target feature (aarch64, or an x86 CPU without POPCNT).
-pub(super) fn one_to_many_plain(q: &[u64], codes: &[u64], out: &mut [u32]) {
+pub(super) fn one_to_many_plain(q: &[u64], codes: &[u64], out: &mut [u16]) {
     super::by_width!(q.len(), one_to_many_body, q, codes, out)
 }
 

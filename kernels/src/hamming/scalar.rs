@@ -6,13 +6,14 @@ pub fn distance(a: &[u64], b: &[u64]) -> u32 {
     a.iter().zip(b).map(|(x, y)| (x ^ y).count_ones()).sum()
 }
 
-/// `out[i] = distance(query, code i)`; the caller has checked the lengths.
-pub fn one_to_many(query: &[u64], codes: &[u64], out: &mut [u32]) {
+/// `out[i] = distance(query, code i)`; the caller has checked the lengths and that
+/// the width fits a u16 distance.
+pub fn one_to_many(query: &[u64], codes: &[u64], out: &mut [u16]) {
     if query.is_empty() {
         return;
     }
     for (d, code) in out.iter_mut().zip(codes.chunks_exact(query.len())) {
-        *d = distance(query, code);
+        *d = distance(query, code) as u16;
     }
 }
 

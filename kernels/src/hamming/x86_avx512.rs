@@ -103,30 +103,72 @@ fn dist_scalar(q: &[u64], c: &[u64]) -> u32 {
     q.iter().zip(c).map(|(a, b)| (a ^ b).count_ones()).sum()
 }
 
+/// How far ahead of the loads the one-to-many loop prefetches, in bytes. The
+/// distances are written out, so a pass over codes that do not fit in L2 is bound
+/// by how many cache-line misses one core keeps in flight; asking for the lines
+/// this far ahead (about four L2-miss latencies of streaming) lifted 1M 64-bit codes
+/// from about 2.9 to 3.8 G comparisons/s on this Xeon (16 KB beat 4, 8, 32 and 64 KB).
+const PREFETCH_AHEAD: usize = 16 * 1024;
+
+/// Prefetches the `lines` cache lines starting `PREFETCH_AHEAD` bytes after `p`.
+/// A prefetch never faults, so addresses past the end of the codes are harmless;
+/// `wrapping_add` keeps the pointer arithmetic defined there too.
+#[inline(always)]
+fn prefetch_ahead(p: *const u64, lines: usize) {
+    let ahead = p.cast::<u8>().wrapping_add(PREFETCH_AHEAD);
+    for l in 0..lines {
+        // SAFETY: prefetch is a hint with no architectural effect on invalid addresses.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(ahead.wrapping_add(64 * l).cast()) };
+    }
+}
+
+/// Narrows four groups of 8 u64 distances (codes 0-7, 8-15, 16-23, 24-31) to 32
+/// u16 in code order.
 #[inline]
-#[target_feature(enable = "avx512f,avx512vpopcntdq,popcnt")]
-unsafe fn one_to_many_w<const W: usize>(query: &[u64], codes: &[u64], out: &mut [u32]) {
+#[target_feature(enable = "avx512f,avx512bw")]
+fn narrow32(d: [__m512i; 4]) -> __m512i {
+    let join = |a: __m512i, b: __m512i| {
+        _mm512_inserti64x4::<1>(_mm512_castsi256_si512(_mm512_cvtepi64_epi32(a)), _mm512_cvtepi64_epi32(b))
+    };
+    let (lo, hi) = (join(d[0], d[1]), join(d[2], d[3]));
+    _mm512_inserti64x4::<1>(_mm512_castsi256_si512(_mm512_cvtepi32_epi16(lo)), _mm512_cvtepi32_epi16(hi))
+}
+
+#[inline]
+#[target_feature(enable = "avx512f,avx512bw,avx512vpopcntdq,popcnt")]
+unsafe fn one_to_many_w<const W: usize>(query: &[u64], codes: &[u64], out: &mut [u16]) {
     let n = out.len();
     let mut i = 0;
     if W != 0 {
         // SAFETY: the dispatcher only picks W when query.len() == W.
         let q = unsafe { splat::<W>(query) };
+        // 32 codes per step: one full 64-byte store of u16 distances.
+        while i + 32 <= n {
+            let p = codes.as_ptr().wrapping_add(i * W);
+            prefetch_ahead(p, 4 * W);
+            // SAFETY: codes holds n * W words (checked by the caller) and i + 32 <= n,
+            // so the four groups of 8 codes are in bounds; out has 32 u16 at i.
+            unsafe {
+                let d = [0, 1, 2, 3].map(|g| dist8::<W>(q, p.add(8 * g * W)));
+                _mm512_storeu_si512(out.as_mut_ptr().add(i).cast(), narrow32(d));
+            }
+            i += 32;
+        }
         while i + 8 <= n {
-            // SAFETY: codes holds n * W words (checked by the caller) and i + 8 <= n;
-            // out holds n u32 so 8 (32 bytes) fit at i.
+            // SAFETY: i + 8 <= n; 8 u16 (16 bytes) fit in out at i.
             unsafe {
                 let d = dist8::<W>(q, codes.as_ptr().add(i * W));
-                _mm256_storeu_si256(out.as_mut_ptr().add(i).cast(), _mm512_cvtepi64_epi32(d));
+                _mm_storeu_si128(out.as_mut_ptr().add(i).cast(), _mm512_cvtepi64_epi16(d));
             }
             i += 8;
         }
         for (d, c) in out[i..].iter_mut().zip(codes[i * W..].chunks_exact(W)) {
-            *d = dist_scalar(query, c);
+            *d = dist_scalar(query, c) as u16;
         }
     } else {
         for (d, c) in out.iter_mut().zip(codes.chunks_exact(query.len())) {
             // SAFETY: chunks have the query's length.
-            *d = unsafe { dist_generic(query, c) };
+            *d = unsafe { dist_generic(query, c) } as u16;
         }
     }
 }
@@ -250,9 +292,10 @@ unsafe fn scan_w<const W: usize>(
 }
 
 /// # Safety
-/// The CPU must support AVX-512F and VPOPCNTDQ and POPCNT; lengths are checked by the caller.
-#[target_feature(enable = "avx512f,avx512vpopcntdq,popcnt")]
-pub(super) unsafe fn one_to_many(query: &[u64], codes: &[u64], out: &mut [u32]) {
+/// The CPU must support AVX-512F, AVX-512BW, VPOPCNTDQ and POPCNT; lengths are
+/// checked by the caller.
+#[target_feature(enable = "avx512f,avx512bw,avx512vpopcntdq,popcnt")]
+pub(super) unsafe fn one_to_many(query: &[u64], codes: &[u64], out: &mut [u16]) {
     // SAFETY: by_width passes W == query.len() or W == 0 (generic); features are enabled.
     unsafe { super::by_width!(query.len(), one_to_many_w, query, codes, out) }
 }

@@ -55,7 +55,7 @@ pub fn hamming_bytes_one_to_many_with(isa: Isa, query: &[u8], codes: &[u8], out:
         return;
     }
     if let Some((q, c)) = as_words(query, codes) {
-        return words_one_to_many(isa, q, c, out);
+        return super::hamming_one_to_many_with(isa, q, c, out);
     }
     match route(isa, query.len()) {
         Route::Reference => scalar::one_to_many(query, codes, out),
@@ -67,19 +67,6 @@ pub fn hamming_bytes_one_to_many_with(isa: Isa, query: &[u8], codes: &[u8], out:
         // SAFETY: route() picks Avx512 only when x86_avx512::supported() and for 1 to
         // 8 bytes per code; lengths are checked.
         Route::Avx512 => unsafe { x86_avx512::one_to_many(query, codes, out) },
-    }
-}
-
-/// The word kernel for aligned rows of whole words.
-fn words_one_to_many(isa: Isa, q: &[u64], c: &[u64], out: &mut [u16]) {
-    // The word kernel writes u32 distances: convert a cache-sized chunk at a time.
-    let mut buf = [0u32; 1024];
-    for (o, c) in out.chunks_mut(buf.len()).zip(c.chunks(buf.len() * q.len())) {
-        let b = &mut buf[..o.len()];
-        super::hamming_one_to_many_with(isa, q, c, b);
-        for (d, &x) in o.iter_mut().zip(b.iter()) {
-            *d = x as u16;
-        }
     }
 }
 
