@@ -11,7 +11,9 @@
 //! of 64 the same bytes are the u64 words the word kernels read
 //! ([`Codes::as_words`]; on a little-endian host, bit j of a code is then bit
 //! `j % 64` of its word `j / 64`). Other widths are searched by the byte-row
-//! kernels ([`sigah_kernels::hamming::bytes`]).
+//! kernels ([`sigah_kernels::hamming::bytes`]) or, from 40 bits, by the word
+//! kernels over one cache block at a time copied into padded words (see
+//! `index/search.rs`).
 
 use std::fmt;
 use std::io::Write;

@@ -18,8 +18,10 @@
 //!
 //! Memory: the index is its [`Codes`], rows of `bits / 8` bytes with no padding
 //! between them: `n · bits / 8` bytes plus under 8 ([`HammingIndex::memory_bytes`]),
-//! for every width. Rows of whole u64 words run the word kernels; other widths the
-//! byte-row kernels ([`sigah_kernels::hamming::bytes`]).
+//! for every width. Rows of whole u64 words run the word kernels in place; rows of
+//! up to 32 bits the byte-row kernels ([`sigah_kernels::hamming::bytes`], more
+//! codes per register than padded words); other widths the word kernels over each
+//! L1-sized block copied into padded words once per group of queries (O(1) memory).
 
 mod file;
 mod search;
