@@ -142,6 +142,22 @@ unsafe fn one_to_many_w<const W: usize>(query: &[u64], codes: &[u64], out: &mut 
     if W != 0 {
         // SAFETY: the dispatcher only picks W when query.len() == W.
         let q = unsafe { splat::<W>(query) };
+        // Align the output to a cache line first (16-byte steps of 8 codes, single
+        // codes before that), so each 64-byte store below fills one line instead of
+        // splitting across two.
+        while i < n && (out.as_ptr() as usize + 2 * i) % 64 != 0 {
+            if (out.as_ptr() as usize + 2 * i) % 16 == 0 && i + 8 <= n {
+                // SAFETY: i + 8 <= n; 8 u16 (16 bytes) fit in out at i.
+                unsafe {
+                    let d = dist8::<W>(q, codes.as_ptr().add(i * W));
+                    _mm_storeu_si128(out.as_mut_ptr().add(i).cast(), _mm512_cvtepi64_epi16(d));
+                }
+                i += 8;
+            } else {
+                out[i] = dist_scalar(query, &codes[i * W..(i + 1) * W]) as u16;
+                i += 1;
+            }
+        }
         // 32 codes per step: one full 64-byte store of u16 distances.
         while i + 32 <= n {
             let p = codes.as_ptr().wrapping_add(i * W);
