@@ -15,9 +15,22 @@
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use sigah_benches::pseudo_random_u64;
 use sigah_kernels::hamming::{hamming_one_to_many_with, hamming_scan_with, path_name};
-use sigah_kernels::isa;
+use sigah_kernels::isa::{self, Isa};
 
 const N: usize = 1_000_000;
+
+/// The levels whose Hamming path differs, each with the name of the path that
+/// actually runs (Avx2 runs scalar POPCNT, and Avx512 without VPOPCNTDQ does too).
+fn distinct_paths(words: usize) -> Vec<(Isa, &'static str)> {
+    let mut paths: Vec<(Isa, &'static str)> = Vec::new();
+    for level in isa::available() {
+        let path = path_name(level, words);
+        if !paths.iter().any(|&(_, p)| p == path) {
+            paths.push((level, path));
+        }
+    }
+    paths
+}
 
 fn one_to_many(c: &mut Criterion) {
     let mut group = c.benchmark_group("hamming");
@@ -28,15 +41,7 @@ fn one_to_many(c: &mut Criterion) {
         let codes = pseudo_random_u64(N * words, 1);
         let query = pseudo_random_u64(words, 2);
         let mut out = vec![0u16; N];
-        let mut seen = Vec::new();
-        for level in isa::available() {
-            // Name the path that actually runs, once (Avx2 runs scalar POPCNT, and
-            // Avx512 without VPOPCNTDQ does too).
-            let path = path_name(level, words);
-            if seen.contains(&path) {
-                continue;
-            }
-            seen.push(path);
+        for (level, path) in distinct_paths(words) {
             let id = BenchmarkId::new(path, format!("{bits}b"));
             group.bench_function(id, |b| b.iter(|| hamming_one_to_many_with(level, &query, &codes, &mut out)));
         }
@@ -52,13 +57,7 @@ fn scan_ceiling(c: &mut Criterion) {
         let words = bits / 64;
         let codes = pseudo_random_u64(N * words, 1);
         let query = pseudo_random_u64(words, 2);
-        let mut seen = Vec::new();
-        for level in isa::available() {
-            let path = path_name(level, words);
-            if path == "scalar" || seen.contains(&path) {
-                continue;
-            }
-            seen.push(path);
+        for (level, path) in distinct_paths(words).into_iter().filter(|&(_, p)| p != "scalar") {
             let id = BenchmarkId::new(path, format!("{bits}b"));
             let mut hits = 0usize;
             group.bench_function(id, |b| {

@@ -2,6 +2,9 @@
 //! and the sequence of scan hits (including a threshold that drops as it goes, the
 //! top-k pattern), for every specialised width and generic ones around them.
 
+mod common;
+
+use common::top3_hits;
 use proptest::prelude::*;
 use sigah_kernels::hamming::{hamming_one_to_many_with, hamming_scan_with, path_name, scalar};
 use sigah_kernels::isa::{self, Isa};
@@ -13,25 +16,6 @@ fn codes_strategy() -> impl Strategy<Value = (usize, Vec<u64>, Vec<u64>)> {
     (prop::sample::select(WIDTHS), 0usize..100).prop_flat_map(|(w, n)| {
         (Just(w), prop::collection::vec(any::<u64>(), w), prop::collection::vec(any::<u64>(), n * w))
     })
-}
-
-/// Records every hit; lowers the threshold to the 3rd-best distance seen (ties
-/// broken by position), like a top-3 heap.
-fn top3_hits(run: impl FnOnce(&mut dyn FnMut(usize, u32) -> u32)) -> Vec<(usize, u32)> {
-    let mut hits = Vec::new();
-    let mut best: Vec<u32> = Vec::new();
-    run(&mut |i, d| {
-        hits.push((i, d));
-        best.push(d);
-        best.sort_unstable();
-        best.truncate(3);
-        if best.len() < 3 {
-            u32::MAX
-        } else {
-            best[2]
-        }
-    });
-    hits
 }
 
 proptest! {

@@ -4,6 +4,9 @@
 //! path specialises (1 to 8 bytes), the unrolled POPCNT widths, generic ones, and
 //! whole-word widths both 8-aligned (routed to the word kernels) and not.
 
+mod common;
+
+use common::top3_hits;
 use proptest::prelude::*;
 use sigah_kernels::hamming::bytes::{
     bytes_path_name, hamming_bytes_one_to_many_with, hamming_bytes_scan_with, scalar, MAX_ONE_TO_MANY_BYTES,
@@ -46,25 +49,6 @@ fn codes_strategy() -> impl Strategy<Value = (usize, Vec<u8>, Vec<u8>, usize)> {
             (Just(b), prop::collection::vec(any::<u8>(), b), prop::collection::vec(any::<u8>(), n * b), Just(shift))
         },
     )
-}
-
-/// Records every hit; lowers the threshold to the 3rd-best distance seen, like a
-/// top-3 heap.
-fn top3_hits(run: impl FnOnce(&mut dyn FnMut(usize, u32) -> u32)) -> Vec<(usize, u32)> {
-    let mut hits = Vec::new();
-    let mut best: Vec<u32> = Vec::new();
-    run(&mut |i, d| {
-        hits.push((i, d));
-        best.push(d);
-        best.sort_unstable();
-        best.truncate(3);
-        if best.len() < 3 {
-            u32::MAX
-        } else {
-            best[2]
-        }
-    });
-    hits
 }
 
 proptest! {
