@@ -97,6 +97,10 @@ pub struct SigahConfig {
     /// Weight of the neighbour-pair term `mean_i (s_i·s_nb(i)/k − sim_knn_target)²`
     /// over the `knn_pairs` pairs of each batch (0: off).
     pub lambda_pair: f32,
+    /// The pair term only pulls pairs less similar than `sim_knn_target`
+    /// (`max(0, τ − s_i·s_nb/k)²`) instead of pulling every pair to it: nearer
+    /// pairs keep their order instead of being pushed apart to τ.
+    pub pair_one_sided: bool,
     /// The target similarity of neighbour pairs (`sim_knn` and `knn_pairs`).
     pub sim_knn_target: f32,
     /// With `lambda_sim > 0` or `lambda_pair > 0`: each batch of B training vectors is extended by one
@@ -104,6 +108,25 @@ pub struct SigahConfig {
     /// each, and those B pairs get at least `sim_knn_target` in the similarity
     /// target. 0 turns it off. Costs an O(n²·d) neighbour search before training.
     pub knn_pairs: usize,
+    /// Weight of the ranking term: for each anchor, a positive drawn from its
+    /// `rank_pos` nearest training rows and a negative drawn from its ranks
+    /// `rank_pos..rank_neg` (or, with `rank_neg = 0`, any training row), hinge
+    /// `max(0, rank_margin + h(a, p) − h(a, n))` on Hamming distances as a fraction
+    /// of the bits (0: off).
+    pub lambda_rank: f32,
+    /// See `lambda_rank`: positives come from this many nearest neighbours.
+    pub rank_pos: usize,
+    /// See `lambda_rank`: negatives come from the neighbour ranks
+    /// `rank_pos..rank_neg`; 0 draws them from the whole training set.
+    pub rank_neg: usize,
+    /// See `lambda_rank`: the margin, as a fraction of the bits.
+    pub rank_margin: f32,
+    /// With `relax_beta > 0` the pair and ranking terms compare `tanh(relax_beta·u)`
+    /// instead of the sign codes (0: the signs, with the hard-tanh STE).
+    pub relax_beta: f32,
+    /// After each generator step every encoder weight moves this fraction of the
+    /// way back to its starting value (a proximal pull toward the ITQ start; 0: off).
+    pub prox_decay: f32,
     /// Weight of the similarity-preservation term
     /// `mean_ij (s_i·s_j/k − cos(x_i, x_j))²` over the batch pairs.
     pub lambda_sim: f32,
@@ -143,6 +166,13 @@ impl Default for SigahConfig {
             sim_knn_target: 0.8,
             knn_pairs: 10,
             lambda_pair: 1.0,
+            pair_one_sided: false,
+            lambda_rank: 0.0,
+            rank_pos: 50,
+            rank_neg: 0,
+            rank_margin: 0.05,
+            relax_beta: 0.0,
+            prox_decay: 0.0,
         }
     }
 }
@@ -221,6 +251,9 @@ impl SigahConfig {
             ("branch_init", self.branch_init),
             ("lambda_sim", self.lambda_sim),
             ("lambda_pair", self.lambda_pair),
+            ("lambda_rank", self.lambda_rank),
+            ("rank_margin", self.rank_margin),
+            ("relax_beta", self.relax_beta),
         ];
         for (name, v) in nonneg {
             if !v.is_finite() || v < 0.0 {
@@ -234,7 +267,7 @@ impl SigahConfig {
                 return bad(format!("{name}: must be a finite number > 0, got {v}"));
             }
         }
-        for (name, v) in [("beta1", self.beta1), ("beta2", self.beta2)] {
+        for (name, v) in [("beta1", self.beta1), ("beta2", self.beta2), ("prox_decay", self.prox_decay)] {
             if !(0.0..1.0).contains(&v) {
                 return bad(format!("{name}: must be in [0, 1), got {v}"));
             }

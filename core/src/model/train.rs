@@ -170,15 +170,20 @@ impl SigahModel {
             None => TrainState::fresh(data, cfg)?,
         };
         st.model.config.epochs = cfg.epochs;
+        // The encoder's starting weights, for the proximal pull (a resumed run
+        // rebuilds them: the start is deterministic from the data and the config).
+        let start = match (cfg.prox_decay > 0.0, &opts.resume) {
+            (false, _) => None,
+            (true, None) => Some(st.model.gen.clone()),
+            (true, Some(_)) => Some(TrainState::fresh(data, cfg)?.model.gen),
+        };
         let batches = data.rows.div_ceil(cfg.batch_size);
         obs.start(st.model.summary.epochs + 1, cfg.epochs, batches);
         let mut tape = Tape::new();
         let mut perm: Vec<usize> = (0..data.rows).collect();
-        // The neighbour graph for the similarity term's pairs (deterministic from
+        // The neighbour graph for the pair and ranking terms (deterministic from
         // the data, so a resumed run rebuilds the same one).
-        let graph = ((cfg.lambda_sim > 0.0 || cfg.lambda_pair > 0.0) && cfg.knn_pairs > 0)
-            .then(|| super::knn::knn_graph(data, &st.model.preprocess, cfg.knn_pairs))
-            .filter(|(_, k)| *k > 0);
+        let sampler = NeighbourSampler::new(data, &st.model.preprocess, cfg);
         let mut rows: Vec<usize> = Vec::new();
         while st.model.summary.epochs < cfg.epochs {
             let epoch = st.model.summary.epochs + 1;
@@ -187,16 +192,10 @@ impl SigahModel {
             perm.shuffle(&mut st.rng);
             let mut acc = Acc { ones: vec![0; cfg.bits], ..Default::default() };
             for (b, idx) in perm.chunks(cfg.batch_size).enumerate() {
-                // With the neighbour graph: the batch, then one random neighbour of each.
                 rows.clear();
-                rows.extend_from_slice(idx);
-                let mut pairs = 0;
-                if let Some((g, k)) = &graph {
-                    rows.extend(idx.iter().map(|&i| g[i * k + st.rng.random_range(0..*k)] as usize));
-                    pairs = idx.len();
-                }
+                let layout = sampler.rows(idx, data.rows, &mut st.rng, &mut rows);
                 let x = st.model.preprocess.batch(data, &rows);
-                train_batch(&mut st, cfg, &x, pairs, &mut tape, &mut acc, epoch, b + 1)?;
+                train_batch(&mut st, cfg, &x, layout, start.as_ref(), &mut tape, &mut acc, epoch, b + 1)?;
                 obs.batch_done(epoch, b + 1);
             }
             let stats = finish_epoch(&mut st, cfg, &acc, epoch);
@@ -221,6 +220,7 @@ pub struct Trainer {
     tape: Tape,
     acc: Acc,
     steps: usize,
+    start: Option<super::Net>,
 }
 
 impl Trainer {
@@ -229,7 +229,8 @@ impl Trainer {
         cfg.validate()?;
         let st = TrainState::fresh(data, cfg)?;
         let acc = Acc { ones: vec![0; cfg.bits], ..Default::default() };
-        Ok(Self { st, cfg: cfg.clone(), tape: Tape::new(), acc, steps: 0 })
+        let start = (cfg.prox_decay > 0.0).then(|| st.model.gen.clone());
+        Ok(Self { st, cfg: cfg.clone(), tape: Tape::new(), acc, steps: 0, start })
     }
 
     /// The rows `indices` of `data`, preprocessed.
@@ -240,7 +241,9 @@ impl Trainer {
     /// The discriminator and generator steps of one (preprocessed) batch.
     pub fn step(&mut self, x: &Tensor) -> Result<()> {
         self.steps += 1;
-        train_batch(&mut self.st, &self.cfg, x, 0, &mut self.tape, &mut self.acc, 1, self.steps)
+        let layout = graph::BatchLayout::plain(x.rows);
+        let start = self.start.as_ref();
+        train_batch(&mut self.st, &self.cfg, x, layout, start, &mut self.tape, &mut self.acc, 1, self.steps)
     }
 
     /// The model as trained so far.
@@ -257,12 +260,13 @@ fn non_finite(epoch: usize, batch: usize, what: &str, value: f32) -> Result<()> 
     }
 }
 
-/// The D and G steps of one batch (`pairs`: see [`graph::gen_loss`]).
+/// The D and G steps of one batch (`layout`: see [`graph::gen_loss`]).
 fn train_batch(
     st: &mut TrainState,
     cfg: &SigahConfig,
     x: &Tensor,
-    pairs: usize,
+    layout: graph::BatchLayout,
+    start: Option<&super::Net>,
     tape_g: &mut Tape,
     acc: &mut Acc,
     epoch: usize,
@@ -278,7 +282,7 @@ fn train_batch(
             count_ones(tape_g.value(gv.s), acc);
         }
         let disc = cfg.adversarial.then(|| graph::leaves(tape_g, &st.model.disc, false));
-        let gl = graph::gen_loss(tape_g, cfg, disc.as_deref(), xv, &gv, pairs);
+        let gl = graph::gen_loss(tape_g, cfg, disc.as_deref(), xv, &gv, layout);
         let loss = tape_g.value(gl.loss).item();
         non_finite(epoch, batch, "L_G", loss)?;
         if g_step == 0 {
@@ -289,6 +293,9 @@ fn train_batch(
         tape_g.backward(gl.loss);
         let grads: Vec<Option<Tensor>> = gv.params.iter().map(|&p| tape_g.take_grad(p)).collect();
         st.adam_g.step(&mut st.model.gen.tensors, &grads);
+        if let Some(start) = start {
+            pull_encoder(&mut st.model.gen, start, &st.model.layout, cfg.prox_decay);
+        }
         // Thresholds are projected back onto θ ≥ 0 after each step.
         if let Some((_, theta, _)) = st.model.layout.lista {
             st.model.gen.tensors[theta].data.iter_mut().for_each(|t| *t = t.max(0.0));
@@ -305,6 +312,18 @@ fn train_batch(
         }
     }
     Ok(())
+}
+
+/// The proximal pull: every encoder weight moves the fraction `rate` of the way
+/// back to its start (the ITQ projection, the zero branch output, the He-initialised
+/// hidden layer), so the learned encoder stays an ITQ refinement.
+fn pull_encoder(gen: &mut super::Net, start: &super::Net, layout: &super::GenLayout, rate: f32) {
+    let ids = layout.enc.iter().flat_map(|&(w, c)| [w, c]).chain(layout.skip);
+    for id in ids {
+        for (w, &w0) in gen.tensors[id].data.iter_mut().zip(&start.tensors[id].data) {
+            *w -= rate * (*w - w0);
+        }
+    }
 }
 
 /// One discriminator step on real `xv` and constant synthetic `fv`.
@@ -331,6 +350,59 @@ fn disc_step(
     let grads: Vec<Option<Tensor>> = dv.iter().map(|&p| tape.take_grad(p)).collect();
     st.adam_d.step(&mut st.model.disc.tensors, &grads);
     Ok(())
+}
+
+/// Draws the neighbour rows of each batch from the training set's kNN graph.
+struct NeighbourSampler {
+    /// `n × k` neighbour ids, nearest first, and k.
+    graph: Option<(Vec<u32>, usize)>,
+    /// Pair-term neighbours come from the first `pair_k` of each row (0: no pair rows).
+    pair_k: usize,
+    /// Ranking positives come from the first `pos_k` of each row (0: no ranking rows),
+    /// negatives from `pos_k..neg_k`, or from every training row when `neg_k = 0`.
+    pos_k: usize,
+    neg_k: usize,
+}
+
+impl NeighbourSampler {
+    fn new(data: &Tensor, pre: &super::Preprocess, cfg: &SigahConfig) -> Self {
+        let pair = (cfg.lambda_sim > 0.0 || cfg.lambda_pair > 0.0) && cfg.knn_pairs > 0;
+        let rank = cfg.lambda_rank > 0.0 && cfg.rank_pos > 0;
+        let want = [if pair { cfg.knn_pairs } else { 0 }, if rank { cfg.rank_pos.max(cfg.rank_neg) } else { 0 }];
+        let k = want.into_iter().max().unwrap_or(0);
+        let graph = (k > 0).then(|| super::knn::knn_graph(data, pre, k)).filter(|(_, k)| *k > 0);
+        let got = graph.as_ref().map_or(0, |(_, k)| *k);
+        let pos_k = if rank { cfg.rank_pos.min(got) } else { 0 };
+        // Ranks past the graph (a tiny training set) fall back to random negatives.
+        let neg_k = if cfg.rank_neg > pos_k && cfg.rank_neg <= got { cfg.rank_neg } else { 0 };
+        Self { pair_k: if pair { cfg.knn_pairs.min(got) } else { 0 }, pos_k, neg_k, graph }
+    }
+
+    /// Appends the batch `idx`, then its neighbour sections, to `rows`.
+    fn rows(&self, idx: &[usize], n: usize, rng: &mut ChaCha8Rng, rows: &mut Vec<usize>) -> graph::BatchLayout {
+        rows.extend_from_slice(idx);
+        let mut layout = graph::BatchLayout::plain(idx.len());
+        let Some((g, k)) = &self.graph else { return layout };
+        if self.pair_k > 0 {
+            rows.extend(idx.iter().map(|&i| g[i * k + rng.random_range(0..self.pair_k)] as usize));
+            layout.pair = true;
+        }
+        if self.pos_k > 0 {
+            rows.extend(idx.iter().map(|&i| g[i * k + rng.random_range(0..self.pos_k)] as usize));
+            for &i in idx {
+                let j = if self.neg_k > 0 {
+                    g[i * k + rng.random_range(self.pos_k..self.neg_k)] as usize
+                } else {
+                    // Any other row (the anchor itself would be a zero-distance "negative").
+                    let j = rng.random_range(0..n - 1);
+                    j + (j >= i) as usize
+                };
+                rows.push(j);
+            }
+            layout.rank = true;
+        }
+        layout
+    }
 }
 
 fn count_ones(s: &Tensor, acc: &mut Acc) {
