@@ -124,6 +124,12 @@ pub struct SigahConfig {
     /// With `relax_beta > 0` the pair and ranking terms compare `tanh(relax_beta·u)`
     /// instead of the sign codes (0: the signs, with the hard-tanh STE).
     pub relax_beta: f32,
+    /// The first `encoder_warmup` epochs (counted in `epochs`) train the decoder
+    /// and discriminator only; the encoder keeps its (ITQ) start.
+    pub encoder_warmup: usize,
+    /// With the skip path, the ReLU branch's effective learning rate is
+    /// `branch_lr_scale × lr_g` (its Adam step is shortened by this factor).
+    pub branch_lr_scale: f32,
     /// After each generator step every encoder weight moves this fraction of the
     /// way back to its starting value (a proximal pull toward the ITQ start; 0: off).
     pub prox_decay: f32,
@@ -173,6 +179,8 @@ impl Default for SigahConfig {
             rank_margin: 0.05,
             relax_beta: 0.0,
             prox_decay: 0.0,
+            branch_lr_scale: 1.0,
+            encoder_warmup: 0,
         }
     }
 }
@@ -242,6 +250,15 @@ impl SigahConfig {
         if self.d_steps == 0 || self.g_steps == 0 {
             return bad(format!("d_steps and g_steps must be at least 1, got {} and {}", self.d_steps, self.g_steps));
         }
+        if self.lambda_rank > 0.0 && self.rank_pos == 0 {
+            return bad("rank_pos: must be at least 1 with lambda_rank > 0".into());
+        }
+        if self.rank_neg != 0 && self.rank_neg <= self.rank_pos {
+            return bad(format!(
+                "rank_neg: must be 0 (random negatives) or more than rank_pos = {}, got {}",
+                self.rank_pos, self.rank_neg
+            ));
+        }
         let nonneg = [
             ("lista_lambda", self.lista_lambda),
             ("lambda_rec", self.lambda_rec),
@@ -260,9 +277,13 @@ impl SigahConfig {
                 return bad(format!("{name}: must be a finite number >= 0, got {v}"));
             }
         }
-        for (name, v) in
-            [("skip_lr_scale", self.skip_lr_scale), ("lr_g", self.lr_g), ("lr_d", self.lr_d), ("eps", self.eps)]
-        {
+        for (name, v) in [
+            ("skip_lr_scale", self.skip_lr_scale),
+            ("branch_lr_scale", self.branch_lr_scale),
+            ("lr_g", self.lr_g),
+            ("lr_d", self.lr_d),
+            ("eps", self.eps),
+        ] {
             if !v.is_finite() || v <= 0.0 {
                 return bad(format!("{name}: must be a finite number > 0, got {v}"));
             }
@@ -354,6 +375,12 @@ mod tests {
             (Box::new(|c| c.lambda_bal = f32::NAN), "lambda_bal"),
             (Box::new(|c| c.d_steps = 0), "d_steps"),
             (Box::new(|c| c.lista_steps = 0), "lista_steps"),
+            (Box::new(|c| c.rank_neg = c.rank_pos), "rank_neg"),
+            (Box::new(|c| c.rank_margin = -0.1), "rank_margin"),
+            (Box::new(|c| c.relax_beta = f32::INFINITY), "relax_beta"),
+            (Box::new(|c| c.prox_decay = 1.0), "prox_decay"),
+            (Box::new(|c| c.branch_lr_scale = 0.0), "branch_lr_scale"),
+            (Box::new(|c| (c.lambda_rank, c.rank_pos) = (1.0, 0)), "rank_pos"),
         ];
         for (edit, field) in cases {
             let mut c = SigahConfig::default();

@@ -334,6 +334,79 @@ fn cosine_matrix(x: &Tensor) -> Tensor {
 mod tests {
     use super::*;
 
+    /// `gen_loss` on given code rows (as params, so their gradients show), with
+    /// x = x̃ = 0 and no balance term: the loss is the neighbour terms alone.
+    fn neighbour_loss(cfg: &SigahConfig, rows: &[[f32; 4]], layout: BatchLayout) -> (f32, Vec<f32>) {
+        let mut tape = Tape::new();
+        let n = rows.len();
+        let s = tape.param(Tensor::new(n, 4, rows.iter().flatten().copied().collect()));
+        let x = tape.constant(Tensor::zeros(n, 2));
+        let x_fake = tape.constant(Tensor::zeros(n, 2));
+        let g = GenVars { params: vec![], s, u: s, x_fake };
+        let cfg = SigahConfig { bits: 8, lambda_bal: 0.0, lambda_rec: 0.0, ..cfg.clone() };
+        let gl = gen_loss(&mut tape, &cfg, None, x, &g, layout);
+        tape.backward(gl.loss);
+        (tape.value(gl.loss).item(), tape.grad(s).map_or(vec![0.0; n * 4], |g| g.data.clone()))
+    }
+
+    #[test]
+    fn ranking_term_is_a_hinge_on_the_hamming_gap() {
+        // One anchor a = ++++, positive p = ++−− (similarity 0), negative n = +++−
+        // (similarity 1/2): the gap (0 − 1/2)/2 = −1/4 misses the margin 1/4 by 1/2.
+        let cfg = SigahConfig { lambda_pair: 0.0, lambda_rank: 2.0, rank_margin: 0.25, ..Default::default() };
+        let layout = BatchLayout { anchors: 1, pair: false, rank: true };
+        let a = [1., 1., 1., 1.];
+        let (loss, g) = neighbour_loss(&cfg, &[a, [1., 1., -1., -1.], [1., 1., 1., -1.]], layout);
+        assert!((loss - 2.0 * 0.5).abs() < 1e-6, "{loss}");
+        // d/ds_p = −λ·s_a/(2k) pulls p toward a; d/ds_n = +λ·s_a/(2k) pushes n away;
+        // d/ds_a = −λ·(s_p − s_n)/(2k).
+        let q = 2.0 / 8.0;
+        assert_eq!(&g[4..8], &[-q, -q, -q, -q]);
+        assert_eq!(&g[8..12], &[q, q, q, q]);
+        assert_eq!(&g[0..4], &[0.0, 0.0, q * 2.0, 0.0]);
+        // A satisfied triplet (p = a, n = −a: gap 1 ≥ 1/4) costs nothing.
+        let (loss, g) = neighbour_loss(&cfg, &[a, a, [-1., -1., -1., -1.]], layout);
+        assert_eq!(loss, 0.0);
+        assert!(g.iter().all(|&v| v == 0.0));
+    }
+
+    #[test]
+    fn the_one_sided_pair_term_leaves_near_pairs_alone() {
+        // Two anchors, each with one neighbour: pair 0 has similarity 1 (nearer than
+        // τ = 1/2), pair 1 similarity 0 (farther). Two-sided: ((1 − ½)² + (0 − ½)²)/2;
+        // one-sided: only the far pair, (½)²/2.
+        let rows = [[1., 1., 1., 1.], [1., -1., 1., -1.], [1., 1., 1., 1.], [1., 1., 1., 1.]];
+        let layout = BatchLayout { anchors: 2, pair: true, rank: false };
+        let two = SigahConfig { sim_knn_target: 0.5, pair_one_sided: false, ..Default::default() };
+        assert!((neighbour_loss(&two, &rows, layout).0 - 0.25).abs() < 1e-6);
+        let one = SigahConfig { pair_one_sided: true, ..two };
+        let (loss, g) = neighbour_loss(&one, &rows, layout);
+        assert!((loss - 0.125).abs() < 1e-6, "{loss}");
+        // No gradient reaches the near pair (rows 0 and 2).
+        assert!(g[0..4].iter().chain(&g[8..12]).all(|&v| v == 0.0), "{g:?}");
+        assert!(g[4..8].iter().any(|&v| v != 0.0));
+    }
+
+    #[test]
+    fn relaxed_codes_use_tanh_of_beta_u() {
+        // u = 0 everywhere: tanh(β·0) = 0, the pair's similarity is 0 and the pair
+        // term against τ = 0 is 0; with the signs (−1 everywhere) it is (1 − 0)².
+        let rows = [[0.0; 4]; 2];
+        let layout = BatchLayout { anchors: 1, pair: true, rank: false };
+        let cfg = SigahConfig { sim_knn_target: 0.0, relax_beta: 2.0, ..Default::default() };
+        let mut tape = Tape::new();
+        let u = tape.param(Tensor::new(2, 4, rows.iter().flatten().copied().collect()));
+        let s = tape.sign_ste(u);
+        let x = tape.constant(Tensor::zeros(2, 2));
+        let g = GenVars { params: vec![], s, u, x_fake: x };
+        let cfg = SigahConfig { bits: 8, lambda_bal: 0.0, lambda_rec: 0.0, ..cfg };
+        let gl = gen_loss(&mut tape, &cfg, None, x, &g, layout);
+        assert_eq!(tape.value(gl.loss).item(), 0.0);
+        let cfg = SigahConfig { relax_beta: 0.0, ..cfg };
+        let gl = gen_loss(&mut tape, &cfg, None, x, &g, layout);
+        assert_eq!(tape.value(gl.loss).item(), 1.0);
+    }
+
     #[test]
     fn similarity_target_is_cosine_raised_for_nearest_neighbours() {
         // Rows: e1, (e1 + e2)/√2 direction, e2, −e1. Cosines by hand:

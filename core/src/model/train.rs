@@ -14,7 +14,7 @@
 use std::path::PathBuf;
 
 use rand::seq::SliceRandom;
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
@@ -183,7 +183,7 @@ impl SigahModel {
         let mut perm: Vec<usize> = (0..data.rows).collect();
         // The neighbour graph for the pair and ranking terms (deterministic from
         // the data, so a resumed run rebuilds the same one).
-        let sampler = NeighbourSampler::new(data, &st.model.preprocess, cfg);
+        let sampler = super::sampler::NeighbourSampler::new(data, &st.model.preprocess, cfg);
         let mut rows: Vec<usize> = Vec::new();
         while st.model.summary.epochs < cfg.epochs {
             let epoch = st.model.summary.epochs + 1;
@@ -291,8 +291,34 @@ fn train_batch(
             acc.batches += 1;
         }
         tape_g.backward(gl.loss);
-        let grads: Vec<Option<Tensor>> = gv.params.iter().map(|&p| tape_g.take_grad(p)).collect();
+        let mut grads: Vec<Option<Tensor>> = gv.params.iter().map(|&p| tape_g.take_grad(p)).collect();
+        if epoch <= cfg.encoder_warmup {
+            // Decoder warm-up: the encoder (still ITQ) waits until the decoder and
+            // the discriminator give it a meaningful gradient. Adam's moments stay
+            // zero, so it does not move at all.
+            let layout = &st.model.layout;
+            for id in layout.enc.iter().flat_map(|&(w, c)| [w, c]).chain(layout.skip) {
+                grads[id] = None;
+            }
+        }
+        // A slower ReLU branch: Adam's update is linear in lr, so shortening the
+        // branch's step after the fact is a per-layer learning rate.
+        let before = (cfg.branch_lr_scale != 1.0 && st.model.layout.skip.is_some()).then(|| {
+            st.model
+                .layout
+                .enc
+                .iter()
+                .flat_map(|&(w, c)| [w, c])
+                .map(|id| (id, st.model.gen.tensors[id].clone()))
+                .collect::<Vec<_>>()
+        });
         st.adam_g.step(&mut st.model.gen.tensors, &grads);
+        for (id, old) in before.iter().flatten() {
+            let r = cfg.branch_lr_scale;
+            for (w, &w0) in st.model.gen.tensors[*id].data.iter_mut().zip(&old.data) {
+                *w = w0 + r * (*w - w0);
+            }
+        }
         if let Some(start) = start {
             pull_encoder(&mut st.model.gen, start, &st.model.layout, cfg.prox_decay);
         }
@@ -350,59 +376,6 @@ fn disc_step(
     let grads: Vec<Option<Tensor>> = dv.iter().map(|&p| tape.take_grad(p)).collect();
     st.adam_d.step(&mut st.model.disc.tensors, &grads);
     Ok(())
-}
-
-/// Draws the neighbour rows of each batch from the training set's kNN graph.
-struct NeighbourSampler {
-    /// `n × k` neighbour ids, nearest first, and k.
-    graph: Option<(Vec<u32>, usize)>,
-    /// Pair-term neighbours come from the first `pair_k` of each row (0: no pair rows).
-    pair_k: usize,
-    /// Ranking positives come from the first `pos_k` of each row (0: no ranking rows),
-    /// negatives from `pos_k..neg_k`, or from every training row when `neg_k = 0`.
-    pos_k: usize,
-    neg_k: usize,
-}
-
-impl NeighbourSampler {
-    fn new(data: &Tensor, pre: &super::Preprocess, cfg: &SigahConfig) -> Self {
-        let pair = (cfg.lambda_sim > 0.0 || cfg.lambda_pair > 0.0) && cfg.knn_pairs > 0;
-        let rank = cfg.lambda_rank > 0.0 && cfg.rank_pos > 0;
-        let want = [if pair { cfg.knn_pairs } else { 0 }, if rank { cfg.rank_pos.max(cfg.rank_neg) } else { 0 }];
-        let k = want.into_iter().max().unwrap_or(0);
-        let graph = (k > 0).then(|| super::knn::knn_graph(data, pre, k)).filter(|(_, k)| *k > 0);
-        let got = graph.as_ref().map_or(0, |(_, k)| *k);
-        let pos_k = if rank { cfg.rank_pos.min(got) } else { 0 };
-        // Ranks past the graph (a tiny training set) fall back to random negatives.
-        let neg_k = if cfg.rank_neg > pos_k && cfg.rank_neg <= got { cfg.rank_neg } else { 0 };
-        Self { pair_k: if pair { cfg.knn_pairs.min(got) } else { 0 }, pos_k, neg_k, graph }
-    }
-
-    /// Appends the batch `idx`, then its neighbour sections, to `rows`.
-    fn rows(&self, idx: &[usize], n: usize, rng: &mut ChaCha8Rng, rows: &mut Vec<usize>) -> graph::BatchLayout {
-        rows.extend_from_slice(idx);
-        let mut layout = graph::BatchLayout::plain(idx.len());
-        let Some((g, k)) = &self.graph else { return layout };
-        if self.pair_k > 0 {
-            rows.extend(idx.iter().map(|&i| g[i * k + rng.random_range(0..self.pair_k)] as usize));
-            layout.pair = true;
-        }
-        if self.pos_k > 0 {
-            rows.extend(idx.iter().map(|&i| g[i * k + rng.random_range(0..self.pos_k)] as usize));
-            for &i in idx {
-                let j = if self.neg_k > 0 {
-                    g[i * k + rng.random_range(self.pos_k..self.neg_k)] as usize
-                } else {
-                    // Any other row (the anchor itself would be a zero-distance "negative").
-                    let j = rng.random_range(0..n - 1);
-                    j + (j >= i) as usize
-                };
-                rows.push(j);
-            }
-            layout.rank = true;
-        }
-        layout
-    }
 }
 
 fn count_ones(s: &Tensor, acc: &mut Acc) {
