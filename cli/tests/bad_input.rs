@@ -405,4 +405,19 @@ fn bad_resume_and_config_files() {
     d.fails(&["train", "--data", &data, "--config", &cfg, "--out", &out], &["c2.json"]);
     let cfg = d.write("c3.toml", b"\xff\xfe");
     d.fails(&["train", "--data", &data, "--config", &cfg, "--out", &out], &["c3.toml"]);
+    // eval --sigah-config: a typo and an invalid value are named before any data is read.
+    let eval = |cfg: &str| {
+        ["eval", "--base", data.as_str(), "--queries", data.as_str(), "--gt-k", "3", "--sigah-config", cfg]
+            .map(String::from)
+    };
+    let cfg = d.write("e.json", b"{\"lambda_rnak\": 1}");
+    d.fails(&eval(&cfg).iter().map(String::as_str).collect::<Vec<_>>(), &["e.json", "lambda_rnak"]);
+    let cfg = d.write("e2.json", b"{\"rank_pos\": 50, \"rank_neg\": 20}");
+    d.fails(&eval(&cfg).iter().map(String::as_str).collect::<Vec<_>>(), &["e2.json", "rank_neg"]);
+    // A valid one trains sigah with it (2 epochs from the file; --bits sets the width).
+    let cfg = d.write("e3.json", b"{\"epochs\": 2, \"bits\": 64, \"lambda_rank\": 1.0, \"rank_pos\": 5}");
+    let mut args = eval(&cfg).to_vec();
+    args.extend(["--methods", "sigah", "--bits", "8", "--quiet"].map(String::from));
+    let table = d.ok(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(table.contains("| l2top3 | 8 | sigah |"), "{table}");
 }

@@ -159,7 +159,7 @@ impl Default for SigahConfig {
             beta2: 0.999,
             eps: 1e-8,
             batch_size: 256,
-            epochs: 10,
+            epochs: 30,
             d_steps: 1,
             g_steps: 1,
             seed: 42,
@@ -172,12 +172,12 @@ impl Default for SigahConfig {
             sim_knn_target: 0.8,
             knn_pairs: 10,
             lambda_pair: 1.0,
-            pair_one_sided: false,
-            lambda_rank: 0.0,
+            pair_one_sided: true,
+            lambda_rank: 6.0,
             rank_pos: 50,
             rank_neg: 0,
-            rank_margin: 0.05,
-            relax_beta: 0.0,
+            rank_margin: 0.1,
+            relax_beta: 2.0,
             prox_decay: 0.0,
             branch_lr_scale: 1.0,
             encoder_warmup: 0,
@@ -310,11 +310,12 @@ mod tests {
     #[test]
     fn defaults_are_the_documented_values() {
         // DESIGN §1, with docs/METHOD.md's measured changes (epochs, the
-        // ITQ-initialised skip path, the neighbour-pair term).
+        // ITQ-initialised skip path, the one-sided neighbour-pair term, the
+        // ranking term on tanh-relaxed codes).
         let c = SigahConfig::default();
         assert_eq!(
             (c.bits, c.hidden.clone(), c.latent_units(), c.lista_steps, c.disc_hidden, c.epochs),
-            (64, vec![512], 256, 3, 256, 10)
+            (64, vec![512], 256, 3, 256, 30)
         );
         assert_eq!(
             (c.lambda_rec, c.lambda_bal, c.lr_g, c.lr_d, c.beta1, c.beta2, c.eps),
@@ -322,7 +323,9 @@ mod tests {
         );
         assert!(c.skip && c.itq_init && c.has_skip());
         assert_eq!((c.branch_init, c.skip_lr_scale, c.lambda_sim, c.sim_knn), (0.0, 0.1, 0.0, 0));
-        assert_eq!((c.lambda_pair, c.knn_pairs, c.sim_knn_target), (1.0, 10, 0.8));
+        assert_eq!((c.lambda_pair, c.knn_pairs, c.sim_knn_target, c.pair_one_sided), (1.0, 10, 0.8, true));
+        assert_eq!((c.lambda_rank, c.rank_pos, c.rank_neg, c.rank_margin, c.relax_beta), (6.0, 50, 0, 0.1, 2.0));
+        assert_eq!((c.prox_decay, c.branch_lr_scale, c.encoder_warmup), (0.0, 1.0, 0));
         assert_eq!((c.batch_size, c.d_steps, c.g_steps, c.margin, c.margin_factor), (256, 1, 1, None, 2.0));
         assert!(c.adversarial && c.decoder == DecoderKind::Lista);
         c.validate().unwrap();
