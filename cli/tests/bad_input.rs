@@ -376,15 +376,17 @@ fn corrupted_truncated_and_future_model_files() {
     let m = d.write("nan.safetensors", &bad);
     encode(&m, &["nan.safetensors", "NaN"]);
     // A file from a future format version (same length: the header stays valid).
-    let text = String::from_utf8_lossy(good).to_string();
-    let at = text.find("\"format_version\":\"1\"").expect("the model stores its format version");
+    // Byte offsets, not offsets in a lossy string: the 8-byte header length before
+    // the JSON may hold bytes that are not UTF-8 and would shift every index.
+    let find = |needle: &[u8]| good.windows(needle.len()).position(|w| w == needle);
+    let at = find(b"\"format_version\":\"1\"").expect("the model stores its format version");
     let mut future = good.to_vec();
     future[at + "\"format_version\":\"".len()] = b'7';
     let m = d.write("future.safetensors", &future);
     encode(&m, &["future.safetensors", "version 7", "newer sigah"]);
     // A checkpoint given where a model is expected.
     let mut ckpt = good.to_vec();
-    let at = text.find("\"format\":\"sigah-model\"").expect("the model names its format");
+    let at = find(b"\"format\":\"sigah-model\"").expect("the model names its format");
     ckpt[at..at + 22].copy_from_slice(b"\"format\":\"sigah-other\"");
     let m = d.write("other.safetensors", &ckpt);
     encode(&m, &["other.safetensors", "sigah-other"]);

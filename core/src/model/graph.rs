@@ -353,7 +353,13 @@ mod tests {
     fn ranking_term_is_a_hinge_on_the_hamming_gap() {
         // One anchor a = ++++, positive p = ++−− (similarity 0), negative n = +++−
         // (similarity 1/2): the gap (0 − 1/2)/2 = −1/4 misses the margin 1/4 by 1/2.
-        let cfg = SigahConfig { lambda_pair: 0.0, lambda_rank: 2.0, rank_margin: 0.25, ..Default::default() };
+        let cfg = SigahConfig {
+            lambda_pair: 0.0,
+            lambda_rank: 2.0,
+            rank_margin: 0.25,
+            relax_beta: 0.0,
+            ..Default::default()
+        };
         let layout = BatchLayout { anchors: 1, pair: false, rank: true };
         let a = [1., 1., 1., 1.];
         let (loss, g) = neighbour_loss(&cfg, &[a, [1., 1., -1., -1.], [1., 1., 1., -1.]], layout);
@@ -377,7 +383,13 @@ mod tests {
         // one-sided: only the far pair, (½)²/2.
         let rows = [[1., 1., 1., 1.], [1., -1., 1., -1.], [1., 1., 1., 1.], [1., 1., 1., 1.]];
         let layout = BatchLayout { anchors: 2, pair: true, rank: false };
-        let two = SigahConfig { sim_knn_target: 0.5, pair_one_sided: false, ..Default::default() };
+        let two = SigahConfig {
+            sim_knn_target: 0.5,
+            pair_one_sided: false,
+            lambda_rank: 0.0,
+            relax_beta: 0.0,
+            ..Default::default()
+        };
         assert!((neighbour_loss(&two, &rows, layout).0 - 0.25).abs() < 1e-6);
         let one = SigahConfig { pair_one_sided: true, ..two };
         let (loss, g) = neighbour_loss(&one, &rows, layout);
@@ -393,7 +405,13 @@ mod tests {
         // term against τ = 0 is 0; with the signs (−1 everywhere) it is (1 − 0)².
         let rows = [[0.0; 4]; 2];
         let layout = BatchLayout { anchors: 1, pair: true, rank: false };
-        let cfg = SigahConfig { sim_knn_target: 0.0, relax_beta: 2.0, ..Default::default() };
+        let cfg = SigahConfig {
+            sim_knn_target: 0.0,
+            pair_one_sided: false,
+            lambda_rank: 0.0,
+            relax_beta: 2.0,
+            ..Default::default()
+        };
         let mut tape = Tape::new();
         let u = tape.param(Tensor::new(2, 4, rows.iter().flatten().copied().collect()));
         let s = tape.sign_ste(u);
