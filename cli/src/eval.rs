@@ -67,6 +67,12 @@ pub struct RunArgs {
     /// Training epochs of methods that have them (SiGAH).
     #[arg(long, value_name = "N")]
     epochs: Option<usize>,
+    /// SiGAH hyper-parameters (JSON, or TOML if the name ends in .toml) for the
+    /// sigah methods instead of the defaults; keys left out keep their defaults.
+    /// The width and seed always come from --bits and --seed, the epochs from
+    /// --epochs when given, else from the file.
+    #[arg(long, value_name = "FILE.json")]
+    sigah_config: Option<PathBuf>,
     /// Seed of every random choice (LSH projections, ITQ's initial rotation, ...).
     #[arg(long, default_value_t = 0, value_name = "N")]
     seed: u64,
@@ -98,7 +104,27 @@ impl RunArgs {
         if let Some(e) = self.epochs {
             anyhow::ensure!(e > 0, "--epochs must be at least 1");
         }
-        Ok(EvalConfig { methods, bits, seed: self.seed, epochs: self.epochs, save_codes: self.save_codes.clone() })
+        let sigah = match &self.sigah_config {
+            Some(path) => {
+                let cfg = sigah_core::model::SigahConfig::from_file(path)?;
+                // Checked at every requested width (bits is the only field --bits replaces
+                // that validation looks at), before any data is read.
+                for &b in &bits {
+                    let at = sigah_core::model::SigahConfig { bits: b, ..cfg.clone() };
+                    at.validate().with_context(|| format!("{}: invalid SiGAH config", path.display()))?;
+                }
+                Some(cfg)
+            }
+            None => None,
+        };
+        Ok(EvalConfig {
+            methods,
+            bits,
+            seed: self.seed,
+            epochs: self.epochs,
+            save_codes: self.save_codes.clone(),
+            sigah,
+        })
     }
 
     /// Fails before any work if an output cannot be written, so a bad `--plots`

@@ -376,15 +376,17 @@ fn corrupted_truncated_and_future_model_files() {
     let m = d.write("nan.safetensors", &bad);
     encode(&m, &["nan.safetensors", "NaN"]);
     // A file from a future format version (same length: the header stays valid).
-    let text = String::from_utf8_lossy(good).to_string();
-    let at = text.find("\"format_version\":\"1\"").expect("the model stores its format version");
+    // Byte offsets, not offsets in a lossy string: the 8-byte header length before
+    // the JSON may hold bytes that are not UTF-8 and would shift every index.
+    let find = |needle: &[u8]| good.windows(needle.len()).position(|w| w == needle);
+    let at = find(b"\"format_version\":\"1\"").expect("the model stores its format version");
     let mut future = good.to_vec();
     future[at + "\"format_version\":\"".len()] = b'7';
     let m = d.write("future.safetensors", &future);
     encode(&m, &["future.safetensors", "version 7", "newer sigah"]);
     // A checkpoint given where a model is expected.
     let mut ckpt = good.to_vec();
-    let at = text.find("\"format\":\"sigah-model\"").expect("the model names its format");
+    let at = find(b"\"format\":\"sigah-model\"").expect("the model names its format");
     ckpt[at..at + 22].copy_from_slice(b"\"format\":\"sigah-other\"");
     let m = d.write("other.safetensors", &ckpt);
     encode(&m, &["other.safetensors", "sigah-other"]);
@@ -405,4 +407,19 @@ fn bad_resume_and_config_files() {
     d.fails(&["train", "--data", &data, "--config", &cfg, "--out", &out], &["c2.json"]);
     let cfg = d.write("c3.toml", b"\xff\xfe");
     d.fails(&["train", "--data", &data, "--config", &cfg, "--out", &out], &["c3.toml"]);
+    // eval --sigah-config: a typo and an invalid value are named before any data is read.
+    let eval = |cfg: &str| {
+        ["eval", "--base", data.as_str(), "--queries", data.as_str(), "--gt-k", "3", "--sigah-config", cfg]
+            .map(String::from)
+    };
+    let cfg = d.write("e.json", b"{\"lambda_rnak\": 1}");
+    d.fails(&eval(&cfg).iter().map(String::as_str).collect::<Vec<_>>(), &["e.json", "lambda_rnak"]);
+    let cfg = d.write("e2.json", b"{\"rank_pos\": 50, \"rank_neg\": 20}");
+    d.fails(&eval(&cfg).iter().map(String::as_str).collect::<Vec<_>>(), &["e2.json", "rank_neg"]);
+    // A valid one trains sigah with it (2 epochs from the file; --bits sets the width).
+    let cfg = d.write("e3.json", b"{\"epochs\": 2, \"bits\": 64, \"lambda_rank\": 1.0, \"rank_pos\": 5}");
+    let mut args = eval(&cfg).to_vec();
+    args.extend(["--methods", "sigah", "--bits", "8", "--quiet"].map(String::from));
+    let table = d.ok(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(table.contains("| l2top3 | 8 | sigah |"), "{table}");
 }

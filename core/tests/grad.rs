@@ -183,6 +183,16 @@ proptest! {
         chk.run(|t, v| t.relu(v[0]), |x| x[0].map(|v| v.max(0.0)))?;
     }
 
+    // d tanh(x)/dx = 1 − tanh²(x); the backward reads the stored output.
+    #[test]
+    fn tanh(x in matrix(1..7, 1..19), c in 0.5f32..3.0, w in weights()) {
+        let inputs = [x];
+        let chk = Check { inputs: &inputs, is_param: &[true], weights: &w, tol: 1e-5 };
+        chk.run(|t, v| t.tanh(v[0]), |x| x[0].map(f64::tanh))?;
+        // Composed with a scale, as the relaxed codes tanh(β·u) use it.
+        chk.run(|t, v| { let s = t.scale(v[0], c); t.tanh(s) }, |x| x[0].map(|v| (f64::from(c) * v).tanh()))?;
+    }
+
     #[test]
     fn soft_threshold(r in 1usize..6, c in 1usize..19, seed in any::<u64>(),
                       mask in any::<[bool; 2]>(), w in weights()) {

@@ -214,6 +214,17 @@ fn hinge_by_hand() {
 }
 
 #[test]
+fn tanh_by_hand() {
+    // tanh(0) = 0 with slope 1: dx = w·(1 − 0²) = w.
+    let mut tape = Tape::new();
+    let x = tape.param(t(1, 2, &[0., 0.]));
+    let y = tape.tanh(x);
+    assert_eq!(tape.value(y).data, [0., 0.]);
+    weighted_loss(&mut tape, y, t(1, 2, &[2., -3.]));
+    assert_eq!(grad(&tape, x), [2., -3.]);
+}
+
+#[test]
 fn detach_cuts_the_path() {
     // y = x·detach(x) at x = 3: the detached factor is a constant, so dy/dx = 3, not 6.
     let mut tape = Tape::new();

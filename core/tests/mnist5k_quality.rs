@@ -32,8 +32,14 @@ fn itq_beats_pcah_and_lsh_and_reaches_the_published_map() {
     let gt = Relevance::Neighbours {
         ids: ground_truth_ids(&file("gt.ivecs"), &load_ivecs(&file("gt.ivecs")).unwrap(), base.rows).unwrap(),
     };
-    let config =
-        EvalConfig { methods: baseline_methods(), bits: vec![32, 64, 128], seed: 0, epochs: None, save_codes: None };
+    let config = EvalConfig {
+        methods: baseline_methods(),
+        bits: vec![32, 64, 128],
+        seed: 0,
+        epochs: None,
+        save_codes: None,
+        sigah: None,
+    };
     let rows = run(&base, &queries, &[labels, gt], &config, &mut |_| {}).unwrap();
     let map = |method: &str, bits: usize, rel: &str| {
         rows.iter().find(|r| r.method == method && r.bits == bits && r.relevance == rel).unwrap().map

@@ -162,6 +162,10 @@ fn backprop(nodes: &[Node], grads: &mut [Option<Tensor>], pool: &mut Pool, i: us
         Op::SignSte(x) => {
             accumulate(grads, pool, nodes, x, gd, &val(x).data, |g, x| if x.abs() <= 1.0 { g } else { 0.0 });
         }
+        // y = tanh(x): dx += g·(1 − y²), from the stored output.
+        Op::Tanh(x) => {
+            accumulate(grads, pool, nodes, x, gd, &nodes[i].value.data, |g, y| g * (1.0 - y * y));
+        }
 
         // y = a ± b: da += g, db ± = g.
         Op::Add(a, b) | Op::Sub(a, b) => {

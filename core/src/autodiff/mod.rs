@@ -68,6 +68,7 @@ enum Op {
     Relu(usize),
     SoftThreshold(usize, usize),
     SignSte(usize),
+    Tanh(usize),
     Add(usize, usize),
     Sub(usize, usize),
     Mul(usize, usize),

@@ -164,6 +164,11 @@ impl Tape {
         self.unary(Op::SignSte(x.0), x, |v| if v > 0.0 { 1.0 } else { -1.0 })
     }
 
+    /// `tanh(x)` elementwise (a smooth sign, for relaxed code similarities).
+    pub fn tanh(&mut self, x: Var) -> Var {
+        self.unary(Op::Tanh(x.0), x, f32::tanh)
+    }
+
     /// `a + b`, same shape.
     ///
     /// # Panics

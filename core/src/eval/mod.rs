@@ -23,12 +23,15 @@ use crate::metrics::{evaluate, AtN, Metrics, PrPoint, Relevance};
 use crate::{Codes, Error, Result, Tensor};
 
 /// What a trainer gets besides the data.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct TrainOptions {
     pub bits: usize,
     pub seed: u64,
     /// Training epochs for methods that have them (`None`: the method's default).
     pub epochs: Option<usize>,
+    /// The SiGAH hyper-parameters to start from instead of the defaults (the
+    /// SiGAH methods still take the width, seed and epochs from the fields above).
+    pub sigah: Option<crate::model::SigahConfig>,
 }
 
 /// The training set, with statistics several methods share computed once and
@@ -131,6 +134,8 @@ pub struct EvalConfig {
     pub epochs: Option<usize>,
     /// Where to write `<method>_<bits>_base.npy` and `_query.npy`.
     pub save_codes: Option<PathBuf>,
+    /// See [`TrainOptions::sigah`].
+    pub sigah: Option<crate::model::SigahConfig>,
 }
 
 /// One line of the results: a method at a width under a relevance.
@@ -209,7 +214,7 @@ pub fn run(
     for &bits in &config.bits {
         for method in &config.methods {
             status(&format!("{} {bits} bits: training on {} vectors", method.name, base.rows));
-            let opts = TrainOptions { bits, seed: config.seed, epochs: config.epochs };
+            let opts = TrainOptions { bits, seed: config.seed, epochs: config.epochs, sigah: config.sigah.clone() };
             let t = Instant::now();
             let hash = (method.train)(&train_set, &opts)?;
             let train_s = t.elapsed().as_secs_f64();

@@ -61,6 +61,7 @@ fn end_to_end_on_two_clusters() {
         seed: 1,
         epochs: None,
         save_codes: Some(dir.path().join("codes")),
+        sigah: None,
     };
     let mut lines = Vec::new();
     let rows = run(&base, &queries, &rel, &cfg, &mut |l| lines.push(l.to_string())).unwrap();
@@ -100,7 +101,8 @@ fn end_to_end_on_two_clusters() {
 fn dimension_and_width_errors() {
     let base = Tensor::zeros(4, 3);
     let q = Tensor::zeros(1, 2);
-    let cfg = EvalConfig { methods: baseline_methods(), bits: vec![8], seed: 0, epochs: None, save_codes: None };
+    let cfg =
+        EvalConfig { methods: baseline_methods(), bits: vec![8], seed: 0, epochs: None, save_codes: None, sigah: None };
     assert!(run(&base, &q, &[], &cfg, &mut |_| {}).is_err());
     let cfg = EvalConfig { bits: vec![12], ..cfg };
     assert!(run(&base, &Tensor::zeros(1, 3), &[], &cfg, &mut |_| {})

@@ -97,6 +97,10 @@ pub struct SigahConfig {
     /// Weight of the neighbour-pair term `mean_i (s_i·s_nb(i)/k − sim_knn_target)²`
     /// over the `knn_pairs` pairs of each batch (0: off).
     pub lambda_pair: f32,
+    /// The pair term only pulls pairs less similar than `sim_knn_target`
+    /// (`max(0, τ − s_i·s_nb/k)²`) instead of pulling every pair to it: nearer
+    /// pairs keep their order instead of being pushed apart to τ.
+    pub pair_one_sided: bool,
     /// The target similarity of neighbour pairs (`sim_knn` and `knn_pairs`).
     pub sim_knn_target: f32,
     /// With `lambda_sim > 0` or `lambda_pair > 0`: each batch of B training vectors is extended by one
@@ -104,6 +108,31 @@ pub struct SigahConfig {
     /// each, and those B pairs get at least `sim_knn_target` in the similarity
     /// target. 0 turns it off. Costs an O(n²·d) neighbour search before training.
     pub knn_pairs: usize,
+    /// Weight of the ranking term: for each anchor, a positive drawn from its
+    /// `rank_pos` nearest training rows and a negative drawn from its ranks
+    /// `rank_pos..rank_neg` (or, with `rank_neg = 0`, any training row), hinge
+    /// `max(0, rank_margin + h(a, p) − h(a, n))` on Hamming distances as a fraction
+    /// of the bits (0: off).
+    pub lambda_rank: f32,
+    /// See `lambda_rank`: positives come from this many nearest neighbours.
+    pub rank_pos: usize,
+    /// See `lambda_rank`: negatives come from the neighbour ranks
+    /// `rank_pos..rank_neg`; 0 draws them from the whole training set.
+    pub rank_neg: usize,
+    /// See `lambda_rank`: the margin, as a fraction of the bits.
+    pub rank_margin: f32,
+    /// With `relax_beta > 0` the pair and ranking terms compare `tanh(relax_beta·u)`
+    /// instead of the sign codes (0: the signs, with the hard-tanh STE).
+    pub relax_beta: f32,
+    /// The first `encoder_warmup` epochs (counted in `epochs`) train the decoder
+    /// and discriminator only; the encoder keeps its (ITQ) start.
+    pub encoder_warmup: usize,
+    /// With the skip path, the ReLU branch's effective learning rate is
+    /// `branch_lr_scale × lr_g` (its Adam step is shortened by this factor).
+    pub branch_lr_scale: f32,
+    /// After each generator step every encoder weight moves this fraction of the
+    /// way back to its starting value (a proximal pull toward the ITQ start; 0: off).
+    pub prox_decay: f32,
     /// Weight of the similarity-preservation term
     /// `mean_ij (s_i·s_j/k − cos(x_i, x_j))²` over the batch pairs.
     pub lambda_sim: f32,
@@ -130,7 +159,7 @@ impl Default for SigahConfig {
             beta2: 0.999,
             eps: 1e-8,
             batch_size: 256,
-            epochs: 10,
+            epochs: 30,
             d_steps: 1,
             g_steps: 1,
             seed: 42,
@@ -143,6 +172,15 @@ impl Default for SigahConfig {
             sim_knn_target: 0.8,
             knn_pairs: 10,
             lambda_pair: 1.0,
+            pair_one_sided: true,
+            lambda_rank: 6.0,
+            rank_pos: 50,
+            rank_neg: 0,
+            rank_margin: 0.1,
+            relax_beta: 2.0,
+            prox_decay: 0.0,
+            branch_lr_scale: 1.0,
+            encoder_warmup: 0,
         }
     }
 }
@@ -212,6 +250,15 @@ impl SigahConfig {
         if self.d_steps == 0 || self.g_steps == 0 {
             return bad(format!("d_steps and g_steps must be at least 1, got {} and {}", self.d_steps, self.g_steps));
         }
+        if self.lambda_rank > 0.0 && self.rank_pos == 0 {
+            return bad("rank_pos: must be at least 1 with lambda_rank > 0".into());
+        }
+        if self.rank_neg != 0 && self.rank_neg <= self.rank_pos {
+            return bad(format!(
+                "rank_neg: must be 0 (random negatives) or more than rank_pos = {}, got {}",
+                self.rank_pos, self.rank_neg
+            ));
+        }
         let nonneg = [
             ("lista_lambda", self.lista_lambda),
             ("lambda_rec", self.lambda_rec),
@@ -221,20 +268,27 @@ impl SigahConfig {
             ("branch_init", self.branch_init),
             ("lambda_sim", self.lambda_sim),
             ("lambda_pair", self.lambda_pair),
+            ("lambda_rank", self.lambda_rank),
+            ("rank_margin", self.rank_margin),
+            ("relax_beta", self.relax_beta),
         ];
         for (name, v) in nonneg {
             if !v.is_finite() || v < 0.0 {
                 return bad(format!("{name}: must be a finite number >= 0, got {v}"));
             }
         }
-        for (name, v) in
-            [("skip_lr_scale", self.skip_lr_scale), ("lr_g", self.lr_g), ("lr_d", self.lr_d), ("eps", self.eps)]
-        {
+        for (name, v) in [
+            ("skip_lr_scale", self.skip_lr_scale),
+            ("branch_lr_scale", self.branch_lr_scale),
+            ("lr_g", self.lr_g),
+            ("lr_d", self.lr_d),
+            ("eps", self.eps),
+        ] {
             if !v.is_finite() || v <= 0.0 {
                 return bad(format!("{name}: must be a finite number > 0, got {v}"));
             }
         }
-        for (name, v) in [("beta1", self.beta1), ("beta2", self.beta2)] {
+        for (name, v) in [("beta1", self.beta1), ("beta2", self.beta2), ("prox_decay", self.prox_decay)] {
             if !(0.0..1.0).contains(&v) {
                 return bad(format!("{name}: must be in [0, 1), got {v}"));
             }
@@ -256,11 +310,12 @@ mod tests {
     #[test]
     fn defaults_are_the_documented_values() {
         // DESIGN §1, with docs/METHOD.md's measured changes (epochs, the
-        // ITQ-initialised skip path, the neighbour-pair term).
+        // ITQ-initialised skip path, the one-sided neighbour-pair term, the
+        // ranking term on tanh-relaxed codes).
         let c = SigahConfig::default();
         assert_eq!(
             (c.bits, c.hidden.clone(), c.latent_units(), c.lista_steps, c.disc_hidden, c.epochs),
-            (64, vec![512], 256, 3, 256, 10)
+            (64, vec![512], 256, 3, 256, 30)
         );
         assert_eq!(
             (c.lambda_rec, c.lambda_bal, c.lr_g, c.lr_d, c.beta1, c.beta2, c.eps),
@@ -268,7 +323,9 @@ mod tests {
         );
         assert!(c.skip && c.itq_init && c.has_skip());
         assert_eq!((c.branch_init, c.skip_lr_scale, c.lambda_sim, c.sim_knn), (0.0, 0.1, 0.0, 0));
-        assert_eq!((c.lambda_pair, c.knn_pairs, c.sim_knn_target), (1.0, 10, 0.8));
+        assert_eq!((c.lambda_pair, c.knn_pairs, c.sim_knn_target, c.pair_one_sided), (1.0, 10, 0.8, true));
+        assert_eq!((c.lambda_rank, c.rank_pos, c.rank_neg, c.rank_margin, c.relax_beta), (6.0, 50, 0, 0.1, 2.0));
+        assert_eq!((c.prox_decay, c.branch_lr_scale, c.encoder_warmup), (0.0, 1.0, 0));
         assert_eq!((c.batch_size, c.d_steps, c.g_steps, c.margin, c.margin_factor), (256, 1, 1, None, 2.0));
         assert!(c.adversarial && c.decoder == DecoderKind::Lista);
         c.validate().unwrap();
@@ -321,6 +378,12 @@ mod tests {
             (Box::new(|c| c.lambda_bal = f32::NAN), "lambda_bal"),
             (Box::new(|c| c.d_steps = 0), "d_steps"),
             (Box::new(|c| c.lista_steps = 0), "lista_steps"),
+            (Box::new(|c| c.rank_neg = c.rank_pos), "rank_neg"),
+            (Box::new(|c| c.rank_margin = -0.1), "rank_margin"),
+            (Box::new(|c| c.relax_beta = f32::INFINITY), "relax_beta"),
+            (Box::new(|c| c.prox_decay = 1.0), "prox_decay"),
+            (Box::new(|c| c.branch_lr_scale = 0.0), "branch_lr_scale"),
+            (Box::new(|c| (c.lambda_rank, c.rank_pos) = (1.0, 0)), "rank_pos"),
         ];
         for (edit, field) in cases {
             let mut c = SigahConfig::default();

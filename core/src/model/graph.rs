@@ -17,6 +17,8 @@ pub struct GenVars {
     pub params: Vec<Var>,
     /// The code values s = sign(u) ∈ {−1, +1}, `B × k`.
     pub s: Var,
+    /// The pre-sign values u, `B × k`.
+    pub u: Var,
     /// The synthetic features x̃, `B × d`.
     pub x_fake: Var,
 }
@@ -60,6 +62,7 @@ pub fn generator(
         h = tape.add(h, lin);
     }
     // Binary code with the hard-tanh straight-through gradient.
+    let u = h;
     let s = tape.sign_ste(h);
     // Decoder input: the sparse latent recovered by LISTA, or the code itself.
     let code = match (cfg.decoder, layout.lista) {
@@ -83,7 +86,7 @@ pub fn generator(
         _ => s,
     };
     let x_fake = linear(tape, code, p[layout.dict_w], p[layout.dict_b]);
-    GenVars { params: p, s, x_fake }
+    GenVars { params: p, s, u, x_fake }
 }
 
 impl GenVars {
@@ -140,19 +143,70 @@ pub struct GenLoss {
     pub energy_fake: Option<Var>,
 }
 
-/// `L_G = E(x̃) + λ_rec ‖x − x̃‖²/d + λ_bal Σ_j (mean_batch s_j)²`, batch means.
-/// `disc` are the discriminator's weights as constants (gradients flow through its
-/// input only); `None` drops the energy term (the non-adversarial ablation).
-///
-/// `pairs > 0` says the batch is `pairs` anchors followed by one neighbour of each
-/// (row `pairs + i` is a neighbour of row `i`), for the similarity term.
+/// How a generator batch is laid out: `anchors` training rows, then (with `pair`)
+/// one graph neighbour of each, then (with `rank`) a nearer and a farther row of
+/// each (the ranking term's positive and negative), each section `anchors` rows,
+/// row `i` of a section belonging to anchor `i`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BatchLayout {
+    pub anchors: usize,
+    pub pair: bool,
+    pub rank: bool,
+}
+
+impl BatchLayout {
+    /// A plain batch of `rows` rows (no neighbour sections).
+    pub fn plain(rows: usize) -> Self {
+        Self { anchors: rows, pair: false, rank: false }
+    }
+
+    /// Total rows.
+    pub fn rows(&self) -> usize {
+        self.anchors * (1 + self.pair as usize + 2 * self.rank as usize)
+    }
+
+    /// First row of the pair neighbours.
+    fn pair_start(&self) -> usize {
+        self.anchors
+    }
+
+    /// First row of the ranking positives (the negatives follow).
+    fn rank_start(&self) -> usize {
+        self.anchors * (1 + self.pair as usize)
+    }
+}
+
+/// Rows `start..start + n` of `s`, through a constant `n × rows` selection
+/// matrix (the tape has no gather op; this matmul is small next to the encoder).
+fn select_rows(tape: &mut Tape, s: Var, start: usize, n: usize) -> Var {
+    let b = tape.value(s).rows;
+    let mut sel = Tensor::zeros(n, b);
+    for i in 0..n {
+        sel.data[i * b + start + i] = 1.0;
+    }
+    let sel = tape.constant(sel);
+    tape.matmul(sel, s)
+}
+
+/// `s_a·s_b / k` row by row, `n × 1`.
+fn code_similarity(tape: &mut Tape, a: Var, b: Var) -> Var {
+    let prod = tape.mul(a, b);
+    tape.mean_rows(prod)
+}
+
+/// `L_G = E(x̃) + λ_rec ‖x − x̃‖²/d + λ_bal Σ_j (mean_batch s_j)²` plus the
+/// neighbour terms, batch means. `disc` are the discriminator's weights as
+/// constants (gradients flow through its input only); `None` drops the energy
+/// term (the non-adversarial ablation). `layout` says which rows are anchors and
+/// which are their graph neighbours; the reconstruction, balance and energy terms
+/// use every row.
 pub fn gen_loss(
     tape: &mut Tape,
     cfg: &SigahConfig,
     disc: Option<&[Var]>,
     x: Var,
     g: &GenVars,
-    pairs: usize,
+    layout: BatchLayout,
 ) -> GenLoss {
     let diff = tape.sub(x, g.x_fake);
     let sq = tape.square(diff);
@@ -163,9 +217,12 @@ pub fn gen_loss(
     let bal = tape.sum(ms2);
     let bal = tape.scale(bal, cfg.lambda_bal);
     loss = tape.add(loss, bal);
+    let rows_ok = g.s_rows(tape) == layout.rows();
+    let n = layout.anchors;
     if cfg.lambda_sim > 0.0 {
         // Similarity preservation: code inner products s_i·s_j/k ∈ [−1, 1] should
         // follow the cosine similarities of the inputs (a constant target).
+        let pairs = if layout.pair && rows_ok { n } else { 0 };
         let target = tape.constant(similarity_target(tape.value(x), cfg.sim_knn, cfg.sim_knn_target, pairs));
         let ss = tape.matmul_nt(g.s, g.s);
         let ss = tape.scale(ss, 1.0 / cfg.bits as f32);
@@ -175,26 +232,47 @@ pub fn gen_loss(
         let sim = tape.scale(sim, cfg.lambda_sim);
         loss = tape.add(loss, sim);
     }
-    if cfg.lambda_pair > 0.0 && pairs > 0 && g.s_rows(tape) == 2 * pairs {
-        // s_anchor and s_neighbour by constant selection matrices [I 0] and [0 I].
-        let b = 2 * pairs;
-        let mut sel_a = Tensor::zeros(pairs, b);
-        let mut sel_n = Tensor::zeros(pairs, b);
-        for i in 0..pairs {
-            sel_a.data[i * b + i] = 1.0;
-            sel_n.data[i * b + pairs + i] = 1.0;
-        }
-        let (sel_a, sel_n) = (tape.constant(sel_a), tape.constant(sel_n));
-        let sa = tape.matmul(sel_a, g.s);
-        let sn = tape.matmul(sel_n, g.s);
-        let prod = tape.mul(sa, sn);
-        let sim = tape.mean_rows(prod); // s_i·s_nb(i) / k, pairs × 1
-        let target = tape.constant(Tensor::full(pairs, 1, cfg.sim_knn_target));
-        let diff = tape.sub(sim, target);
-        let sq = tape.square(diff);
+    let need_anchor =
+        rows_ok && n > 0 && ((cfg.lambda_pair > 0.0 && layout.pair) || (cfg.lambda_rank > 0.0 && layout.rank));
+    // The codes the neighbour terms compare: the signs (hard-tanh STE), or the
+    // smooth tanh(β·u), whose gradient grows as a bit nears its flip.
+    let sv = if cfg.relax_beta > 0.0 && need_anchor {
+        let bu = tape.scale(g.u, cfg.relax_beta);
+        tape.tanh(bu)
+    } else {
+        g.s
+    };
+    let sa = need_anchor.then(|| select_rows(tape, sv, 0, n));
+    if let (Some(sa), true) = (sa, cfg.lambda_pair > 0.0 && layout.pair) {
+        // Pull each anchor and its neighbour to the code similarity τ.
+        let sn = select_rows(tape, sv, layout.pair_start(), n);
+        let sim = code_similarity(tape, sa, sn);
+        let short = if cfg.pair_one_sided {
+            // Only pairs less similar than τ are pulled: max(0, τ − sim).
+            tape.hinge(cfg.sim_knn_target, sim)
+        } else {
+            let target = tape.constant(Tensor::full(n, 1, cfg.sim_knn_target));
+            tape.sub(sim, target)
+        };
+        let sq = tape.square(short);
         let pl = tape.mean(sq);
         let pl = tape.scale(pl, cfg.lambda_pair);
         loss = tape.add(loss, pl);
+    }
+    if let (Some(sa), true) = (sa, cfg.lambda_rank > 0.0 && layout.rank) {
+        // Ranking: the nearer row's Hamming distance, as a fraction of the bits
+        // (1 − s_a·s_p/k)/2, must be below the farther one's by rank_margin:
+        // max(0, m − (s_a·s_p/k − s_a·s_n/k)/2).
+        let sp = select_rows(tape, sv, layout.rank_start(), n);
+        let sn = select_rows(tape, sv, layout.rank_start() + n, n);
+        let simp = code_similarity(tape, sa, sp);
+        let simn = code_similarity(tape, sa, sn);
+        let gap = tape.sub(simp, simn);
+        let gap = tape.scale(gap, 0.5);
+        let h = tape.hinge(cfg.rank_margin, gap);
+        let rl = tape.mean(h);
+        let rl = tape.scale(rl, cfg.lambda_rank);
+        loss = tape.add(loss, rl);
     }
     let mut energy_fake = None;
     if let Some(disc) = disc {
@@ -255,6 +333,97 @@ fn cosine_matrix(x: &Tensor) -> Tensor {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `gen_loss` on given code rows (as params, so their gradients show), with
+    /// x = x̃ = 0 and no balance term: the loss is the neighbour terms alone.
+    fn neighbour_loss(cfg: &SigahConfig, rows: &[[f32; 4]], layout: BatchLayout) -> (f32, Vec<f32>) {
+        let mut tape = Tape::new();
+        let n = rows.len();
+        let s = tape.param(Tensor::new(n, 4, rows.iter().flatten().copied().collect()));
+        let x = tape.constant(Tensor::zeros(n, 2));
+        let x_fake = tape.constant(Tensor::zeros(n, 2));
+        let g = GenVars { params: vec![], s, u: s, x_fake };
+        let cfg = SigahConfig { bits: 8, lambda_bal: 0.0, lambda_rec: 0.0, ..cfg.clone() };
+        let gl = gen_loss(&mut tape, &cfg, None, x, &g, layout);
+        tape.backward(gl.loss);
+        (tape.value(gl.loss).item(), tape.grad(s).map_or(vec![0.0; n * 4], |g| g.data.clone()))
+    }
+
+    #[test]
+    fn ranking_term_is_a_hinge_on_the_hamming_gap() {
+        // One anchor a = ++++, positive p = ++−− (similarity 0), negative n = +++−
+        // (similarity 1/2): the gap (0 − 1/2)/2 = −1/4 misses the margin 1/4 by 1/2.
+        let cfg = SigahConfig {
+            lambda_pair: 0.0,
+            lambda_rank: 2.0,
+            rank_margin: 0.25,
+            relax_beta: 0.0,
+            ..Default::default()
+        };
+        let layout = BatchLayout { anchors: 1, pair: false, rank: true };
+        let a = [1., 1., 1., 1.];
+        let (loss, g) = neighbour_loss(&cfg, &[a, [1., 1., -1., -1.], [1., 1., 1., -1.]], layout);
+        assert!((loss - 2.0 * 0.5).abs() < 1e-6, "{loss}");
+        // d/ds_p = −λ·s_a/(2k) pulls p toward a; d/ds_n = +λ·s_a/(2k) pushes n away;
+        // d/ds_a = −λ·(s_p − s_n)/(2k).
+        let q = 2.0 / 8.0;
+        assert_eq!(&g[4..8], &[-q, -q, -q, -q]);
+        assert_eq!(&g[8..12], &[q, q, q, q]);
+        assert_eq!(&g[0..4], &[0.0, 0.0, q * 2.0, 0.0]);
+        // A satisfied triplet (p = a, n = −a: gap 1 ≥ 1/4) costs nothing.
+        let (loss, g) = neighbour_loss(&cfg, &[a, a, [-1., -1., -1., -1.]], layout);
+        assert_eq!(loss, 0.0);
+        assert!(g.iter().all(|&v| v == 0.0));
+    }
+
+    #[test]
+    fn the_one_sided_pair_term_leaves_near_pairs_alone() {
+        // Two anchors, each with one neighbour: pair 0 has similarity 1 (nearer than
+        // τ = 1/2), pair 1 similarity 0 (farther). Two-sided: ((1 − ½)² + (0 − ½)²)/2;
+        // one-sided: only the far pair, (½)²/2.
+        let rows = [[1., 1., 1., 1.], [1., -1., 1., -1.], [1., 1., 1., 1.], [1., 1., 1., 1.]];
+        let layout = BatchLayout { anchors: 2, pair: true, rank: false };
+        let two = SigahConfig {
+            sim_knn_target: 0.5,
+            pair_one_sided: false,
+            lambda_rank: 0.0,
+            relax_beta: 0.0,
+            ..Default::default()
+        };
+        assert!((neighbour_loss(&two, &rows, layout).0 - 0.25).abs() < 1e-6);
+        let one = SigahConfig { pair_one_sided: true, ..two };
+        let (loss, g) = neighbour_loss(&one, &rows, layout);
+        assert!((loss - 0.125).abs() < 1e-6, "{loss}");
+        // No gradient reaches the near pair (rows 0 and 2).
+        assert!(g[0..4].iter().chain(&g[8..12]).all(|&v| v == 0.0), "{g:?}");
+        assert!(g[4..8].iter().any(|&v| v != 0.0));
+    }
+
+    #[test]
+    fn relaxed_codes_use_tanh_of_beta_u() {
+        // u = 0 everywhere: tanh(β·0) = 0, the pair's similarity is 0 and the pair
+        // term against τ = 0 is 0; with the signs (−1 everywhere) it is (1 − 0)².
+        let rows = [[0.0; 4]; 2];
+        let layout = BatchLayout { anchors: 1, pair: true, rank: false };
+        let cfg = SigahConfig {
+            sim_knn_target: 0.0,
+            pair_one_sided: false,
+            lambda_rank: 0.0,
+            relax_beta: 2.0,
+            ..Default::default()
+        };
+        let mut tape = Tape::new();
+        let u = tape.param(Tensor::new(2, 4, rows.iter().flatten().copied().collect()));
+        let s = tape.sign_ste(u);
+        let x = tape.constant(Tensor::zeros(2, 2));
+        let g = GenVars { params: vec![], s, u, x_fake: x };
+        let cfg = SigahConfig { bits: 8, lambda_bal: 0.0, lambda_rec: 0.0, ..cfg };
+        let gl = gen_loss(&mut tape, &cfg, None, x, &g, layout);
+        assert_eq!(tape.value(gl.loss).item(), 0.0);
+        let cfg = SigahConfig { relax_beta: 0.0, ..cfg };
+        let gl = gen_loss(&mut tape, &cfg, None, x, &g, layout);
+        assert_eq!(tape.value(gl.loss).item(), 1.0);
+    }
 
     #[test]
     fn similarity_target_is_cosine_raised_for_nearest_neighbours() {

@@ -34,15 +34,15 @@ fn linear_trainer(t: &TrainSet<'_>, o: &EvalTrainOptions) -> Result<Box<dyn Hash
     train_variant(t, o, |c| c.decoder = DecoderKind::Linear)
 }
 
-/// The default configuration at the requested width, seed and (when given)
-/// epochs, changed by `edit`, trained on the base set.
+/// The default configuration (or the one `--sigah-config` gave) at the requested
+/// width, seed and (when given) epochs, changed by `edit`, trained on the base set.
 fn train_variant(
     t: &TrainSet<'_>,
     o: &EvalTrainOptions,
     edit: impl FnOnce(&mut SigahConfig),
 ) -> Result<Box<dyn HashFunction>> {
-    let defaults = SigahConfig::default();
-    let mut cfg = SigahConfig { bits: o.bits, seed: o.seed, epochs: o.epochs.unwrap_or(defaults.epochs), ..defaults };
+    let base = o.sigah.clone().unwrap_or_default();
+    let mut cfg = SigahConfig { bits: o.bits, seed: o.seed, epochs: o.epochs.unwrap_or(base.epochs), ..base };
     edit(&mut cfg);
     Ok(Box::new(SigahModel::train(t.x, &cfg, &TrainOptions::default(), &mut Silent)?))
 }

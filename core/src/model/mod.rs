@@ -24,6 +24,7 @@ mod itq_init;
 mod knn;
 pub mod params;
 pub mod preprocess;
+mod sampler;
 pub mod stfile;
 mod train;
 

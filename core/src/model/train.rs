@@ -14,7 +14,7 @@
 use std::path::PathBuf;
 
 use rand::seq::SliceRandom;
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
@@ -170,15 +170,20 @@ impl SigahModel {
             None => TrainState::fresh(data, cfg)?,
         };
         st.model.config.epochs = cfg.epochs;
+        // The encoder's starting weights, for the proximal pull (a resumed run
+        // rebuilds them: the start is deterministic from the data and the config).
+        let start = match (cfg.prox_decay > 0.0, &opts.resume) {
+            (false, _) => None,
+            (true, None) => Some(st.model.gen.clone()),
+            (true, Some(_)) => Some(TrainState::fresh(data, cfg)?.model.gen),
+        };
         let batches = data.rows.div_ceil(cfg.batch_size);
         obs.start(st.model.summary.epochs + 1, cfg.epochs, batches);
         let mut tape = Tape::new();
         let mut perm: Vec<usize> = (0..data.rows).collect();
-        // The neighbour graph for the similarity term's pairs (deterministic from
+        // The neighbour graph for the pair and ranking terms (deterministic from
         // the data, so a resumed run rebuilds the same one).
-        let graph = ((cfg.lambda_sim > 0.0 || cfg.lambda_pair > 0.0) && cfg.knn_pairs > 0)
-            .then(|| super::knn::knn_graph(data, &st.model.preprocess, cfg.knn_pairs))
-            .filter(|(_, k)| *k > 0);
+        let sampler = super::sampler::NeighbourSampler::new(data, &st.model.preprocess, cfg);
         let mut rows: Vec<usize> = Vec::new();
         while st.model.summary.epochs < cfg.epochs {
             let epoch = st.model.summary.epochs + 1;
@@ -187,16 +192,10 @@ impl SigahModel {
             perm.shuffle(&mut st.rng);
             let mut acc = Acc { ones: vec![0; cfg.bits], ..Default::default() };
             for (b, idx) in perm.chunks(cfg.batch_size).enumerate() {
-                // With the neighbour graph: the batch, then one random neighbour of each.
                 rows.clear();
-                rows.extend_from_slice(idx);
-                let mut pairs = 0;
-                if let Some((g, k)) = &graph {
-                    rows.extend(idx.iter().map(|&i| g[i * k + st.rng.random_range(0..*k)] as usize));
-                    pairs = idx.len();
-                }
+                let layout = sampler.rows(idx, data.rows, &mut st.rng, &mut rows);
                 let x = st.model.preprocess.batch(data, &rows);
-                train_batch(&mut st, cfg, &x, pairs, &mut tape, &mut acc, epoch, b + 1)?;
+                train_batch(&mut st, cfg, &x, layout, start.as_ref(), &mut tape, &mut acc, epoch, b + 1)?;
                 obs.batch_done(epoch, b + 1);
             }
             let stats = finish_epoch(&mut st, cfg, &acc, epoch);
@@ -221,6 +220,7 @@ pub struct Trainer {
     tape: Tape,
     acc: Acc,
     steps: usize,
+    start: Option<super::Net>,
 }
 
 impl Trainer {
@@ -229,7 +229,8 @@ impl Trainer {
         cfg.validate()?;
         let st = TrainState::fresh(data, cfg)?;
         let acc = Acc { ones: vec![0; cfg.bits], ..Default::default() };
-        Ok(Self { st, cfg: cfg.clone(), tape: Tape::new(), acc, steps: 0 })
+        let start = (cfg.prox_decay > 0.0).then(|| st.model.gen.clone());
+        Ok(Self { st, cfg: cfg.clone(), tape: Tape::new(), acc, steps: 0, start })
     }
 
     /// The rows `indices` of `data`, preprocessed.
@@ -240,7 +241,9 @@ impl Trainer {
     /// The discriminator and generator steps of one (preprocessed) batch.
     pub fn step(&mut self, x: &Tensor) -> Result<()> {
         self.steps += 1;
-        train_batch(&mut self.st, &self.cfg, x, 0, &mut self.tape, &mut self.acc, 1, self.steps)
+        let layout = graph::BatchLayout::plain(x.rows);
+        let start = self.start.as_ref();
+        train_batch(&mut self.st, &self.cfg, x, layout, start, &mut self.tape, &mut self.acc, 1, self.steps)
     }
 
     /// The model as trained so far.
@@ -257,12 +260,13 @@ fn non_finite(epoch: usize, batch: usize, what: &str, value: f32) -> Result<()> 
     }
 }
 
-/// The D and G steps of one batch (`pairs`: see [`graph::gen_loss`]).
+/// The D and G steps of one batch (`layout`: see [`graph::gen_loss`]).
 fn train_batch(
     st: &mut TrainState,
     cfg: &SigahConfig,
     x: &Tensor,
-    pairs: usize,
+    layout: graph::BatchLayout,
+    start: Option<&super::Net>,
     tape_g: &mut Tape,
     acc: &mut Acc,
     epoch: usize,
@@ -278,7 +282,7 @@ fn train_batch(
             count_ones(tape_g.value(gv.s), acc);
         }
         let disc = cfg.adversarial.then(|| graph::leaves(tape_g, &st.model.disc, false));
-        let gl = graph::gen_loss(tape_g, cfg, disc.as_deref(), xv, &gv, pairs);
+        let gl = graph::gen_loss(tape_g, cfg, disc.as_deref(), xv, &gv, layout);
         let loss = tape_g.value(gl.loss).item();
         non_finite(epoch, batch, "L_G", loss)?;
         if g_step == 0 {
@@ -287,8 +291,37 @@ fn train_batch(
             acc.batches += 1;
         }
         tape_g.backward(gl.loss);
-        let grads: Vec<Option<Tensor>> = gv.params.iter().map(|&p| tape_g.take_grad(p)).collect();
+        let mut grads: Vec<Option<Tensor>> = gv.params.iter().map(|&p| tape_g.take_grad(p)).collect();
+        if epoch <= cfg.encoder_warmup {
+            // Decoder warm-up: the encoder (still ITQ) waits until the decoder and
+            // the discriminator give it a meaningful gradient. Adam's moments stay
+            // zero, so it does not move at all.
+            let layout = &st.model.layout;
+            for id in layout.enc.iter().flat_map(|&(w, c)| [w, c]).chain(layout.skip) {
+                grads[id] = None;
+            }
+        }
+        // A slower ReLU branch: Adam's update is linear in lr, so shortening the
+        // branch's step after the fact is a per-layer learning rate.
+        let before = (cfg.branch_lr_scale != 1.0 && st.model.layout.skip.is_some()).then(|| {
+            st.model
+                .layout
+                .enc
+                .iter()
+                .flat_map(|&(w, c)| [w, c])
+                .map(|id| (id, st.model.gen.tensors[id].clone()))
+                .collect::<Vec<_>>()
+        });
         st.adam_g.step(&mut st.model.gen.tensors, &grads);
+        for (id, old) in before.iter().flatten() {
+            let r = cfg.branch_lr_scale;
+            for (w, &w0) in st.model.gen.tensors[*id].data.iter_mut().zip(&old.data) {
+                *w = w0 + r * (*w - w0);
+            }
+        }
+        if let Some(start) = start {
+            pull_encoder(&mut st.model.gen, start, &st.model.layout, cfg.prox_decay);
+        }
         // Thresholds are projected back onto θ ≥ 0 after each step.
         if let Some((_, theta, _)) = st.model.layout.lista {
             st.model.gen.tensors[theta].data.iter_mut().for_each(|t| *t = t.max(0.0));
@@ -305,6 +338,18 @@ fn train_batch(
         }
     }
     Ok(())
+}
+
+/// The proximal pull: every encoder weight moves the fraction `rate` of the way
+/// back to its start (the ITQ projection, the zero branch output, the He-initialised
+/// hidden layer), so the learned encoder stays an ITQ refinement.
+fn pull_encoder(gen: &mut super::Net, start: &super::Net, layout: &super::GenLayout, rate: f32) {
+    let ids = layout.enc.iter().flat_map(|&(w, c)| [w, c]).chain(layout.skip);
+    for id in ids {
+        for (w, &w0) in gen.tensors[id].data.iter_mut().zip(&start.tensors[id].data) {
+            *w -= rate * (*w - w0);
+        }
+    }
 }
 
 /// One discriminator step on real `xv` and constant synthetic `fv`.

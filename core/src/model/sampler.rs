@@ -1,0 +1,117 @@
+//! The neighbour rows of each training batch (docs/METHOD.md): for the pair
+//! term, one of each anchor's `knn_pairs` nearest training rows; for the ranking
+//! term, a positive among its `rank_pos` nearest and a negative from the ranks
+//! `rank_pos..rank_neg` (or any other row). All from the exact kNN graph of
+//! `knn.rs` and the trainer's seeded RNG.
+
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+
+use super::graph::BatchLayout;
+use super::{Preprocess, SigahConfig};
+use crate::Tensor;
+
+/// Draws the neighbour rows of each batch from the training set's kNN graph.
+pub(crate) struct NeighbourSampler {
+    /// `n × k` neighbour ids, nearest first, and k.
+    graph: Option<(Vec<u32>, usize)>,
+    /// Pair-term neighbours come from the first `pair_k` of each row (0: no pair rows).
+    pair_k: usize,
+    /// Ranking positives come from the first `pos_k` of each row (0: no ranking rows),
+    /// negatives from `pos_k..neg_k`, or from every training row when `neg_k = 0`.
+    pos_k: usize,
+    neg_k: usize,
+}
+
+impl NeighbourSampler {
+    pub(crate) fn new(data: &Tensor, pre: &Preprocess, cfg: &SigahConfig) -> Self {
+        let pair = (cfg.lambda_sim > 0.0 || cfg.lambda_pair > 0.0) && cfg.knn_pairs > 0;
+        let rank = cfg.lambda_rank > 0.0 && cfg.rank_pos > 0;
+        let want = [if pair { cfg.knn_pairs } else { 0 }, if rank { cfg.rank_pos.max(cfg.rank_neg) } else { 0 }];
+        let k = want.into_iter().max().unwrap_or(0);
+        let graph = (k > 0).then(|| super::knn::knn_graph(data, pre, k)).filter(|(_, k)| *k > 0);
+        let got = graph.as_ref().map_or(0, |(_, k)| *k);
+        let pos_k = if rank { cfg.rank_pos.min(got) } else { 0 };
+        // Ranks past the graph (a tiny training set) fall back to random negatives.
+        let neg_k = if cfg.rank_neg > pos_k && cfg.rank_neg <= got { cfg.rank_neg } else { 0 };
+        Self { pair_k: if pair { cfg.knn_pairs.min(got) } else { 0 }, pos_k, neg_k, graph }
+    }
+
+    /// Appends the batch `idx`, then its neighbour sections, to `rows`.
+    pub(crate) fn rows(&self, idx: &[usize], n: usize, rng: &mut ChaCha8Rng, rows: &mut Vec<usize>) -> BatchLayout {
+        rows.extend_from_slice(idx);
+        let mut layout = BatchLayout::plain(idx.len());
+        let Some((g, k)) = &self.graph else { return layout };
+        if self.pair_k > 0 {
+            rows.extend(idx.iter().map(|&i| g[i * k + rng.random_range(0..self.pair_k)] as usize));
+            layout.pair = true;
+        }
+        if self.pos_k > 0 {
+            rows.extend(idx.iter().map(|&i| g[i * k + rng.random_range(0..self.pos_k)] as usize));
+            for &i in idx {
+                let j = if self.neg_k > 0 {
+                    g[i * k + rng.random_range(self.pos_k..self.neg_k)] as usize
+                } else {
+                    // Any other row (the anchor itself would be a zero-distance "negative").
+                    let j = rng.random_range(0..n - 1);
+                    j + (j >= i) as usize
+                };
+                rows.push(j);
+            }
+            layout.rank = true;
+        }
+        layout
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    #[test]
+    fn sections_come_from_the_right_ranks() {
+        // 40 points on a line at 0, 1, 2, ...: the neighbours of i by rank are
+        // i ± 1, i ± 2, ... (ties to the lower index), so the rank of j is known.
+        let data = Tensor::new(40, 1, (0..40).map(|i| i as f32).collect());
+        let pre = Preprocess::fit(&data).unwrap();
+        let cfg = SigahConfig { knn_pairs: 2, lambda_rank: 1.0, rank_pos: 4, rank_neg: 10, ..Default::default() };
+        let s = NeighbourSampler::new(&data, &pre, &cfg);
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let idx: Vec<usize> = (10..30).collect();
+        let mut rows = Vec::new();
+        for _ in 0..20 {
+            rows.clear();
+            let layout = s.rows(&idx, data.rows, &mut rng, &mut rows);
+            assert_eq!(layout, BatchLayout { anchors: 20, pair: true, rank: true });
+            assert_eq!(rows.len(), layout.rows());
+            for (a, &i) in idx.iter().enumerate() {
+                let dist = |j: usize| i.abs_diff(j);
+                assert_eq!(rows[a], i);
+                assert!((1..=1).contains(&dist(rows[20 + a])), "pair: within the 2 nearest (distance 1)");
+                assert!((1..=2).contains(&dist(rows[40 + a])), "positive: within the 4 nearest");
+                assert!((3..=5).contains(&dist(rows[60 + a])), "negative: ranks 4..10");
+            }
+        }
+        // Random negatives: any row but the anchor; no pair section without the pair term.
+        let cfg = SigahConfig { lambda_pair: 0.0, rank_neg: 0, ..cfg };
+        let s = NeighbourSampler::new(&data, &pre, &cfg);
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..50 {
+            rows.clear();
+            let layout = s.rows(&idx, data.rows, &mut rng, &mut rows);
+            assert_eq!(layout, BatchLayout { anchors: 20, pair: false, rank: true });
+            for (a, &i) in idx.iter().enumerate() {
+                assert_ne!(rows[40 + a], i);
+                seen.insert(rows[40 + a]);
+            }
+        }
+        assert!(seen.len() > 35, "negatives cover the set: {}", seen.len());
+        // Neither term: the batch alone.
+        let cfg = SigahConfig { lambda_pair: 0.0, lambda_rank: 0.0, ..Default::default() };
+        let s = NeighbourSampler::new(&data, &pre, &cfg);
+        rows.clear();
+        assert_eq!(s.rows(&idx, data.rows, &mut rng, &mut rows), BatchLayout::plain(20));
+        assert_eq!(rows, idx);
+    }
+}
