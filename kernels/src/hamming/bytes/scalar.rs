@@ -1,34 +1,4 @@
-//! The byte-row Hamming reference: XOR and count, one byte at a time. Every other
-//! byte-row path is tested against these functions and must agree exactly.
+//! The byte-row Hamming reference: the same XOR-and-count as the word reference
+//! ([`crate::hamming::scalar`], generic over the lane type), one byte at a time.
 
-/// Popcount of `a XOR b`, byte by byte.
-pub fn distance(a: &[u8], b: &[u8]) -> u32 {
-    a.iter().zip(b).map(|(x, y)| (x ^ y).count_ones()).sum()
-}
-
-/// `out[i] = distance(query, code i)`; the caller has checked the lengths and that
-/// the width fits a u16 distance.
-pub fn one_to_many(query: &[u8], codes: &[u8], out: &mut [u16]) {
-    if query.is_empty() {
-        return;
-    }
-    for (d, code) in out.iter_mut().zip(codes.chunks_exact(query.len())) {
-        *d = distance(query, code) as u16;
-    }
-}
-
-/// The scan contract every byte-row path implements (the same as the word
-/// kernels'): visit the codes in order; whenever a code's distance `d` is below the
-/// current `threshold`, call `hit(i, d)` and take its return value as the new
-/// threshold.
-pub fn scan<F: FnMut(usize, u32) -> u32>(query: &[u8], codes: &[u8], mut threshold: u32, mut hit: F) {
-    if query.is_empty() {
-        return;
-    }
-    for (i, code) in codes.chunks_exact(query.len()).enumerate() {
-        let d = distance(query, code);
-        if d < threshold {
-            threshold = hit(i, d);
-        }
-    }
-}
+pub use crate::hamming::scalar::{distance, one_to_many, scan};
