@@ -50,6 +50,19 @@ pub struct GenLayout {
     pub dict_b: usize,
 }
 
+impl GenLayout {
+    /// The parameter ids of the encoder's layers (weights and biases), without
+    /// the skip path: the ReLU branch when there is a skip path.
+    pub fn layer_ids(&self) -> impl Iterator<Item = usize> + '_ {
+        self.enc.iter().flat_map(|&(w, c)| [w, c])
+    }
+
+    /// Every encoder parameter id: the layers, then the skip path's weight.
+    pub fn encoder_ids(&self) -> impl Iterator<Item = usize> + '_ {
+        self.layer_ids().chain(self.skip)
+    }
+}
+
 /// The expected (name, rows, cols) of every generator parameter, and its layout.
 pub fn generator_spec(cfg: &SigahConfig, d: usize) -> (Vec<(String, usize, usize)>, GenLayout) {
     let mut spec = Vec::new();

@@ -296,22 +296,14 @@ fn train_batch(
             // Decoder warm-up: the encoder (still ITQ) waits until the decoder and
             // the discriminator give it a meaningful gradient. Adam's moments stay
             // zero, so it does not move at all.
-            let layout = &st.model.layout;
-            for id in layout.enc.iter().flat_map(|&(w, c)| [w, c]).chain(layout.skip) {
+            for id in st.model.layout.encoder_ids() {
                 grads[id] = None;
             }
         }
         // A slower ReLU branch: Adam's update is linear in lr, so shortening the
         // branch's step after the fact is a per-layer learning rate.
-        let before = (cfg.branch_lr_scale != 1.0 && st.model.layout.skip.is_some()).then(|| {
-            st.model
-                .layout
-                .enc
-                .iter()
-                .flat_map(|&(w, c)| [w, c])
-                .map(|id| (id, st.model.gen.tensors[id].clone()))
-                .collect::<Vec<_>>()
-        });
+        let before = (cfg.branch_lr_scale != 1.0 && st.model.layout.skip.is_some())
+            .then(|| st.model.layout.layer_ids().map(|id| (id, st.model.gen.tensors[id].clone())).collect::<Vec<_>>());
         st.adam_g.step(&mut st.model.gen.tensors, &grads);
         for (id, old) in before.iter().flatten() {
             let r = cfg.branch_lr_scale;
@@ -344,8 +336,7 @@ fn train_batch(
 /// back to its start (the ITQ projection, the zero branch output, the He-initialised
 /// hidden layer), so the learned encoder stays an ITQ refinement.
 fn pull_encoder(gen: &mut super::Net, start: &super::Net, layout: &super::GenLayout, rate: f32) {
-    let ids = layout.enc.iter().flat_map(|&(w, c)| [w, c]).chain(layout.skip);
-    for id in ids {
+    for id in layout.encoder_ids() {
         for (w, &w0) in gen.tensors[id].data.iter_mut().zip(&start.tensors[id].data) {
             *w -= rate * (*w - w0);
         }
