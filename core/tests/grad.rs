@@ -193,6 +193,50 @@ proptest! {
         chk.run(|t, v| { let s = t.scale(v[0], c); t.tanh(s) }, |x| x[0].map(|v| (f64::from(c) * v).tanh()))?;
     }
 
+    // y_i = logsumexp_j(x_ij) − Σ_j t_ij x_ij: dx = g·(softmax − t). The targets
+    // are a constant with rows summing to 1 (as the listwise term builds them),
+    // logits are scaled up to ±12 to reach the range where the max-shift matters,
+    // and one column may be masked out with −1e30 (it must get no gradient and
+    // change nothing).
+    #[test]
+    fn softmax_xent(x in matrix(1..7, 1..19), scale in 0.5f32..6.0, seed in any::<u64>(),
+                    masked in any::<bool>(), w in weights()) {
+        let (r, c) = x.shape();
+        let x = Tensor::new(r, c, x.data.iter().map(|v| v * scale).collect());
+        let mut t = Tensor::new(r, c, (0..r * c).map(|k| if unit(seed, k) < 0.4 { unit(seed, k + 999) } else { 0.0 }).collect());
+        for i in 0..r {
+            let row = &mut t.data[i * c..(i + 1) * c];
+            if row.iter().all(|&v| v == 0.0) {
+                row[i % c] = 1.0;
+            }
+            let s: f32 = row.iter().sum();
+            row.iter_mut().for_each(|v| *v /= s);
+        }
+        let mut mask = Tensor::zeros(r, c);
+        if masked && c > 1 {
+            for i in 0..r {
+                let j = (i + 1) % c;
+                if t.data[i * c + j] == 0.0 {
+                    mask.data[i * c + j] = -1e30;
+                }
+            }
+        }
+        let inputs = [x, t, mask];
+        let chk = Check { inputs: &inputs, is_param: &[true, false, false], weights: &w, tol: 2e-5 };
+        chk.run(
+            |tp, v| { let m = tp.add(v[0], v[2]); tp.softmax_xent(m, v[1]) },
+            |v| {
+                let (x, t, m) = (&v[0], &v[1], &v[2]);
+                M::from_fn(x.r, 1, |i, _| {
+                    let row: Vec<f64> = (0..x.c).map(|j| x.at(i, j) + m.at(i, j)).collect();
+                    let max = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                    let lse = max + row.iter().map(|v| (v - max).exp()).sum::<f64>().ln();
+                    lse - (0..x.c).filter(|&j| t.at(i, j) != 0.0).map(|j| t.at(i, j) * row[j]).sum::<f64>()
+                })
+            },
+        )?;
+    }
+
     #[test]
     fn soft_threshold(r in 1usize..6, c in 1usize..19, seed in any::<u64>(),
                       mask in any::<[bool; 2]>(), w in weights()) {

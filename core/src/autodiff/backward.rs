@@ -7,7 +7,7 @@
 use sigah_kernels::elementwise;
 use sigah_kernels::gemm::gemm;
 
-use super::ops::dot_f64;
+use super::ops::{dot_f64, softmax_norm};
 use super::{par, Node, Op, Pool, Tape, Var};
 use crate::Tensor;
 
@@ -241,6 +241,24 @@ fn backprop(nodes: &[Node], grads: &mut [Option<Tensor>], pool: &mut Pool, i: us
         // y = max(0, m − e): de += −g·1[m − e > 0] (0 at the kink).
         Op::Hinge(e, margin) => {
             accumulate(grads, pool, nodes, e, gd, &val(e).data, |g, e| if margin - e > 0.0 { -g } else { 0.0 });
+        }
+        // y_i = lse(x_i) − Σ_j t_ij x_ij: dx_ij += g_i·(p_ij − t_ij), p the stored softmax.
+        Op::SoftmaxXent(x, t) => {
+            let cols = val(x).cols;
+            if cols > 0 {
+                let xs = &nodes[x].value.data;
+                let ts = &nodes[t].value.data;
+                let dx = &mut slot(grads, pool, nodes, x).data;
+                for (r, &g) in gd.iter().enumerate() {
+                    let span = r * cols..(r + 1) * cols;
+                    let (max, z) = softmax_norm(&xs[span.clone()]);
+                    let inv = 1.0 / z;
+                    for ((d, &v), &t) in dx[span.clone()].iter_mut().zip(&xs[span.clone()]).zip(&ts[span]) {
+                        let p = (((v - max) as f64).exp() * inv) as f32;
+                        *d += g * (p - t);
+                    }
+                }
+            }
         }
     }
 }

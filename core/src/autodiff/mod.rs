@@ -82,6 +82,9 @@ enum Op {
     SumRows(usize),
     MeanRows(usize),
     Hinge(usize, f32),
+    /// Row-wise softmax cross-entropy of logits (first) against constant target
+    /// weights (second).
+    SoftmaxXent(usize, usize),
 }
 
 #[derive(Debug)]

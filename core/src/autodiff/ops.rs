@@ -37,6 +37,13 @@ pub(super) fn dot_f64(a: &[f32], b: &[f32]) -> f64 {
     lanes.iter().sum::<f64>() + tail
 }
 
+/// The row maximum and `Σ_j exp(x_j − max)` (in f64) of one row of logits: the
+/// softmax is `exp(x_j − max) / z`.
+pub(super) fn softmax_norm(row: &[f32]) -> (f32, f64) {
+    let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    (max, row.iter().map(|&v| ((v - max) as f64).exp()).sum())
+}
+
 impl Tape {
     fn shape(&self, v: Var) -> (usize, usize) {
         self.node(v).value.shape()
@@ -289,6 +296,33 @@ impl Tape {
                 d
             }
         })
+    }
+
+    /// Row-wise softmax cross-entropy with soft targets, a `rows × 1` column:
+    /// `y_i = logsumexp_j(x_ij) − Σ_j t_ij·x_ij`. `t` is a constant (its rows
+    /// usually sum to 1); only `x` gets a gradient, `dx_ij = g_i·(softmax(x_i)_j −
+    /// t_ij)`. Computed with the row maximum subtracted, so large logits do not
+    /// overflow and an entry of −1e30 (a masked-out column) contributes exactly 0.
+    ///
+    /// # Panics
+    /// If the shapes differ.
+    pub fn softmax_xent(&mut self, x: Var, t: Var) -> Var {
+        let (sx, st) = (self.shape(x), self.shape(t));
+        assert_eq!(sx, st, "softmax_xent: logits are {}x{}, targets {}x{}", sx.0, sx.1, st.0, st.1);
+        let cols = sx.1;
+        let (xs, ts) = (&self.nodes[x.0].value.data, &self.nodes[t.0].value.data);
+        let per_row: Vec<f32> = xs
+            .chunks_exact(cols.max(1))
+            .zip(ts.chunks_exact(cols.max(1)))
+            .map(|(xr, tr)| {
+                let (max, z) = softmax_norm(xr);
+                let cross: f64 = xr.iter().zip(tr).filter(|(_, &t)| t != 0.0).map(|(&v, &t)| t as f64 * v as f64).sum();
+                (max as f64 + z.ln() - cross) as f32
+            })
+            .collect();
+        let value = self.pool.collect(sx.0, 1, per_row.into_iter());
+        let needs = self.needs(x);
+        self.push(Op::SoftmaxXent(x.0, t.0), value, needs)
     }
 
     /// The same value with the gradient path cut: nothing flows back into `x`

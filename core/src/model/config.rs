@@ -121,6 +121,16 @@ pub struct SigahConfig {
     pub rank_neg: usize,
     /// See `lambda_rank`: the margin, as a fraction of the bits.
     pub rank_margin: f32,
+    /// Weight of the listwise neighbourhood term (0: off): for each anchor, a
+    /// softmax over every other row of its batch of the relaxed code similarity
+    /// divided by `list_temp`, whose cross-entropy against the rows that are among
+    /// the anchor's `list_k` nearest training rows is minimised (docs/METHOD.md).
+    pub lambda_list: f32,
+    /// See `lambda_list`: the rows that count as the anchor's neighbours.
+    pub list_k: usize,
+    /// See `lambda_list`: the softmax temperature, as a fraction of the bits
+    /// (a Hamming distance of `list_temp·k` bits scales a row's weight by 1/e²).
+    pub list_temp: f32,
     /// With `relax_beta > 0` the pair and ranking terms compare `tanh(relax_beta·u)`
     /// instead of the sign codes (0: the signs, with the hard-tanh STE).
     pub relax_beta: f32,
@@ -178,6 +188,9 @@ impl Default for SigahConfig {
             rank_neg: 0,
             rank_margin: 0.1,
             relax_beta: 2.0,
+            lambda_list: 0.0,
+            list_k: 100,
+            list_temp: 0.05,
             prox_decay: 0.0,
             branch_lr_scale: 1.0,
             encoder_warmup: 0,
@@ -259,6 +272,9 @@ impl SigahConfig {
                 self.rank_pos, self.rank_neg
             ));
         }
+        if self.lambda_list > 0.0 && self.list_k == 0 {
+            return bad("list_k: must be at least 1 with lambda_list > 0".into());
+        }
         let nonneg = [
             ("lista_lambda", self.lista_lambda),
             ("lambda_rec", self.lambda_rec),
@@ -271,6 +287,7 @@ impl SigahConfig {
             ("lambda_rank", self.lambda_rank),
             ("rank_margin", self.rank_margin),
             ("relax_beta", self.relax_beta),
+            ("lambda_list", self.lambda_list),
         ];
         for (name, v) in nonneg {
             if !v.is_finite() || v < 0.0 {
@@ -283,6 +300,7 @@ impl SigahConfig {
             ("lr_g", self.lr_g),
             ("lr_d", self.lr_d),
             ("eps", self.eps),
+            ("list_temp", self.list_temp),
         ] {
             if !v.is_finite() || v <= 0.0 {
                 return bad(format!("{name}: must be a finite number > 0, got {v}"));

@@ -176,6 +176,18 @@ impl BatchLayout {
     }
 }
 
+/// The constants of the listwise neighbourhood term for one batch (built by the
+/// sampler from the kNN graph): `anchors × rows` soft targets and additive mask,
+/// and an `anchors × 1` weight (1 for anchors with a neighbour in the batch).
+#[derive(Clone, Debug)]
+pub struct ListTargets {
+    pub target: Tensor,
+    pub mask: Tensor,
+    pub weight: Tensor,
+    /// Anchors with weight 1.
+    pub active: usize,
+}
+
 /// Rows `start..start + n` of `s`, through a constant `n × rows` selection
 /// matrix (the tape has no gather op; this matmul is small next to the encoder).
 fn select_rows(tape: &mut Tape, s: Var, start: usize, n: usize) -> Var {
@@ -207,6 +219,7 @@ pub fn gen_loss(
     x: Var,
     g: &GenVars,
     layout: BatchLayout,
+    list: Option<&ListTargets>,
 ) -> GenLoss {
     let diff = tape.sub(x, g.x_fake);
     let sq = tape.square(diff);
@@ -232,8 +245,10 @@ pub fn gen_loss(
         let sim = tape.scale(sim, cfg.lambda_sim);
         loss = tape.add(loss, sim);
     }
-    let need_anchor =
-        rows_ok && n > 0 && ((cfg.lambda_pair > 0.0 && layout.pair) || (cfg.lambda_rank > 0.0 && layout.rank));
+    let list = list.filter(|l| cfg.lambda_list > 0.0 && rows_ok && l.target.shape() == (n, layout.rows()));
+    let need_anchor = rows_ok
+        && n > 0
+        && ((cfg.lambda_pair > 0.0 && layout.pair) || (cfg.lambda_rank > 0.0 && layout.rank) || list.is_some());
     // The codes the neighbour terms compare: the signs (hard-tanh STE), or the
     // smooth tanh(β·u), whose gradient grows as a bit nears its flip.
     let sv = if cfg.relax_beta > 0.0 && need_anchor {
@@ -273,6 +288,23 @@ pub fn gen_loss(
         let rl = tape.mean(h);
         let rl = tape.scale(rl, cfg.lambda_rank);
         loss = tape.add(loss, rl);
+    }
+    if let (Some(sa), Some(l)) = (sa, list) {
+        // Listwise: each anchor's softmax over the batch rows of −h/T, h the
+        // relaxed Hamming distance as a fraction of the bits; since
+        // h = (1 − c_a·c_j/k)/2, −h/T is c_a·c_j/(2kT) up to a constant per row,
+        // which the softmax ignores. Cross-entropy against its kNN rows.
+        let sim = tape.matmul_nt(sa, sv);
+        let logits = tape.scale(sim, 1.0 / (2.0 * cfg.list_temp * cfg.bits as f32));
+        let mask = tape.constant_from(&l.mask);
+        let logits = tape.add(logits, mask);
+        let target = tape.constant_from(&l.target);
+        let xent = tape.softmax_xent(logits, target);
+        let weight = tape.constant_from(&l.weight);
+        let xent = tape.mul(xent, weight);
+        let ll = tape.sum(xent);
+        let ll = tape.scale(ll, cfg.lambda_list / l.active as f32);
+        loss = tape.add(loss, ll);
     }
     let mut energy_fake = None;
     if let Some(disc) = disc {
@@ -344,7 +376,7 @@ mod tests {
         let x_fake = tape.constant(Tensor::zeros(n, 2));
         let g = GenVars { params: vec![], s, u: s, x_fake };
         let cfg = SigahConfig { bits: 8, lambda_bal: 0.0, lambda_rec: 0.0, ..cfg.clone() };
-        let gl = gen_loss(&mut tape, &cfg, None, x, &g, layout);
+        let gl = gen_loss(&mut tape, &cfg, None, x, &g, layout, None);
         tape.backward(gl.loss);
         (tape.value(gl.loss).item(), tape.grad(s).map_or(vec![0.0; n * 4], |g| g.data.clone()))
     }
@@ -418,10 +450,10 @@ mod tests {
         let x = tape.constant(Tensor::zeros(2, 2));
         let g = GenVars { params: vec![], s, u, x_fake: x };
         let cfg = SigahConfig { bits: 8, lambda_bal: 0.0, lambda_rec: 0.0, ..cfg };
-        let gl = gen_loss(&mut tape, &cfg, None, x, &g, layout);
+        let gl = gen_loss(&mut tape, &cfg, None, x, &g, layout, None);
         assert_eq!(tape.value(gl.loss).item(), 0.0);
         let cfg = SigahConfig { relax_beta: 0.0, ..cfg };
-        let gl = gen_loss(&mut tape, &cfg, None, x, &g, layout);
+        let gl = gen_loss(&mut tape, &cfg, None, x, &g, layout, None);
         assert_eq!(tape.value(gl.loss).item(), 1.0);
     }
 

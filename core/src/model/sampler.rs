@@ -7,7 +7,7 @@
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
-use super::graph::BatchLayout;
+use super::graph::{BatchLayout, ListTargets};
 use super::{Preprocess, SigahConfig};
 use crate::Tensor;
 
@@ -21,20 +21,28 @@ pub(crate) struct NeighbourSampler {
     /// negatives from `pos_k..neg_k`, or from every training row when `neg_k = 0`.
     pos_k: usize,
     neg_k: usize,
+    /// The listwise term's neighbours are the first `list_k` of each row (0: off).
+    list_k: usize,
 }
 
 impl NeighbourSampler {
     pub(crate) fn new(data: &Tensor, pre: &Preprocess, cfg: &SigahConfig) -> Self {
         let pair = (cfg.lambda_sim > 0.0 || cfg.lambda_pair > 0.0) && cfg.knn_pairs > 0;
         let rank = cfg.lambda_rank > 0.0 && cfg.rank_pos > 0;
-        let want = [if pair { cfg.knn_pairs } else { 0 }, if rank { cfg.rank_pos.max(cfg.rank_neg) } else { 0 }];
+        let list = cfg.lambda_list > 0.0 && cfg.list_k > 0;
+        let want = [
+            if pair { cfg.knn_pairs } else { 0 },
+            if rank { cfg.rank_pos.max(cfg.rank_neg) } else { 0 },
+            if list { cfg.list_k } else { 0 },
+        ];
         let k = want.into_iter().max().unwrap_or(0);
         let graph = (k > 0).then(|| super::knn::knn_graph(data, pre, k)).filter(|(_, k)| *k > 0);
         let got = graph.as_ref().map_or(0, |(_, k)| *k);
         let pos_k = if rank { cfg.rank_pos.min(got) } else { 0 };
         // Ranks past the graph (a tiny training set) fall back to random negatives.
         let neg_k = if cfg.rank_neg > pos_k && cfg.rank_neg <= got { cfg.rank_neg } else { 0 };
-        Self { pair_k: if pair { cfg.knn_pairs.min(got) } else { 0 }, pos_k, neg_k, graph }
+        let list_k = if list { cfg.list_k.min(got) } else { 0 };
+        Self { pair_k: if pair { cfg.knn_pairs.min(got) } else { 0 }, pos_k, neg_k, list_k, graph }
     }
 
     /// Appends the batch `idx`, then its neighbour sections, to `rows`.
@@ -61,6 +69,45 @@ impl NeighbourSampler {
             layout.rank = true;
         }
         layout
+    }
+}
+
+impl NeighbourSampler {
+    /// The listwise term's targets for a batch whose first `anchors` entries of
+    /// `rows` (training-row ids) are the anchors: row i of the target spreads
+    /// weight 1 evenly over the batch rows among anchor i's `list_k` nearest
+    /// training rows; the mask is −1e30 where a batch row *is* the anchor's
+    /// training row (itself, or a copy drawn as someone's neighbour), 0 elsewhere.
+    /// Anchors with no neighbour in the batch get weight 0 (`None` when the term
+    /// is off or no anchor has one).
+    pub(crate) fn list_targets(&self, rows: &[usize], anchors: usize) -> Option<ListTargets> {
+        let (g, k) = self.graph.as_ref().filter(|_| self.list_k > 0)?;
+        let r = rows.len();
+        let mut target = Tensor::zeros(anchors, r);
+        let mut mask = Tensor::zeros(anchors, r);
+        let mut weight = Tensor::zeros(anchors, 1);
+        let mut near: Vec<u32> = Vec::with_capacity(self.list_k);
+        let mut active = 0;
+        for (i, &a) in rows[..anchors].iter().enumerate() {
+            near.clear();
+            near.extend_from_slice(&g[a * k..a * k + self.list_k]);
+            near.sort_unstable();
+            let t = &mut target.data[i * r..(i + 1) * r];
+            for (j, &row) in rows.iter().enumerate() {
+                if row == a {
+                    mask.data[i * r + j] = -1e30;
+                } else if near.binary_search(&(row as u32)).is_ok() {
+                    t[j] = 1.0;
+                }
+            }
+            let hits = t.iter().filter(|&&v| v > 0.0).count();
+            if hits > 0 {
+                t.iter_mut().for_each(|v| *v /= hits as f32);
+                weight.data[i] = 1.0;
+                active += 1;
+            }
+        }
+        (active > 0).then_some(ListTargets { target, mask, weight, active })
     }
 }
 

@@ -194,8 +194,10 @@ impl SigahModel {
             for (b, idx) in perm.chunks(cfg.batch_size).enumerate() {
                 rows.clear();
                 let layout = sampler.rows(idx, data.rows, &mut st.rng, &mut rows);
+                let list = sampler.list_targets(&rows, idx.len());
                 let x = st.model.preprocess.batch(data, &rows);
-                train_batch(&mut st, cfg, &x, layout, start.as_ref(), &mut tape, &mut acc, epoch, b + 1)?;
+                let batch = Batch { x: &x, layout, list: list.as_ref() };
+                train_batch(&mut st, cfg, batch, start.as_ref(), &mut tape, &mut acc, epoch, b + 1)?;
                 obs.batch_done(epoch, b + 1);
             }
             let stats = finish_epoch(&mut st, cfg, &acc, epoch);
@@ -241,9 +243,9 @@ impl Trainer {
     /// The discriminator and generator steps of one (preprocessed) batch.
     pub fn step(&mut self, x: &Tensor) -> Result<()> {
         self.steps += 1;
-        let layout = graph::BatchLayout::plain(x.rows);
+        let batch = Batch { x, layout: graph::BatchLayout::plain(x.rows), list: None };
         let start = self.start.as_ref();
-        train_batch(&mut self.st, &self.cfg, x, layout, start, &mut self.tape, &mut self.acc, 1, self.steps)
+        train_batch(&mut self.st, &self.cfg, batch, start, &mut self.tape, &mut self.acc, 1, self.steps)
     }
 
     /// The model as trained so far.
@@ -260,18 +262,25 @@ fn non_finite(epoch: usize, batch: usize, what: &str, value: f32) -> Result<()> 
     }
 }
 
-/// The D and G steps of one batch (`layout`: see [`graph::gen_loss`]).
+/// One preprocessed batch and what its rows are (see [`graph::gen_loss`]).
+struct Batch<'a> {
+    x: &'a Tensor,
+    layout: graph::BatchLayout,
+    list: Option<&'a graph::ListTargets>,
+}
+
+/// The D and G steps of one batch.
 fn train_batch(
     st: &mut TrainState,
     cfg: &SigahConfig,
-    x: &Tensor,
-    layout: graph::BatchLayout,
+    batch_data: Batch<'_>,
     start: Option<&super::Net>,
     tape_g: &mut Tape,
     acc: &mut Acc,
     epoch: usize,
     batch: usize,
 ) -> Result<()> {
+    let Batch { x, layout, list } = batch_data;
     for g_step in 0..cfg.g_steps {
         tape_g.reset();
         let xv = tape_g.constant_from(x);
@@ -282,7 +291,7 @@ fn train_batch(
             count_ones(tape_g.value(gv.s), acc);
         }
         let disc = cfg.adversarial.then(|| graph::leaves(tape_g, &st.model.disc, false));
-        let gl = graph::gen_loss(tape_g, cfg, disc.as_deref(), xv, &gv, layout);
+        let gl = graph::gen_loss(tape_g, cfg, disc.as_deref(), xv, &gv, layout, list);
         let loss = tape_g.value(gl.loss).item();
         non_finite(epoch, batch, "L_G", loss)?;
         if g_step == 0 {
