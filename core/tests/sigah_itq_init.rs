@@ -28,7 +28,10 @@ fn small(bits: usize) -> SigahConfig {
 #[test]
 fn a_fresh_model_encodes_exactly_as_itq() {
     let data = clustered(400, 24, 1);
-    for cfg in [small(16), SigahConfig { hidden: vec![], ..small(16) }] {
+    // Without an input projection (24 < input_pca), and with one to 20 and to
+    // exactly 16 principal directions: ITQ's 16 directions lie in their span.
+    let projected = |p: usize| SigahConfig { input_pca: p, ..small(16) };
+    for cfg in [small(16), SigahConfig { hidden: vec![], ..small(16) }, projected(20), projected(16)] {
         let trainer = Trainer::new(&data, &cfg).unwrap();
         let (itq, _) = train_itq(&data, 16, cfg.seed, 50).unwrap();
         let ours = trainer.model().encode(&data).unwrap();
@@ -65,18 +68,25 @@ fn wider_codes_than_dimensions_take_the_itq_rows_they_can() {
 fn encoder_agrees_with_the_training_graph_after_training() {
     // lr high enough that both the skip path and the ReLU branch move.
     let data = clustered(300, 20, 3);
-    let cfg = SigahConfig { lr_g: 3e-3, skip_lr_scale: 0.5, ..small(16) };
-    let model = SigahModel::train(&data, &cfg, &TrainOptions::default(), &mut Silent).unwrap();
+    for pca in [0, 12] {
+        let cfg = SigahConfig { lr_g: 3e-3, skip_lr_scale: 0.5, input_pca: pca, ..small(16) };
+        encoder_agrees_with_the_tape(&data, &cfg);
+    }
+}
+
+fn encoder_agrees_with_the_tape(data: &Tensor, cfg: &SigahConfig) {
+    let model = SigahModel::train(data, cfg, &TrainOptions::default(), &mut Silent).unwrap();
+    assert_eq!(model.preprocess.out_dim(), if cfg.input_pca > 0 { cfg.input_pca } else { data.cols });
     let branch = model.gen.get("encoder.1.weight").unwrap();
     assert!(branch.data.iter().any(|&v| v != 0.0), "the ReLU branch learned");
     let all: Vec<usize> = (0..data.rows).collect();
     let x = model.preprocess.batch(&data, &all);
     let mut tape = sigah_core::autodiff::Tape::new();
     let xv = tape.constant(x);
-    let g = graph::generator(&mut tape, &model.gen, &model.layout, &cfg, xv, false);
+    let g = graph::generator(&mut tape, &model.gen, &model.layout, cfg, xv, false);
     let s = tape.value(g.s);
-    let u = model.code_values(&data).unwrap();
-    let codes = model.encode(&data).unwrap();
+    let u = model.code_values(data).unwrap();
+    let codes = model.encode(data).unwrap();
     let mut differ = 0;
     for i in 0..data.rows {
         for j in 0..16 {
@@ -87,7 +97,7 @@ fn encoder_agrees_with_the_training_graph_after_training() {
             }
         }
     }
-    assert_eq!(differ, 0, "the tape and the encoder disagree on {differ} bits");
+    assert_eq!(differ, 0, "input_pca {}: the tape and the encoder disagree on {differ} bits", cfg.input_pca);
 }
 
 #[test]

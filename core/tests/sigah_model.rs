@@ -88,6 +88,8 @@ fn ablations_train_too() {
         SigahConfig { adversarial: false, ..tiny() },
         SigahConfig { decoder: DecoderKind::Linear, ..tiny() },
         SigahConfig { hidden: vec![24, 24], d_steps: 2, g_steps: 2, margin: Some(0.5), ..tiny() },
+        // The input projection and the listwise term: the file holds the projection.
+        SigahConfig { input_pca: 6, lambda_list: 1.0, list_k: 20, ..tiny() },
     ] {
         let (model, stats) = train(&data, &cfg, &TrainOptions::default());
         assert!(stats.last().unwrap().recon_mse < stats[0].recon_mse, "{cfg:?}");
@@ -95,7 +97,10 @@ fn ablations_train_too() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("m.safetensors");
         model.save(&p).unwrap();
-        assert_eq!(SigahModel::load(&p).unwrap(), model);
+        let loaded = SigahModel::load(&p).unwrap();
+        assert_eq!(loaded, model);
+        assert_eq!(loaded.preprocess.out_dim(), if cfg.input_pca < 12 { 6 } else { 12 });
+        assert_eq!(loaded.encode(&data).unwrap(), model.encode(&data).unwrap());
     }
 }
 
@@ -216,6 +221,24 @@ fn loading_checks_version_and_shapes() {
         f.metadata.insert("format".into(), "something-else".into());
     });
     assert!(SigahModel::load(&q).unwrap_err().to_string().contains("something-else"));
+
+    // A projection stored without input_pca in the config (or of the wrong shape).
+    let (projected, _) = train(&data, &SigahConfig { epochs: 1, input_pca: 6, ..tiny() }, &TrainOptions::default());
+    let pp = dir.path().join("proj.safetensors");
+    projected.save(&pp).unwrap();
+    tamper(&pp, &q, |f| {
+        let t = f.tensors.get_mut("preprocess.proj").unwrap();
+        t.shape = vec![12, 5];
+        t.data.truncate(60);
+    });
+    let e = SigahModel::load(&q).unwrap_err().to_string();
+    assert!(e.contains("preprocess.proj") && e.contains("[12, 5]"), "{e}");
+    tamper(&pp, &q, |f| {
+        let c = f.metadata["config"].replace("\"input_pca\":6", "\"input_pca\":0");
+        f.metadata.insert("config".into(), c);
+    });
+    let e = SigahModel::load(&q).unwrap_err().to_string();
+    assert!(e.contains("input projection") && e.contains("input_pca is 0"), "{e}");
 
     std::fs::write(&q, b"not a model").unwrap();
     assert!(SigahModel::load(&q).unwrap_err().to_string().contains("bad.safetensors"));

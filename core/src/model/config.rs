@@ -28,6 +28,10 @@ pub enum DecoderKind {
 pub struct SigahConfig {
     /// Code length k (a multiple of 8).
     pub bits: usize,
+    /// Project the centred input onto its top `input_pca` principal directions
+    /// before the networks (docs/METHOD.md); 0, or at least the input dimension,
+    /// keeps all `d` dimensions.
+    pub input_pca: usize,
     /// Widths of the hash encoder's hidden ReLU layers (one entry per layer).
     pub hidden: Vec<usize>,
     /// Latent units m of the compressed-sensing decoder; `None` means `4 · bits`.
@@ -152,6 +156,7 @@ impl Default for SigahConfig {
     fn default() -> Self {
         Self {
             bits: 64,
+            input_pca: 256,
             hidden: vec![512],
             latent: None,
             lista_steps: 3,

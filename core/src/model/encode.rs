@@ -90,15 +90,16 @@ impl SigahModel {
     /// u for `rows` raw input rows; returns a slice of the scratch space.
     fn hash_block<'s>(&self, wt: &[Tensor], input: &[f32], rows: usize, s: &'s mut Scratch) -> &'s [f32] {
         let isa = sigah_kernels::isa::selected();
-        s.a.clear();
-        s.a.extend_from_slice(input);
-        self.preprocess.apply(&mut s.a);
+        s.b.clear();
+        s.b.extend_from_slice(input);
+        self.preprocess.apply(&mut s.b, &mut s.a);
         if self.layout.skip.is_some() {
             s.x.clear();
             s.x.extend_from_slice(&s.a);
         }
         let last = self.layout.enc.len() - 1;
-        let mut width = self.dim();
+        let features = self.preprocess.out_dim();
+        let mut width = features;
         for (i, (&(_, c), w)) in self.layout.enc.iter().zip(wt).enumerate() {
             let c = &self.gen.tensors[c];
             let out = w.cols;
@@ -117,7 +118,7 @@ impl SigahModel {
         if let Some(w) = self.layout.skip {
             // u += X·W_linᵀ (the skip path; after the bias, as on the tape).
             let w = &self.gen.tensors[w];
-            let xv = MatRef::new(&s.x, rows, self.dim());
+            let xv = MatRef::new(&s.x, rows, features);
             let gamma = self.config.skip_lr_scale;
             gemm_with(isa, false, gamma, xv, w.view().t(), 1.0, MatMut::new(&mut s.a[..rows * width], rows, width));
         }

@@ -7,7 +7,7 @@
 //! | `format_version` | [`FORMAT_VERSION`] |
 //! | `method` | `sigah` |
 //! | `bits`, `d`, `seed` | integers |
-//! | `preprocessing` | JSON `{"mean": "preprocess.mean", "scale": s}`: `x ↦ (x − mean) / s` |
+//! | `preprocessing` | JSON `{"mean": "preprocess.mean", "scale": s}`: `x ↦ (x − mean) / s`; with `"proj": "preprocess.proj"` (a `d × p` tensor P), `x ↦ (x − mean)·P / s` |
 //! | `config` | the full [`SigahConfig`] as JSON |
 //! | `training` | the [`TrainingSummary`] as JSON |
 //!
@@ -26,6 +26,7 @@ use crate::{Error, Result, Tensor};
 pub const FORMAT_VERSION: u32 = 1;
 
 const MEAN: &str = "preprocess.mean";
+const PROJ: &str = "preprocess.proj";
 
 /// (name, stored shape, values) of each tensor of a file.
 pub(crate) type NamedTensors<'a> = Vec<(String, Vec<usize>, &'a [f32])>;
@@ -34,6 +35,9 @@ pub(crate) type NamedTensors<'a> = Vec<(String, Vec<usize>, &'a [f32])>;
 struct PreprocessingMeta {
     mean: String,
     scale: f32,
+    /// Absent in files without an input projection (and in files written before it existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    proj: Option<String>,
 }
 
 impl SigahModel {
@@ -46,11 +50,15 @@ impl SigahModel {
         meta.insert("bits".into(), self.bits().to_string());
         meta.insert("d".into(), self.dim().to_string());
         meta.insert("seed".into(), self.config.seed.to_string());
-        let pre = PreprocessingMeta { mean: MEAN.into(), scale: self.preprocess.scale };
+        let proj = self.preprocess.proj.as_ref().map(|_| PROJ.to_string());
+        let pre = PreprocessingMeta { mean: MEAN.into(), scale: self.preprocess.scale, proj };
         meta.insert("preprocessing".into(), serde_json::to_string(&pre).expect("serialises"));
         meta.insert("config".into(), self.config.to_json());
         meta.insert("training".into(), serde_json::to_string(&self.summary).expect("serialises"));
         let mut tensors = vec![(MEAN.to_string(), stored_shape(1, self.dim()), &self.preprocess.mean.data[..])];
+        if let Some(p) = &self.preprocess.proj {
+            tensors.push((PROJ.to_string(), stored_shape(p.rows, p.cols), &p.data[..]));
+        }
         for net in [&self.gen, &self.disc] {
             for (name, t) in net.names.iter().zip(&net.tensors) {
                 tensors.push((name.clone(), stored_shape(t.rows, t.cols), &t.data[..]));
@@ -107,7 +115,7 @@ impl SigahModel {
                 format!("format version {version} is {why}; this build reads version {FORMAT_VERSION}"),
             ));
         }
-        let config: SigahConfig = file.meta_json(path, "config")?;
+        let mut config: SigahConfig = file.meta_json(path, "config")?;
         config.validate().map_err(|e| Error::format(path, 8, format!("stored config: {e}")))?;
         let d: usize = file.meta_json(path, "d")?;
         let bits: usize = file.meta_json(path, "bits")?;
@@ -120,7 +128,30 @@ impl SigahModel {
         }
         let summary: TrainingSummary = file.meta_json(path, "training")?;
         let mean = file.take(path, &pre.mean, 1, d)?;
-        let (gspec, layout) = generator_spec(&config, d);
+        let proj = match &pre.proj {
+            Some(name) => {
+                let p = config.input_pca;
+                if p == 0 || p >= d {
+                    return Err(Error::format(
+                        path,
+                        8,
+                        format!("an input projection is stored, but input_pca is {p} (d {d})"),
+                    ));
+                }
+                Some(file.take(path, name, d, p)?)
+            }
+            // A file from before the projection existed: its config has the new
+            // default, but its networks read all d inputs.
+            None => {
+                if config.input_pca < d {
+                    config.input_pca = 0;
+                }
+                None
+            }
+        };
+        let preprocess = Preprocess { mean, scale: pre.scale, proj };
+        let features = preprocess.out_dim();
+        let (gspec, layout) = generator_spec(&config, features);
         let take_all = |file: &mut StFile, spec: Vec<(String, usize, usize)>| -> Result<Net> {
             let mut net = Net { names: Vec::new(), tensors: Vec::new() };
             for (name, r, c) in spec {
@@ -131,7 +162,7 @@ impl SigahModel {
             Ok(net)
         };
         let gen = take_all(file, gspec)?;
-        let disc = take_all(file, discriminator_spec(&config, d))?;
-        Ok(SigahModel { config, preprocess: Preprocess { mean, scale: pre.scale }, gen, layout, disc, summary })
+        let disc = take_all(file, discriminator_spec(&config, features))?;
+        Ok(SigahModel { config, preprocess, gen, layout, disc, summary })
     }
 }

@@ -7,9 +7,12 @@ use crate::baselines::train_itq;
 use crate::eval::ITQ_ITERATIONS;
 use crate::{Result, Tensor};
 
-/// The `k × d` weight `W_lin` (PyTorch `out × in` layout) of the linear path on
-/// preprocessed inputs whose codes are ITQ's: with ITQ's projection `P R` on
-/// centred data, `W_lin[j] = scale · (P R)[:, j] / σ_j`, σ_j the standard
+/// The `k × out_dim` weight `W_lin` (PyTorch `out × in` layout) of the linear
+/// path on preprocessed inputs whose codes are ITQ's: with ITQ's projection `P R`
+/// on centred data, `W_lin[j]` acting on `x − mean` is `(P R)[:, j] / σ_j`
+/// (mapped onto the preprocessing's output by [`Preprocess::weight_on_output`]; ITQ's
+/// directions lie in the span of an input projection to at least k
+/// dimensions, so the map is exact there), σ_j the standard
 /// deviation of the j-th ITQ projection over `data`. The division keeps the
 /// sign (the bit) and gives each code value unit spread, so the hard-tanh
 /// straight-through window `|u| ≤ 1` holds about two thirds of the data.
@@ -18,7 +21,7 @@ use crate::{Result, Tensor};
 /// `k₀` rows (`k₀` = d rounded down to a multiple of 8) come from ITQ and the
 /// function returns those only; the caller keeps its random rows for the rest.
 pub fn itq_weight(data: &Tensor, pre: &Preprocess, cfg: &SigahConfig) -> Result<Option<Tensor>> {
-    let k = cfg.bits.min(data.cols.min(data.rows.saturating_sub(1)) / 8 * 8);
+    let k = cfg.bits.min(pre.out_dim().min(data.rows.saturating_sub(1)) / 8 * 8);
     if k == 0 {
         return Ok(None);
     }
@@ -35,8 +38,8 @@ pub fn itq_weight(data: &Tensor, pre: &Preprocess, cfg: &SigahConfig) -> Result<
     let mut w = Tensor::zeros(k, d);
     for j in 0..k {
         for i in 0..d {
-            w.data[j * d + i] = (pre.scale as f64 * hash.proj.at(i, j) as f64 / sd[j]) as f32;
+            w.data[j * d + i] = (hash.proj.at(i, j) as f64 / sd[j]) as f32;
         }
     }
-    Ok(Some(w))
+    Ok(Some(pre.weight_on_output(w)))
 }

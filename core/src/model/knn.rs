@@ -81,7 +81,7 @@ mod tests {
         // Points at 0, 1, 3, 7, 8 on a line: nearest of 0 is 1 then 3; of 3 is 1
         // (distance 2) then 0 (distance 3); of 7 is 8 then 3.
         let data = Tensor::new(5, 1, vec![0.0, 1.0, 3.0, 7.0, 8.0]);
-        let pre = Preprocess::fit(&data).unwrap();
+        let pre = Preprocess::fit(&data, 0).unwrap();
         let (g, k) = knn_graph(&data, &pre, 2);
         assert_eq!(k, 2);
         assert_eq!(g, vec![1, 2, 0, 2, 1, 0, 4, 2, 3, 2]);
@@ -100,7 +100,7 @@ mod tests {
         // then 8 (distance 3; 0 is at 5); of 4 (in the pool) are 8 and 0 (tie at
         // distance 4, lower index first: 0), never itself.
         let data = Tensor::new(10, 1, (0..10).map(|i| i as f32).collect());
-        let pre = Preprocess::fit(&data).unwrap();
+        let pre = Preprocess::fit(&data, 0).unwrap();
         let (g, k) = knn_among(&data, &pre, 2, &[0, 4, 8]);
         assert_eq!(k, 2);
         assert_eq!(&g[10..12], &[4, 8]);

@@ -121,7 +121,7 @@ mod tests {
         // 40 points on a line at 0, 1, 2, ...: the neighbours of i by rank are
         // i ± 1, i ± 2, ... (ties to the lower index), so the rank of j is known.
         let data = Tensor::new(40, 1, (0..40).map(|i| i as f32).collect());
-        let pre = Preprocess::fit(&data).unwrap();
+        let pre = Preprocess::fit(&data, 0).unwrap();
         let cfg = SigahConfig { knn_pairs: 2, lambda_rank: 1.0, rank_pos: 4, rank_neg: 10, ..Default::default() };
         let s = NeighbourSampler::new(&data, &pre, &cfg);
         let mut rng = ChaCha8Rng::seed_from_u64(1);
@@ -160,5 +160,31 @@ mod tests {
         rows.clear();
         assert_eq!(s.rows(&idx, data.rows, &mut rng, &mut rows), BatchLayout::plain(20));
         assert_eq!(rows, idx);
+    }
+
+    #[test]
+    fn list_targets_mark_the_anchors_neighbours_and_mask_itself() {
+        // Points on a line: the 4 nearest of i are i ± 1 and i ± 2.
+        let data = Tensor::new(40, 1, (0..40).map(|i| i as f32).collect());
+        let pre = Preprocess::fit(&data, 0).unwrap();
+        let cfg = SigahConfig { lambda_list: 1.0, list_k: 4, lambda_pair: 0.0, lambda_rank: 0.0, ..Default::default() };
+        let s = NeighbourSampler::new(&data, &pre, &cfg);
+        // Anchors 10, 20, 30; then rows 11, 20 (a copy of anchor 20), 33, 5, 12.
+        let rows = [10, 20, 30, 11, 20, 33, 5, 12];
+        let l = s.list_targets(&rows, 3).unwrap();
+        assert_eq!((l.target.shape(), l.mask.shape(), l.weight.shape()), ((3, 8), (3, 8), (3, 1)));
+        // Anchor 10: 11 and 12 are among its 4 nearest, weight 1/2 each.
+        assert_eq!(l.target.row(0), &[0.0, 0.0, 0.0, 0.5, 0.0, 0.0, 0.0, 0.5]);
+        // Anchor 20: no neighbour in the batch; both copies of itself are masked.
+        assert_eq!(l.target.row(1), &[0.0; 8]);
+        assert_eq!(l.mask.row(1), &[0.0, -1e30, 0.0, 0.0, -1e30, 0.0, 0.0, 0.0]);
+        // Anchor 30: none either (33 is its 5th or 6th nearest).
+        assert_eq!(l.target.row(2), &[0.0; 8]);
+        assert_eq!(l.mask.row(0), &[-1e30, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]);
+        assert_eq!((l.weight.data.as_slice(), l.active), (&[1.0, 0.0, 0.0][..], 1));
+        // No anchor with a neighbour in the batch, or the term off: no targets.
+        assert!(s.list_targets(&[20, 30, 0], 2).is_none());
+        let off = NeighbourSampler::new(&data, &pre, &SigahConfig { lambda_list: 0.0, ..cfg });
+        assert!(off.list_targets(&rows, 3).is_none());
     }
 }

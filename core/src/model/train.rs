@@ -99,8 +99,8 @@ pub(crate) struct TrainState {
 
 impl TrainState {
     fn fresh(data: &Tensor, cfg: &SigahConfig) -> Result<Self> {
-        let preprocess = Preprocess::fit(data)?;
-        let d = data.cols;
+        let preprocess = Preprocess::fit(data, cfg.input_pca)?;
+        let d = preprocess.out_dim();
         let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
         let (mut gen, layout) = init_generator(cfg, d, &mut rng);
         if cfg.itq_init {
