@@ -80,7 +80,7 @@ fn encoder_agrees_with_the_tape(data: &Tensor, cfg: &SigahConfig) {
     let branch = model.gen.get("encoder.1.weight").unwrap();
     assert!(branch.data.iter().any(|&v| v != 0.0), "the ReLU branch learned");
     let all: Vec<usize> = (0..data.rows).collect();
-    let x = model.preprocess.batch(&data, &all);
+    let x = model.preprocess.batch(data, &all);
     let mut tape = sigah_core::autodiff::Tape::new();
     let xv = tape.constant(x);
     let g = graph::generator(&mut tape, &model.gen, &model.layout, cfg, xv, false);
