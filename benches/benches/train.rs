@@ -20,7 +20,7 @@ fn bench_train(c: &mut Criterion) {
     let data = Tensor::new(4 * BATCH, D, pseudo_random_f32(4 * BATCH * D, 7));
     // DESIGN §1's architecture, as the PyTorch peer builds it: without the skip
     // path and its ITQ start (docs/METHOD.md).
-    let cfg = SigahConfig { skip: false, itq_init: false, ..SigahConfig::default() };
+    let cfg = SigahConfig { input_pca: 0, skip: false, itq_init: false, ..SigahConfig::default() };
     let mut group = c.benchmark_group("train_step/784d_64b_batch256");
     group.throughput(Throughput::Elements(BATCH as u64));
     group.sample_size(20).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(4));

@@ -34,12 +34,13 @@ def main():
     import numpy as np
 
     tmp = tempfile.mkdtemp(prefix="sigah_train_cmp_")
-    # The DESIGN §1 architecture that torch_train.py builds: without the linear
-    # skip path, its ITQ start and the neighbour-pair term the defaults add
-    # (docs/METHOD.md), so both tools train the same model.
+    # The DESIGN §1 architecture that torch_train.py builds: without the input
+    # projection, the linear skip path, its ITQ start and the neighbour terms the
+    # defaults add (docs/METHOD.md), so both tools train the same model.
     design = os.path.join(tmp, "design.json")
     with open(design, "w") as f:
-        json.dump({"skip": False, "itq_init": False, "lambda_pair": 0.0, "knn_pairs": 0}, f)
+        json.dump({"input_pca": 0, "skip": False, "itq_init": False, "lambda_pair": 0.0, "knn_pairs": 0,
+                   "lambda_rank": 0.0, "lambda_list": 0.0}, f)
     data = a.data or os.path.join(tmp, "rand.npy")
     if not a.data:
         np.save(data, np.random.default_rng(0).standard_normal((a.n, a.d), dtype=np.float32))

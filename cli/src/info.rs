@@ -36,7 +36,7 @@ pub fn run(args: InfoArgs) -> anyhow::Result<()> {
             "bits": m.bits(),
             "d": m.dim(),
             "parameters": params,
-            "preprocessing": {"scale": m.preprocess.scale},
+            "preprocessing": {"scale": m.preprocess.scale, "projected_to": m.preprocess.proj.as_ref().map(|p| p.cols)},
             "config": m.config,
             "training": m.summary,
         });
@@ -47,7 +47,13 @@ pub fn run(args: InfoArgs) -> anyhow::Result<()> {
     println!("bits: {}", m.bits());
     println!("d: {}", m.dim());
     println!("parameters: {params}");
-    println!("preprocessing: subtract the training mean, divide by {}", m.preprocess.scale);
+    match &m.preprocess.proj {
+        Some(p) => println!(
+            "preprocessing: subtract the training mean, project onto the top {} principal directions, divide by {}",
+            p.cols, m.preprocess.scale
+        ),
+        None => println!("preprocessing: subtract the training mean, divide by {}", m.preprocess.scale),
+    }
     println!("config: {}", serde_json::to_string(&m.config)?);
     println!("training: {}", serde_json::to_string(&m.summary)?);
     Ok(())

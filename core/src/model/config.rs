@@ -193,7 +193,7 @@ impl Default for SigahConfig {
             rank_neg: 0,
             rank_margin: 0.1,
             relax_beta: 2.0,
-            lambda_list: 0.0,
+            lambda_list: 3.0,
             list_k: 100,
             list_temp: 0.05,
             prox_decay: 0.0,
@@ -334,7 +334,8 @@ mod tests {
     fn defaults_are_the_documented_values() {
         // DESIGN §1, with docs/METHOD.md's measured changes (epochs, the
         // ITQ-initialised skip path, the one-sided neighbour-pair term, the
-        // ranking term on tanh-relaxed codes).
+        // ranking term on tanh-relaxed codes, the input projection and the
+        // listwise neighbourhood term).
         let c = SigahConfig::default();
         assert_eq!(
             (c.bits, c.hidden.clone(), c.latent_units(), c.lista_steps, c.disc_hidden, c.epochs),
@@ -349,6 +350,7 @@ mod tests {
         assert_eq!((c.lambda_pair, c.knn_pairs, c.sim_knn_target, c.pair_one_sided), (1.0, 10, 0.8, true));
         assert_eq!((c.lambda_rank, c.rank_pos, c.rank_neg, c.rank_margin, c.relax_beta), (6.0, 50, 0, 0.1, 2.0));
         assert_eq!((c.prox_decay, c.branch_lr_scale, c.encoder_warmup), (0.0, 1.0, 0));
+        assert_eq!((c.input_pca, c.lambda_list, c.list_k, c.list_temp), (256, 3.0, 100, 0.05));
         assert_eq!((c.batch_size, c.d_steps, c.g_steps, c.margin, c.margin_factor), (256, 1, 1, None, 2.0));
         assert!(c.adversarial && c.decoder == DecoderKind::Lista);
         c.validate().unwrap();
@@ -407,6 +409,9 @@ mod tests {
             (Box::new(|c| c.prox_decay = 1.0), "prox_decay"),
             (Box::new(|c| c.branch_lr_scale = 0.0), "branch_lr_scale"),
             (Box::new(|c| (c.lambda_rank, c.rank_pos) = (1.0, 0)), "rank_pos"),
+            (Box::new(|c| c.list_k = 0), "list_k"),
+            (Box::new(|c| c.list_temp = 0.0), "list_temp"),
+            (Box::new(|c| c.lambda_list = -1.0), "lambda_list"),
         ];
         for (edit, field) in cases {
             let mut c = SigahConfig::default();
