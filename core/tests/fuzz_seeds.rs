@@ -37,9 +37,10 @@ fn with(selector: u8, body: &[u8]) -> Vec<u8> {
     [&[selector][..], body].concat()
 }
 
-fn tiny_model(decoder: DecoderKind, hidden: Vec<usize>) -> Vec<u8> {
+fn tiny_model(decoder: DecoderKind, hidden: Vec<usize>, input_pca: usize) -> Vec<u8> {
     let cfg = SigahConfig {
         bits: 8,
+        input_pca,
         hidden,
         latent: Some(8),
         decoder,
@@ -115,8 +116,10 @@ fn seeds() -> Vec<(&'static str, &'static str, Vec<u8>)> {
         ("index_file", "24bit", index[0].clone()),
         ("index_file", "64bit", index[1].clone()),
         ("index_file", "24bit_v1", index_v1(24, &[1, 2, 3, 0, 0, 0, 0, 0, 255, 0, 128, 0, 0, 0, 0, 0])),
-        ("model_file", "lista", tiny_model(DecoderKind::Lista, vec![2])),
-        ("model_file", "linear", tiny_model(DecoderKind::Linear, vec![])),
+        ("model_file", "lista", tiny_model(DecoderKind::Lista, vec![2], 0)),
+        ("model_file", "linear", tiny_model(DecoderKind::Linear, vec![], 0)),
+        // With the input projection (`preprocess.proj`, 3 → 2 dimensions).
+        ("model_file", "projected", tiny_model(DecoderKind::Lista, vec![2], 2)),
         ("config", "toml", with(0, b"bits = 16\nhidden = [8, 4]\ndecoder = \"linear\"\nmargin = 0.5\nlr_g = 0.003\n")),
         ("config", "json", with(1, br#"{"bits": 32, "hidden": [16], "latent": 64, "adversarial": false, "seed": 7}"#)),
     ]
