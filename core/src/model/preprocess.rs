@@ -12,7 +12,7 @@
 //! The trainer never materialises a preprocessed copy of the data (that would
 //! double the training memory): each mini-batch is gathered and transformed.
 
-use sigah_kernels::gemm::{gemm, MatMut, MatRef};
+use sigah_kernels::gemm::{gemm, gemm_with, MatMut, MatRef};
 
 use crate::baselines::pca;
 use crate::{Error, Result, Tensor};
@@ -122,7 +122,10 @@ impl Preprocess {
         let p = proj.cols;
         out.clear();
         out.resize(rows * p, 0.0);
-        gemm(1.0 / self.scale, MatRef::new(x, rows, d), proj.view(), 0.0, MatMut::new(out, rows, p));
+        // On the calling thread: the encoder already spreads its blocks over the
+        // pool, and a training batch's projection is small next to its step.
+        let (a, c) = (MatRef::new(x, rows, d), MatMut::new(out, rows, p));
+        gemm_with(sigah_kernels::isa::selected(), false, 1.0 / self.scale, a, proj.view(), 0.0, c);
     }
 
     /// The rows `indices` of `data`, preprocessed (a training mini-batch).
