@@ -6,7 +6,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use sigah_core::baselines::{train_itq, HashFunction};
 use sigah_core::model::{graph, DecoderKind, SigahConfig, SigahModel, Silent, TrainOptions, Trainer};
-use sigah_core::Tensor;
+use sigah_core::{Codes, Tensor};
 
 /// `n` points around 6 random centres in `d` dimensions, anisotropic so PCA has
 /// distinct directions.
@@ -19,6 +19,14 @@ fn clustered(n: usize, d: usize, seed: u64) -> Tensor {
         data.extend(c.iter().enumerate().map(|(j, &v)| v + (rng.random::<f32>() - 0.5) * (1.0 + j as f32 / 4.0)));
     }
     Tensor::new(n, d, data)
+}
+
+/// How many of the first `bits` bits differ between two code sets of the same rows.
+fn bits_differing(ours: &Codes, theirs: &Codes, bits: usize) -> usize {
+    (0..ours.len())
+        .flat_map(|i| (0..bits).map(move |j| (i, j)))
+        .filter(|&(i, j)| ours.bit(i, j) != theirs.bit(i, j))
+        .count()
 }
 
 fn small(bits: usize) -> SigahConfig {
@@ -34,12 +42,7 @@ fn a_fresh_model_encodes_exactly_as_itq() {
     for cfg in [small(16), SigahConfig { hidden: vec![], ..small(16) }, projected(20), projected(16)] {
         let trainer = Trainer::new(&data, &cfg).unwrap();
         let (itq, _) = train_itq(&data, 16, cfg.seed, 50).unwrap();
-        let ours = trainer.model().encode(&data).unwrap();
-        let theirs = itq.encode(&data).unwrap();
-        let differ = (0..data.rows)
-            .flat_map(|i| (0..16).map(move |j| (i, j)))
-            .filter(|&(i, j)| ours.bit(i, j) != theirs.bit(i, j))
-            .count();
+        let differ = bits_differing(&trainer.model().encode(&data).unwrap(), &itq.encode(&data).unwrap(), 16);
         // Equal up to values within float rounding of zero (two different
         // summation orders of the same projection).
         assert!(differ <= 2, "hidden {:?}: {differ} of {} bits differ from ITQ", cfg.hidden, 16 * data.rows);
@@ -53,12 +56,7 @@ fn wider_codes_than_dimensions_take_the_itq_rows_they_can() {
     let cfg = small(32);
     let trainer = Trainer::new(&data, &cfg).unwrap();
     let (itq, _) = train_itq(&data, 8, cfg.seed, 50).unwrap();
-    let ours = trainer.model().encode(&data).unwrap();
-    let theirs = itq.encode(&data).unwrap();
-    let differ = (0..data.rows)
-        .flat_map(|i| (0..8).map(move |j| (i, j)))
-        .filter(|&(i, j)| ours.bit(i, j) != theirs.bit(i, j))
-        .count();
+    let differ = bits_differing(&trainer.model().encode(&data).unwrap(), &itq.encode(&data).unwrap(), 8);
     assert!(differ <= 2, "{differ} of the ITQ bits differ");
     // And training runs.
     SigahModel::train(&data, &cfg, &TrainOptions::default(), &mut Silent).unwrap();
