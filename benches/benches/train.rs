@@ -1,5 +1,6 @@
-//! One SiGAH training step (a discriminator step and a generator step on a batch
-//! of 256, DESIGN §1 default architecture, 64 bits, d = 784) at 1 and 2 threads,
+//! One SiGAH training step (a generator step and a discriminator step on a batch
+//! of 256 anchors, 64 bits, d = 784) with the default config and with DESIGN §1's
+//! architecture, at 1 and 2 threads,
 //! and encoding throughput (vectors/s) at 1 and 2 threads. The PyTorch peer runs
 //! the same model side by side in `benches/reference/train_compare.py` (a whole
 //! epoch of 60,000 vectors, both tools in the same run).
@@ -17,35 +18,50 @@ const D: usize = 784;
 const BATCH: usize = 256;
 
 fn bench_train(c: &mut Criterion) {
-    let data = Tensor::new(4 * BATCH, D, pseudo_random_f32(4 * BATCH * D, 7));
+    // The default objective: the neighbour graph of these rows feeds the pair,
+    // ranking and listwise terms, so each step trains 256 anchors plus their
+    // neighbour rows (1,024 rows in all), as `sigah train` does.
+    let n = 16 * BATCH;
+    let data = Tensor::new(n, D, pseudo_random_f32(n * D, 7));
+    let batches: Vec<Vec<usize>> = (0..16).map(|b| (b * BATCH..(b + 1) * BATCH).collect()).collect();
+    let default = SigahConfig::default();
     // DESIGN §1's architecture, as the PyTorch peer builds it: without the skip
-    // path and its ITQ start (docs/METHOD.md).
-    let cfg = SigahConfig { input_pca: 0, skip: false, itq_init: false, ..SigahConfig::default() };
-    let mut group = c.benchmark_group("train_step/784d_64b_batch256");
-    group.throughput(Throughput::Elements(BATCH as u64));
-    group.sample_size(20).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(4));
-    for threads in [1, 2] {
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("pool");
-        let mut trainer = Trainer::new(&data, &cfg).expect("a valid config");
-        let batches: Vec<Tensor> =
-            (0..4).map(|b| trainer.batch(&data, &(b * BATCH..(b + 1) * BATCH).collect::<Vec<_>>())).collect();
-        let mut i = 0;
-        group.bench_function(BenchmarkId::new("sigah", format!("{threads}t")), |bench| {
-            pool.install(|| {
-                bench.iter(|| {
-                    trainer.step(&batches[i % 4]).expect("finite losses");
-                    i += 1;
+    // path and its ITQ start, the input projection or the neighbour terms
+    // (docs/METHOD.md).
+    let design = SigahConfig {
+        input_pca: 0,
+        skip: false,
+        itq_init: false,
+        lambda_pair: 0.0,
+        lambda_rank: 0.0,
+        lambda_list: 0.0,
+        ..SigahConfig::default()
+    };
+    for (name, cfg) in [("default", &default), ("design", &design)] {
+        let mut group = c.benchmark_group(format!("train_step/{name}/784d_64b_batch256"));
+        group.throughput(Throughput::Elements(BATCH as u64));
+        group.sample_size(20).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(4));
+        for threads in [1, 2] {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("pool");
+            let mut trainer = pool.install(|| Trainer::new(&data, cfg)).expect("a valid config");
+            let mut i = 0;
+            group.bench_function(BenchmarkId::new("sigah", format!("{threads}t")), |bench| {
+                pool.install(|| {
+                    bench.iter(|| {
+                        trainer.step(&data, &batches[i % batches.len()]).expect("finite losses");
+                        i += 1;
+                    })
                 })
-            })
-        });
+            });
+        }
+        group.finish();
     }
-    group.finish();
 
     let n = 20_000;
     let queries = Tensor::new(n, D, pseudo_random_f32(n * D, 9));
     let model = {
-        let mut t = Trainer::new(&data, &cfg).expect("a valid config");
-        t.step(&t.batch(&data, &(0..BATCH).collect::<Vec<_>>())).expect("finite");
+        let mut t = Trainer::new(&data, &design).expect("a valid config");
+        t.step(&data, &batches[0]).expect("finite");
         t.model().clone()
     };
     let mut group = c.benchmark_group("encode/784d_64b");

@@ -183,6 +183,20 @@ proptest! {
         chk.run(|t, v| t.relu(v[0]), |x| x[0].map(|v| v.max(0.0)))?;
     }
 
+    // y = rows start..start + len of x: dx is g in those rows, 0 elsewhere.
+    #[test]
+    fn slice_rows(x in matrix(1..7, 1..9), a in 0usize..7, b in 0usize..7, w in weights()) {
+        let r = x.rows;
+        let (start, len) = (a % r, 1 + b % r);
+        let len = len.min(r - start);
+        let inputs = [x];
+        let chk = Check { inputs: &inputs, is_param: &[true], weights: &w, tol: 1e-6 };
+        chk.run(
+            |t, v| t.slice_rows(v[0], start, len),
+            |x| M::from_fn(len, x[0].c, |i, j| x[0].at(start + i, j)),
+        )?;
+    }
+
     // d tanh(x)/dx = 1 − tanh²(x); the backward reads the stored output.
     #[test]
     fn tanh(x in matrix(1..7, 1..19), c in 0.5f32..3.0, w in weights()) {

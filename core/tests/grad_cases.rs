@@ -225,6 +225,36 @@ fn tanh_by_hand() {
 }
 
 #[test]
+fn slice_rows_by_hand() {
+    // x is 4 × 2; y = rows 1..3 = [[3, 4], [5, 6]]; L = Σ y ⊙ w puts w in rows 1
+    // and 2 of dx and nothing in rows 0 and 3. Slicing twice (rows 2..4 as well)
+    // accumulates in the overlapping row 2.
+    let mut tape = Tape::new();
+    let x = tape.param(t(4, 2, &[1., 2., 3., 4., 5., 6., 7., 8.]));
+    let y = tape.slice_rows(x, 1, 2);
+    assert_eq!((tape.value(y).shape(), tape.value(y).data.clone()), ((2, 2), vec![3., 4., 5., 6.]));
+    weighted_loss(&mut tape, y, t(2, 2, &[1., -2., 3., 0.5]));
+    assert_eq!(grad(&tape, x), [0., 0., 1., -2., 3., 0.5, 0., 0.]);
+    let mut tape = Tape::new();
+    let x = tape.param(t(4, 2, &[1., 2., 3., 4., 5., 6., 7., 8.]));
+    let a = tape.slice_rows(x, 1, 2);
+    let b = tape.slice_rows(x, 2, 2);
+    let sa = tape.sum(a);
+    let sb = tape.sum(b);
+    let loss = tape.add(sa, sb);
+    tape.backward(loss);
+    assert_eq!(grad(&tape, x), [0., 0., 1., 1., 2., 2., 1., 1.]);
+}
+
+#[test]
+#[should_panic(expected = "slice_rows: rows 3..5 of a 4x2 matrix")]
+fn slice_rows_out_of_range_panics() {
+    let mut tape = Tape::new();
+    let x = tape.param(Tensor::zeros(4, 2));
+    let _ = tape.slice_rows(x, 3, 2);
+}
+
+#[test]
 fn detach_cuts_the_path() {
     // y = x·detach(x) at x = 3: the detached factor is a constant, so dy/dx = 3, not 6.
     let mut tape = Tape::new();

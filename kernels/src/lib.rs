@@ -13,5 +13,6 @@ pub mod elementwise;
 pub mod gemm;
 pub mod hamming;
 pub mod isa;
+pub mod threads;
 
 pub use isa::Isa;

@@ -242,6 +242,12 @@ fn backprop(nodes: &[Node], grads: &mut [Option<Tensor>], pool: &mut Pool, i: us
         Op::Hinge(e, margin) => {
             accumulate(grads, pool, nodes, e, gd, &val(e).data, |g, e| if margin - e > 0.0 { -g } else { 0.0 });
         }
+        // y = x[start..start + len]: dx[start + r, j] += g[r, j].
+        Op::SliceRows(x, start) => {
+            let cols = val(x).cols;
+            let dx = &mut slot(grads, pool, nodes, x).data[start * cols..];
+            dx.iter_mut().zip(gd).for_each(|(d, &g)| *d += g);
+        }
         // y_i = lse(x_i) − Σ_j t_ij x_ij: dx_ij += g_i·(p_ij − t_ij), p the stored softmax.
         Op::SoftmaxXent(x, t) => {
             let cols = val(x).cols;

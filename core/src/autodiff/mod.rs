@@ -82,6 +82,8 @@ enum Op {
     SumRows(usize),
     MeanRows(usize),
     Hinge(usize, f32),
+    /// Rows `start..start + len` of `x` (second: `start`).
+    SliceRows(usize, usize),
     /// Row-wise softmax cross-entropy of logits (first) against constant target
     /// weights (second).
     SoftmaxXent(usize, usize),

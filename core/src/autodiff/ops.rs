@@ -325,6 +325,20 @@ impl Tape {
         self.push(Op::SoftmaxXent(x.0, t.0), value, needs)
     }
 
+    /// Rows `start..start + len` of `x`, a copy: a section of a batch (the
+    /// anchors, or their neighbours) without a selection-matrix product.
+    ///
+    /// # Panics
+    /// If the rows are out of range.
+    pub fn slice_rows(&mut self, x: Var, start: usize, len: usize) -> Var {
+        let (r, c) = self.shape(x);
+        assert!(start + len <= r, "slice_rows: rows {start}..{} of a {r}x{c} matrix", start + len);
+        let src = &self.nodes[x.0].value.data[start * c..(start + len) * c];
+        let value = self.pool.collect(len, c, src.iter().copied());
+        let needs = self.needs(x);
+        self.push(Op::SliceRows(x.0, start), value, needs)
+    }
+
     /// The same value with the gradient path cut: nothing flows back into `x`
     /// through the result.
     pub fn detach(&mut self, x: Var) -> Var {

@@ -11,7 +11,7 @@ const PAR_MIN: usize = 32 * 1024;
 
 /// Elements per task, or `None` to stay on the calling thread.
 fn chunk(len: usize) -> Option<usize> {
-    let threads = rayon::current_num_threads();
+    let threads = sigah_kernels::threads::available();
     if threads < 2 || len < 2 * PAR_MIN {
         return None;
     }

@@ -69,8 +69,14 @@ pub struct SigahConfig {
     pub eps: f32,
     /// Mini-batch size.
     pub batch_size: usize,
-    /// Passes over the training data.
+    /// Passes over the training data (see `max_steps`).
     pub epochs: usize,
+    /// Train on a uniform sample of at most this many rows (0: every row), so
+    /// that training cost stops growing with n (docs/METHOD.md, "Schedule").
+    pub train_size: usize,
+    /// Cut `epochs` to the fewest whole epochs of at least this many batches in
+    /// all (0: no cut).
+    pub max_steps: usize,
     /// Discriminator steps per batch (the D:G ratio is `d_steps : g_steps`).
     pub d_steps: usize,
     /// Generator steps per batch.
@@ -175,6 +181,8 @@ impl Default for SigahConfig {
             eps: 1e-8,
             batch_size: 256,
             epochs: 30,
+            train_size: 100_000,
+            max_steps: 4000,
             d_steps: 1,
             g_steps: 1,
             seed: 42,

@@ -22,10 +22,13 @@ pub mod graph;
 mod hash;
 mod itq_init;
 mod knn;
+mod loss;
 pub mod params;
 pub mod preprocess;
 mod sampler;
+mod schedule;
 pub mod stfile;
+mod step;
 mod train;
 
 pub use checkpoint::checkpoint_config;
@@ -35,6 +38,7 @@ pub use file::FORMAT_VERSION;
 pub use hash::{sigah_method, sigah_methods};
 pub use params::{GenLayout, Net};
 pub use preprocess::Preprocess;
+pub use schedule::{training_sample, Schedule};
 pub use train::{EpochStats, Silent, TrainObserver, TrainOptions, Trainer, TrainingSummary};
 
 /// A SiGAH model: the hash encoder (with its preprocessing), the decoder and the

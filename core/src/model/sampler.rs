@@ -7,7 +7,7 @@
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
-use super::graph::{BatchLayout, ListTargets};
+use super::loss::{BatchLayout, ListTargets};
 use super::{Preprocess, SigahConfig};
 use crate::Tensor;
 
@@ -43,6 +43,11 @@ impl NeighbourSampler {
         let neg_k = if cfg.rank_neg > pos_k && cfg.rank_neg <= got { cfg.rank_neg } else { 0 };
         let list_k = if list { cfg.list_k.min(got) } else { 0 };
         Self { pair_k: if pair { cfg.knn_pairs.min(got) } else { 0 }, pos_k, neg_k, list_k, graph }
+    }
+
+    /// Whether a neighbour graph was built (some neighbour term is on).
+    pub(crate) fn has_graph(&self) -> bool {
+        self.graph.is_some()
     }
 
     /// Appends the batch `idx`, then its neighbour sections, to `rows`.

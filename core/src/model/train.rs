@@ -6,12 +6,13 @@
 //! Per batch (as `benches/reference/torch_train.py` does it): the generator runs
 //! on the batch and takes its step, with the discriminator's weights entering its
 //! loss as constants (gradients flow through the discriminator's input only);
-//! then the discriminator steps see that batch's x̃ as a constant. Both graphs use
-//! one tape in turn, so the peak memory is the larger graph, not the sum.
+//! then the discriminator steps see that batch's x̃ as a constant. Each step's
+//! gradients come from `step.rs`, which spreads the batch over every core.
 //!
 //! Epoch and batch numbers in statistics and errors are 1-based.
 
 use std::path::PathBuf;
+use std::time::Instant;
 
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
@@ -19,11 +20,11 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use super::checkpoint::{self, DataPrint};
-use super::graph;
 use super::params::{init_discriminator, init_generator};
+use super::sampler::NeighbourSampler;
+use super::step::{BatchRef, Stepper};
 use super::{Preprocess, SigahConfig, SigahModel};
 use crate::adam::Adam;
-use crate::autodiff::{Tape, Var};
 use crate::{Error, Result, Tensor};
 
 /// What one epoch measured (means over its batches).
@@ -74,6 +75,9 @@ pub struct TrainOptions {
 
 /// Hooks for progress display and logging.
 pub trait TrainObserver {
+    /// A phase before or around the epochs finished ("sample", "preprocess",
+    /// "itq start", "knn graph", "training"), after `seconds`.
+    fn phase(&mut self, _name: &str, _seconds: f64) {}
     /// Training is about to run epochs `first_epoch..=epochs` of `batches` batches each.
     fn start(&mut self, _first_epoch: usize, _epochs: usize, _batches: usize) {}
     /// A batch finished.
@@ -98,12 +102,15 @@ pub(crate) struct TrainState {
 }
 
 impl TrainState {
-    fn fresh(data: &Tensor, cfg: &SigahConfig) -> Result<Self> {
+    fn fresh(data: &Tensor, cfg: &SigahConfig, obs: &mut dyn TrainObserver) -> Result<Self> {
+        let clock = Instant::now();
         let preprocess = Preprocess::fit(data, cfg.input_pca)?;
+        obs.phase("preprocess", clock.elapsed().as_secs_f64());
         let d = preprocess.out_dim();
         let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
         let (mut gen, layout) = init_generator(cfg, d, &mut rng);
         if cfg.itq_init {
+            let clock = Instant::now();
             // The linear path: the skip weight, or the only layer of a linear encoder.
             let (target, gamma) = match layout.skip {
                 Some(w) => (w, cfg.skip_lr_scale),
@@ -115,6 +122,7 @@ impl TrainState {
                 let dst = &mut gen.tensors[target].data[..w.data.len()];
                 dst.iter_mut().zip(&w.data).for_each(|(o, &v)| *o = v / gamma);
             }
+            obs.phase("itq start", clock.elapsed().as_secs_f64());
         }
         let disc = init_discriminator(cfg, d, &mut rng);
         let adam_g = Adam::new(cfg.lr_g, cfg.beta1, cfg.beta2, cfg.eps, &gen.tensors);
@@ -144,19 +152,26 @@ struct Acc {
 }
 
 impl SigahModel {
-    /// Trains a model on `data` (one vector per row) as DESIGN §1 specifies.
+    /// Trains a model on `data` (one vector per row) as DESIGN §1 specifies, on a
+    /// uniform sample of `cfg.train_size` rows when the data has more, for the
+    /// schedule [`SigahConfig::schedule`] gives.
     ///
-    /// Deterministic: the same data, config, seed and thread count give the same
-    /// model, bit for bit, whether or not the run was resumed from a checkpoint.
+    /// Deterministic: the same data and config give the same model, bit for bit,
+    /// at any thread count, whether or not the run was resumed from a checkpoint.
     pub fn train(data: &Tensor, cfg: &SigahConfig, opts: &TrainOptions, obs: &mut dyn TrainObserver) -> Result<Self> {
         cfg.validate()?;
         if opts.checkpoint_every > 0 && opts.checkpoint.is_none() {
             return Err(Error::Config("checkpoint_every is set but no checkpoint file is given".into()));
         }
-        let print = DataPrint::of(data);
-        let mut st = match &opts.resume {
-            Some(path) => {
-                let st = checkpoint::load(path, &print)?;
+        let clock = Instant::now();
+        let sample = super::schedule::training_sample(data, cfg);
+        let data = sample.as_ref().unwrap_or(data);
+        obs.phase("sample", clock.elapsed().as_secs_f64());
+        // Only a run that checkpoints needs the fingerprint (a pass over the sample).
+        let print = (opts.resume.is_some() || opts.checkpoint.is_some()).then(|| DataPrint::of(data));
+        let mut tr = match (&opts.resume, &print) {
+            (Some(path), Some(print)) => {
+                let st = checkpoint::load(path, print)?;
                 let mut theirs = st.model.config.clone();
                 theirs.epochs = cfg.epochs;
                 if &theirs != cfg {
@@ -165,92 +180,154 @@ impl SigahModel {
                         path.display()
                     )));
                 }
-                st
+                // The encoder's starting weights, for the proximal pull (rebuilt:
+                // the start is deterministic from the data and the config).
+                let start = (cfg.prox_decay > 0.0).then(|| TrainState::fresh(data, cfg, &mut Silent)).transpose()?;
+                Trainer::from_state(st, data, cfg, start.map(|s| s.model.gen), obs)
             }
-            None => TrainState::fresh(data, cfg)?,
+            _ => Trainer::new_observed(data, cfg, obs)?,
         };
-        st.model.config.epochs = cfg.epochs;
-        // The encoder's starting weights, for the proximal pull (a resumed run
-        // rebuilds them: the start is deterministic from the data and the config).
-        let start = match (cfg.prox_decay > 0.0, &opts.resume) {
-            (false, _) => None,
-            (true, None) => Some(st.model.gen.clone()),
-            (true, Some(_)) => Some(TrainState::fresh(data, cfg)?.model.gen),
-        };
+        tr.st.model.config.epochs = cfg.epochs;
         let batches = data.rows.div_ceil(cfg.batch_size);
-        obs.start(st.model.summary.epochs + 1, cfg.epochs, batches);
-        let mut tape = Tape::new();
+        let epochs = cfg.schedule(data.rows).epochs;
+        obs.start(tr.st.model.summary.epochs + 1, epochs, batches);
+        let clock = Instant::now();
         let mut perm: Vec<usize> = (0..data.rows).collect();
-        // The neighbour graph for the pair and ranking terms (deterministic from
-        // the data, so a resumed run rebuilds the same one).
-        let sampler = super::sampler::NeighbourSampler::new(data, &st.model.preprocess, cfg);
-        let mut rows: Vec<usize> = Vec::new();
-        while st.model.summary.epochs < cfg.epochs {
-            let epoch = st.model.summary.epochs + 1;
+        while tr.st.model.summary.epochs < epochs {
+            let epoch = tr.st.model.summary.epochs + 1;
             // Shuffle the identity each epoch: the order depends on the RNG state only.
             perm.iter_mut().enumerate().for_each(|(i, p)| *p = i);
-            perm.shuffle(&mut st.rng);
-            let mut acc = Acc { ones: vec![0; cfg.bits], ..Default::default() };
+            perm.shuffle(&mut tr.st.rng);
+            tr.acc = Acc { ones: vec![0; cfg.bits], ..Default::default() };
             for (b, idx) in perm.chunks(cfg.batch_size).enumerate() {
-                rows.clear();
-                let layout = sampler.rows(idx, data.rows, &mut st.rng, &mut rows);
-                let list = sampler.list_targets(&rows, idx.len());
-                let x = st.model.preprocess.batch(data, &rows);
-                let batch = Batch { x: &x, layout, list: list.as_ref() };
-                train_batch(&mut st, cfg, batch, start.as_ref(), &mut tape, &mut acc, epoch, b + 1)?;
+                tr.batch(data, idx, epoch, b + 1)?;
                 obs.batch_done(epoch, b + 1);
             }
-            let stats = finish_epoch(&mut st, cfg, &acc, epoch);
-            st.model.summary.epochs = epoch;
-            st.model.summary.last = Some(stats.clone());
+            let stats = finish_epoch(&mut tr.st, cfg, &tr.acc, epoch);
+            tr.st.model.summary.epochs = epoch;
+            tr.st.model.summary.last = Some(stats.clone());
             obs.epoch_done(&stats)?;
-            if let Some(path) = &opts.checkpoint {
+            if let (Some(path), Some(print)) = (&opts.checkpoint, &print) {
                 if opts.checkpoint_every > 0 && epoch % opts.checkpoint_every == 0 {
-                    checkpoint::save(path, &st, &print)?;
+                    checkpoint::save(path, &tr.st, print)?;
                 }
             }
         }
-        Ok(st.model)
+        obs.phase("training", clock.elapsed().as_secs_f64());
+        Ok(tr.st.model)
     }
 }
 
-/// One training step at a time, for benchmarks and experiments: the state of a
-/// fresh [`SigahModel::train`] run, fed batches by the caller.
+/// The training state and the machinery of its steps; [`SigahModel::train`]
+/// drives it epoch by epoch, benchmarks and experiments batch by batch.
 pub struct Trainer {
     st: TrainState,
     cfg: SigahConfig,
-    tape: Tape,
+    sampler: NeighbourSampler,
+    stepper: Stepper,
+    rows: Vec<usize>,
     acc: Acc,
     steps: usize,
+    /// The encoder's starting weights, for the proximal pull.
     start: Option<super::Net>,
 }
 
 impl Trainer {
-    /// Fits the preprocessing on `data` and initialises the model from `cfg.seed`.
+    /// Fits the preprocessing on `data`, initialises the model from `cfg.seed`
+    /// and builds the neighbour graph.
     pub fn new(data: &Tensor, cfg: &SigahConfig) -> Result<Self> {
         cfg.validate()?;
-        let st = TrainState::fresh(data, cfg)?;
-        let acc = Acc { ones: vec![0; cfg.bits], ..Default::default() };
+        Self::new_observed(data, cfg, &mut Silent)
+    }
+
+    fn new_observed(data: &Tensor, cfg: &SigahConfig, obs: &mut dyn TrainObserver) -> Result<Self> {
+        let st = TrainState::fresh(data, cfg, obs)?;
         let start = (cfg.prox_decay > 0.0).then(|| st.model.gen.clone());
-        Ok(Self { st, cfg: cfg.clone(), tape: Tape::new(), acc, steps: 0, start })
+        Ok(Self::from_state(st, data, cfg, start, obs))
     }
 
-    /// The rows `indices` of `data`, preprocessed.
-    pub fn batch(&self, data: &Tensor, indices: &[usize]) -> Tensor {
-        self.st.model.preprocess.batch(data, indices)
+    fn from_state(
+        st: TrainState,
+        data: &Tensor,
+        cfg: &SigahConfig,
+        start: Option<super::Net>,
+        obs: &mut dyn TrainObserver,
+    ) -> Self {
+        let clock = Instant::now();
+        // The neighbour graph (deterministic from the data, so a resumed run
+        // rebuilds the same one).
+        let sampler = NeighbourSampler::new(data, &st.model.preprocess, cfg);
+        if sampler.has_graph() {
+            obs.phase("knn graph", clock.elapsed().as_secs_f64());
+        }
+        let acc = Acc { ones: vec![0; cfg.bits], ..Default::default() };
+        Self {
+            st,
+            cfg: cfg.clone(),
+            sampler,
+            stepper: Stepper::default(),
+            rows: Vec::new(),
+            acc,
+            steps: 0,
+            start,
+        }
     }
 
-    /// The discriminator and generator steps of one (preprocessed) batch.
-    pub fn step(&mut self, x: &Tensor) -> Result<()> {
+    /// One training step on the anchors `idx` (rows of `data`, the data the
+    /// trainer was built on), with their neighbour rows: the discriminator and
+    /// generator steps of [`SigahModel::train`].
+    pub fn step(&mut self, data: &Tensor, idx: &[usize]) -> Result<()> {
         self.steps += 1;
-        let batch = Batch { x, layout: graph::BatchLayout::plain(x.rows), list: None };
-        let start = self.start.as_ref();
-        train_batch(&mut self.st, &self.cfg, batch, start, &mut self.tape, &mut self.acc, 1, self.steps)
+        self.batch(data, idx, 1, self.steps)
     }
 
     /// The model as trained so far.
     pub fn model(&self) -> &SigahModel {
         &self.st.model
+    }
+
+    /// The D and G steps of one batch of anchors.
+    fn batch(&mut self, data: &Tensor, idx: &[usize], epoch: usize, batch: usize) -> Result<()> {
+        let (st, cfg, acc) = (&mut self.st, &self.cfg, &mut self.acc);
+        self.rows.clear();
+        let layout = self.sampler.rows(idx, data.rows, &mut st.rng, &mut self.rows);
+        let list = self.sampler.list_targets(&self.rows, idx.len());
+        let b = BatchRef { data, rows: &self.rows, layout, list: list.as_ref() };
+        self.stepper.load(&st.model, &b);
+        for g_step in 0..cfg.g_steps {
+            // x̃ of the first G step is what the D steps of this batch see.
+            let first = g_step == 0;
+            let (out, mut grads) = self.stepper.gen_step(&st.model, cfg, &b, first && cfg.adversarial);
+            non_finite(epoch, batch, "L_G", out.loss as f32)?;
+            if first {
+                count_ones(self.stepper.codes(), acc);
+                acc.loss_g += out.loss;
+                acc.recon += out.recon;
+                acc.batches += 1;
+            }
+            if epoch <= cfg.encoder_warmup {
+                // Decoder warm-up: the encoder (still ITQ) waits until the decoder and
+                // the discriminator give it a meaningful gradient. Adam's moments stay
+                // zero, so it does not move at all.
+                for id in st.model.layout.encoder_ids() {
+                    grads[id] = None;
+                }
+            }
+            apply_gen_step(st, cfg, &grads, self.start.as_ref());
+            if first && cfg.adversarial {
+                for d_step in 0..cfg.d_steps {
+                    let (out, grads) = self.stepper.disc_step(&st.model);
+                    non_finite(epoch, batch, "L_D", out.loss as f32)?;
+                    if d_step == 0 {
+                        acc.loss_d += out.loss;
+                        acc.energy_real += out.energy_real;
+                        acc.energy_fake += out.energy_fake;
+                    }
+                    st.adam_d.step(&mut st.model.disc.tensors, &grads);
+                }
+            }
+        }
+        Ok(())
     }
 }
 
@@ -262,83 +339,27 @@ fn non_finite(epoch: usize, batch: usize, what: &str, value: f32) -> Result<()> 
     }
 }
 
-/// One preprocessed batch and what its rows are (see [`graph::gen_loss`]).
-struct Batch<'a> {
-    x: &'a Tensor,
-    layout: graph::BatchLayout,
-    list: Option<&'a graph::ListTargets>,
-}
-
-/// The D and G steps of one batch.
-fn train_batch(
-    st: &mut TrainState,
-    cfg: &SigahConfig,
-    batch_data: Batch<'_>,
-    start: Option<&super::Net>,
-    tape_g: &mut Tape,
-    acc: &mut Acc,
-    epoch: usize,
-    batch: usize,
-) -> Result<()> {
-    let Batch { x, layout, list } = batch_data;
-    for g_step in 0..cfg.g_steps {
-        tape_g.reset();
-        let xv = tape_g.constant_from(x);
-        let gv = graph::generator(tape_g, &st.model.gen, &st.model.layout, cfg, xv, true);
-        // x̃ of the first G step is what the D steps of this batch see.
-        let fake = (g_step == 0 && cfg.adversarial).then(|| tape_g.value(gv.x_fake).clone());
-        if g_step == 0 {
-            count_ones(tape_g.value(gv.s), acc);
-        }
-        let disc = cfg.adversarial.then(|| graph::leaves(tape_g, &st.model.disc, false));
-        let gl = graph::gen_loss(tape_g, cfg, disc.as_deref(), xv, &gv, layout, list);
-        let loss = tape_g.value(gl.loss).item();
-        non_finite(epoch, batch, "L_G", loss)?;
-        if g_step == 0 {
-            acc.loss_g += loss as f64;
-            acc.recon += tape_g.value(gl.recon).item() as f64;
-            acc.batches += 1;
-        }
-        tape_g.backward(gl.loss);
-        let mut grads: Vec<Option<Tensor>> = gv.params.iter().map(|&p| tape_g.take_grad(p)).collect();
-        if epoch <= cfg.encoder_warmup {
-            // Decoder warm-up: the encoder (still ITQ) waits until the decoder and
-            // the discriminator give it a meaningful gradient. Adam's moments stay
-            // zero, so it does not move at all.
-            for id in st.model.layout.encoder_ids() {
-                grads[id] = None;
-            }
-        }
-        // A slower ReLU branch: Adam's update is linear in lr, so shortening the
-        // branch's step after the fact is a per-layer learning rate.
-        let before = (cfg.branch_lr_scale != 1.0 && st.model.layout.skip.is_some())
-            .then(|| st.model.layout.layer_ids().map(|id| (id, st.model.gen.tensors[id].clone())).collect::<Vec<_>>());
-        st.adam_g.step(&mut st.model.gen.tensors, &grads);
-        for (id, old) in before.iter().flatten() {
-            let r = cfg.branch_lr_scale;
-            for (w, &w0) in st.model.gen.tensors[*id].data.iter_mut().zip(&old.data) {
-                *w = w0 + r * (*w - w0);
-            }
-        }
-        if let Some(start) = start {
-            pull_encoder(&mut st.model.gen, start, &st.model.layout, cfg.prox_decay);
-        }
-        // Thresholds are projected back onto θ ≥ 0 after each step.
-        if let Some((_, theta, _)) = st.model.layout.lista {
-            st.model.gen.tensors[theta].data.iter_mut().for_each(|t| *t = t.max(0.0));
-        }
-        // The D steps reuse the tape (and its buffers) once the G graph is done
-        // with: the peak memory is the larger graph, not the sum of both.
-        if let Some(fake) = fake {
-            for d_step in 0..cfg.d_steps {
-                tape_g.reset();
-                let xv = tape_g.constant_from(x);
-                let fv = tape_g.constant_from(&fake);
-                disc_step(st, tape_g, xv, fv, acc, d_step == 0, epoch, batch)?;
-            }
+/// Adam on the generator, with the per-branch learning rate, the proximal pull
+/// and the thresholds' projection.
+fn apply_gen_step(st: &mut TrainState, cfg: &SigahConfig, grads: &[Option<Tensor>], start: Option<&super::Net>) {
+    // A slower ReLU branch: Adam's update is linear in lr, so shortening the
+    // branch's step after the fact is a per-layer learning rate.
+    let before = (cfg.branch_lr_scale != 1.0 && st.model.layout.skip.is_some())
+        .then(|| st.model.layout.layer_ids().map(|id| (id, st.model.gen.tensors[id].clone())).collect::<Vec<_>>());
+    st.adam_g.step(&mut st.model.gen.tensors, grads);
+    for (id, old) in before.iter().flatten() {
+        let r = cfg.branch_lr_scale;
+        for (w, &w0) in st.model.gen.tensors[*id].data.iter_mut().zip(&old.data) {
+            *w = w0 + r * (*w - w0);
         }
     }
-    Ok(())
+    if let Some(start) = start {
+        pull_encoder(&mut st.model.gen, start, &st.model.layout, cfg.prox_decay);
+    }
+    // Thresholds are projected back onto θ ≥ 0 after each step.
+    if let Some((_, theta, _)) = st.model.layout.lista {
+        st.model.gen.tensors[theta].data.iter_mut().for_each(|t| *t = t.max(0.0));
+    }
 }
 
 /// The proximal pull: every encoder weight moves the fraction `rate` of the way
@@ -352,39 +373,14 @@ fn pull_encoder(gen: &mut super::Net, start: &super::Net, layout: &super::GenLay
     }
 }
 
-/// One discriminator step on real `xv` and constant synthetic `fv`.
-fn disc_step(
-    st: &mut TrainState,
-    tape: &mut Tape,
-    xv: Var,
-    fv: Var,
-    acc: &mut Acc,
-    record: bool,
-    epoch: usize,
-    batch: usize,
-) -> Result<()> {
-    let dv = graph::leaves(tape, &st.model.disc, true);
-    let dl = graph::disc_loss(tape, &dv, xv, fv, st.model.summary.margin);
-    let loss = tape.value(dl.loss).item();
-    non_finite(epoch, batch, "L_D", loss)?;
-    if record {
-        acc.loss_d += loss as f64;
-        acc.energy_real += tape.value(dl.energy_real).item() as f64;
-        acc.energy_fake += tape.value(dl.energy_fake).item() as f64;
-    }
-    tape.backward(dl.loss);
-    let grads: Vec<Option<Tensor>> = dv.iter().map(|&p| tape.take_grad(p)).collect();
-    st.adam_d.step(&mut st.model.disc.tensors, &grads);
-    Ok(())
-}
-
-fn count_ones(s: &Tensor, acc: &mut Acc) {
-    for i in 0..s.rows {
-        for (o, &v) in acc.ones.iter_mut().zip(s.row(i)) {
+/// Counts the ones of the codes of `u` (bit j is set iff u_j > 0).
+fn count_ones(u: &Tensor, acc: &mut Acc) {
+    for i in 0..u.rows {
+        for (o, &v) in acc.ones.iter_mut().zip(u.row(i)) {
             *o += (v > 0.0) as u64;
         }
     }
-    acc.codes += s.rows as u64;
+    acc.codes += u.rows as u64;
 }
 
 /// Turns the sums into statistics and fixes the margin after the first epoch.

@@ -33,7 +33,7 @@ const PAR_MIN: usize = 32 * 1024;
 /// calling thread (small input, or a one-thread pool). Splitting never changes a
 /// result: these kernels compute every element on its own.
 fn par_chunk(len: usize, cols: usize) -> Option<usize> {
-    let threads = rayon::current_num_threads();
+    let threads = crate::threads::available();
     if threads < 2 || cols == 0 || len < 2 * PAR_MIN {
         return None;
     }

@@ -104,7 +104,7 @@ pub(crate) fn run(
         return;
     }
     let out = OutPtr { ptr: c.data_mut().as_mut_ptr(), rs: c.row_stride(), cs: c.col_stride() };
-    let threads = if parallel { rayon::current_num_threads() } else { 1 };
+    let threads = if parallel { crate::threads::available() } else { 1 };
     let small = m.saturating_mul(k).saturating_mul(n) < PARALLEL_MIN_FMAS;
     if threads <= 1 || small || !non_aliasing(m, n, out.rs, out.cs) {
         serial(spec, alpha, &a, &b, beta, out, 0, m, 0, n);

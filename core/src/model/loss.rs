@@ -1,0 +1,295 @@
+//! The SiGAH losses (DESIGN §1, with the neighbour terms of docs/METHOD.md),
+//! split the way the data-parallel trainer (`step.rs`) evaluates them:
+//! - **row terms**, whose value is a sum over rows: the reconstruction, the
+//!   generator's energy term and the discriminator loss. Each shard of a batch
+//!   computes its rows' sum divided by the whole batch's row count, so the shards'
+//!   losses add up to the batch means;
+//! - **batch terms**, which couple rows: the bit balance and the neighbour pair,
+//!   ranking, listwise and similarity terms. They run once per batch on the code
+//!   values `u` of all its rows (a `rows × k` matrix, small next to the networks).
+
+use super::config::SigahConfig;
+use super::graph::{energy_rows, GenVars};
+use crate::autodiff::{Tape, Var};
+use crate::Tensor;
+use sigah_kernels::gemm::{gemm, MatMut};
+
+/// How a generator batch is laid out: `anchors` training rows, then (with `pair`)
+/// one graph neighbour of each, then (with `rank`) a nearer and a farther row of
+/// each (the ranking term's positive and negative), each section `anchors` rows,
+/// row `i` of a section belonging to anchor `i`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BatchLayout {
+    pub anchors: usize,
+    pub pair: bool,
+    pub rank: bool,
+}
+
+impl BatchLayout {
+    /// A plain batch of `rows` rows (no neighbour sections).
+    pub fn plain(rows: usize) -> Self {
+        Self { anchors: rows, pair: false, rank: false }
+    }
+
+    /// Sections of `anchors` rows each (the anchors, then the neighbour sections).
+    pub fn sections(&self) -> usize {
+        1 + self.pair as usize + 2 * self.rank as usize
+    }
+
+    /// Total rows.
+    pub fn rows(&self) -> usize {
+        self.anchors * self.sections()
+    }
+
+    /// First row of the pair neighbours.
+    fn pair_start(&self) -> usize {
+        self.anchors
+    }
+
+    /// First row of the ranking positives (the negatives follow).
+    fn rank_start(&self) -> usize {
+        self.anchors * (1 + self.pair as usize)
+    }
+}
+
+/// The constants of the listwise neighbourhood term for one batch (built by the
+/// sampler from the kNN graph): `anchors × rows` soft targets and additive mask,
+/// and an `anchors × 1` weight (1 for anchors with a neighbour in the batch).
+#[derive(Clone, Debug)]
+pub struct ListTargets {
+    pub target: Tensor,
+    pub mask: Tensor,
+    pub weight: Tensor,
+    /// Anchors with weight 1.
+    pub active: usize,
+}
+
+/// The generator's row terms on one shard.
+pub struct ShardGenLoss {
+    /// `λ_rec · recon (+ energy)`.
+    pub loss: Var,
+    /// This shard's share of the batch's `mean ‖x − x̃‖² / d`.
+    pub recon: Var,
+}
+
+/// The generator's row terms on a shard of `x` (its rows of a batch of
+/// `batch_rows`): `λ_rec Σ ‖x − x̃‖² / (batch_rows·d)`, plus, with `disc` (the
+/// discriminator's weights as constants: gradients flow through its input only),
+/// `Σ E(x̃) / batch_rows`.
+pub fn shard_gen_loss(
+    tape: &mut Tape,
+    cfg: &SigahConfig,
+    disc: Option<&[Var]>,
+    x: Var,
+    g: &GenVars,
+    batch_rows: usize,
+) -> ShardGenLoss {
+    let d = tape.value(x).cols;
+    let diff = tape.sub(x, g.x_fake);
+    let sq = tape.square(diff);
+    let se = tape.sum(sq);
+    let recon = tape.scale(se, 1.0 / (batch_rows * d) as f32);
+    let mut loss = tape.scale(recon, cfg.lambda_rec);
+    if let Some(disc) = disc {
+        let ef = energy_rows(tape, disc, g.x_fake);
+        let ef = tape.sum(ef);
+        let ef = tape.scale(ef, 1.0 / batch_rows as f32);
+        loss = tape.add(loss, ef);
+    }
+    ShardGenLoss { loss, recon }
+}
+
+/// `s_a·s_b / k` row by row, `n × 1`.
+fn code_similarity(tape: &mut Tape, a: Var, b: Var) -> Var {
+    let prod = tape.mul(a, b);
+    tape.mean_rows(prod)
+}
+
+/// The generator's batch terms on the code values `u` (`rows × k`, in `layout`
+/// order): `λ_bal Σ_j (mean_rows s_j)²` with `s = sign(u)` (hard-tanh STE), plus
+/// the neighbour terms. `x` (the batch's preprocessed rows) is only read by the
+/// similarity term (`lambda_sim > 0`).
+pub fn batch_gen_loss(
+    tape: &mut Tape,
+    cfg: &SigahConfig,
+    u: Var,
+    layout: BatchLayout,
+    list: Option<&ListTargets>,
+    x: Option<&Tensor>,
+) -> Var {
+    let s = tape.sign_ste(u);
+    let ms = tape.mean_cols(s);
+    let ms2 = tape.square(ms);
+    let bal = tape.sum(ms2);
+    let mut loss = tape.scale(bal, cfg.lambda_bal);
+    let rows = tape.value(u).rows;
+    let rows_ok = rows == layout.rows();
+    let n = layout.anchors;
+    if let (true, Some(x)) = (cfg.lambda_sim > 0.0, x) {
+        // Similarity preservation: code inner products s_i·s_j/k ∈ [−1, 1] should
+        // follow the cosine similarities of the inputs (a constant target).
+        let pairs = if layout.pair && rows_ok { n } else { 0 };
+        let target = tape.constant(similarity_target(x, cfg.sim_knn, cfg.sim_knn_target, pairs));
+        let ss = tape.matmul_nt(s, s);
+        let ss = tape.scale(ss, 1.0 / cfg.bits as f32);
+        let diff = tape.sub(ss, target);
+        let sq = tape.square(diff);
+        let sim = tape.mean(sq);
+        let sim = tape.scale(sim, cfg.lambda_sim);
+        loss = tape.add(loss, sim);
+    }
+    let list = list.filter(|l| cfg.lambda_list > 0.0 && rows_ok && l.target.shape() == (n, rows));
+    let pair = cfg.lambda_pair > 0.0 && layout.pair && rows_ok;
+    let rank = cfg.lambda_rank > 0.0 && layout.rank && rows_ok;
+    if n == 0 || !(pair || rank || list.is_some()) {
+        return loss;
+    }
+    // The codes the neighbour terms compare: the signs (hard-tanh STE), or the
+    // smooth tanh(β·u), whose gradient grows as a bit nears its flip.
+    let sv = if cfg.relax_beta > 0.0 {
+        let bu = tape.scale(u, cfg.relax_beta);
+        tape.tanh(bu)
+    } else {
+        s
+    };
+    let sa = tape.slice_rows(sv, 0, n);
+    if pair {
+        // Pull each anchor and its neighbour to the code similarity τ.
+        let sn = tape.slice_rows(sv, layout.pair_start(), n);
+        let sim = code_similarity(tape, sa, sn);
+        let short = if cfg.pair_one_sided {
+            // Only pairs less similar than τ are pulled: max(0, τ − sim).
+            tape.hinge(cfg.sim_knn_target, sim)
+        } else {
+            let target = tape.constant(Tensor::full(n, 1, cfg.sim_knn_target));
+            tape.sub(sim, target)
+        };
+        let sq = tape.square(short);
+        let pl = tape.mean(sq);
+        let pl = tape.scale(pl, cfg.lambda_pair);
+        loss = tape.add(loss, pl);
+    }
+    if rank {
+        // Ranking: the nearer row's Hamming distance, as a fraction of the bits
+        // (1 − s_a·s_p/k)/2, must be below the farther one's by rank_margin:
+        // max(0, m − (s_a·s_p/k − s_a·s_n/k)/2).
+        let sp = tape.slice_rows(sv, layout.rank_start(), n);
+        let sn = tape.slice_rows(sv, layout.rank_start() + n, n);
+        let simp = code_similarity(tape, sa, sp);
+        let simn = code_similarity(tape, sa, sn);
+        let gap = tape.sub(simp, simn);
+        let gap = tape.scale(gap, 0.5);
+        let h = tape.hinge(cfg.rank_margin, gap);
+        let rl = tape.mean(h);
+        let rl = tape.scale(rl, cfg.lambda_rank);
+        loss = tape.add(loss, rl);
+    }
+    if let Some(l) = list {
+        // Listwise: each anchor's softmax over the batch rows of −h/T, h the
+        // relaxed Hamming distance as a fraction of the bits; since
+        // h = (1 − c_a·c_j/k)/2, −h/T is c_a·c_j/(2kT) up to a constant per row,
+        // which the softmax ignores. Cross-entropy against its kNN rows.
+        let sim = tape.matmul_nt(sa, sv);
+        let logits = tape.scale(sim, 1.0 / (2.0 * cfg.list_temp * cfg.bits as f32));
+        let mask = tape.constant_from(&l.mask);
+        let logits = tape.add(logits, mask);
+        let target = tape.constant_from(&l.target);
+        let xent = tape.softmax_xent(logits, target);
+        let weight = tape.constant_from(&l.weight);
+        let xent = tape.mul(xent, weight);
+        let ll = tape.sum(xent);
+        let ll = tape.scale(ll, cfg.lambda_list / l.active as f32);
+        loss = tape.add(loss, ll);
+    }
+    loss
+}
+
+/// The discriminator loss on one shard.
+pub struct DiscLoss {
+    pub loss: Var,
+    /// This shard's share of the batch mean of E(x).
+    pub energy_real: Var,
+    /// This shard's share of the batch mean of E(x̃).
+    pub energy_fake: Var,
+}
+
+/// `L_D = mean E(x) + mean max(0, μ − E(x̃))` over a batch of `batch_rows` rows,
+/// this shard's share (its rows' sums divided by `batch_rows`); without a margin
+/// yet (the first epoch, before μ is fixed) `L_D = mean E(x)`. `x_fake` must be a
+/// constant.
+pub fn disc_loss(
+    tape: &mut Tape,
+    disc: &[Var],
+    x: Var,
+    x_fake: Var,
+    margin: Option<f32>,
+    batch_rows: usize,
+) -> DiscLoss {
+    let inv = 1.0 / batch_rows as f32;
+    let er = energy_rows(tape, disc, x);
+    let er = tape.sum(er);
+    let energy_real = tape.scale(er, inv);
+    let ef = energy_rows(tape, disc, x_fake);
+    let loss = match margin {
+        Some(mu) => {
+            let h = tape.hinge(mu, ef);
+            let h = tape.sum(h);
+            let h = tape.scale(h, inv);
+            tape.add(energy_real, h)
+        }
+        None => energy_real,
+    };
+    let ef = tape.sum(ef);
+    let energy_fake = tape.scale(ef, inv);
+    DiscLoss { loss, energy_real, energy_fake }
+}
+
+/// The similarity target: cosines, raised to at least `floor` for each row's
+/// `knn` most similar other rows (and symmetrically), and for the `pairs`
+/// neighbour pairs (row i, row pairs + i).
+fn similarity_target(x: &Tensor, knn: usize, floor: f32, pairs: usize) -> Tensor {
+    let cos = cosine_matrix(x);
+    let mut t = cos.clone();
+    let b = x.rows;
+    for i in 0..pairs.min(b / 2) {
+        let j = pairs + i;
+        let v = t.data[i * b + j].max(floor);
+        t.data[i * b + j] = v;
+        t.data[j * b + i] = v;
+    }
+    if knn > 0 && b > 1 {
+        let mut order: Vec<usize> = Vec::with_capacity(b);
+        for i in 0..b {
+            order.clear();
+            order.extend((0..b).filter(|&j| j != i));
+            let row = cos.row(i);
+            // Most similar first, ties by index (deterministic).
+            order.sort_by(|&a, &c| row[c].total_cmp(&row[a]).then(a.cmp(&c)));
+            for &j in order.iter().take(knn) {
+                let v = t.data[i * b + j].max(floor);
+                t.data[i * b + j] = v;
+                t.data[j * b + i] = v;
+            }
+        }
+    }
+    t
+}
+
+/// The `B × B` matrix of cosine similarities between the rows of `x` (a zero row
+/// has similarity 0 to everything).
+fn cosine_matrix(x: &Tensor) -> Tensor {
+    let mut n = x.clone();
+    for i in 0..n.rows {
+        let row = &mut n.data[i * x.cols..(i + 1) * x.cols];
+        let norm = row.iter().map(|v| v * v).sum::<f32>().sqrt();
+        let inv = if norm > 0.0 { 1.0 / norm } else { 0.0 };
+        row.iter_mut().for_each(|v| *v *= inv);
+    }
+    let mut out = Tensor::zeros(x.rows, x.rows);
+    gemm(1.0, n.view(), n.view().t(), 0.0, MatMut::new(&mut out.data, x.rows, x.rows));
+    out
+}
+
+#[cfg(test)]
+#[path = "loss_tests.rs"]
+mod tests;

@@ -1,0 +1,125 @@
+//! Tests of the loss terms: the neighbour terms by hand on ±1 codes, the
+//! similarity target, and that the row terms of shards add up to the batch's.
+
+use super::*;
+use crate::autodiff::Tape;
+
+/// `batch_gen_loss` on given code values (as a param, so their gradients show)
+/// with no balance term: the loss is the neighbour terms alone. Values of ±1 keep
+/// the signs and, inside the hard-tanh's range, their straight-through gradient.
+fn neighbour_loss(cfg: &SigahConfig, rows: &[[f32; 4]], layout: BatchLayout) -> (f32, Vec<f32>) {
+    let mut tape = Tape::new();
+    let n = rows.len();
+    let u = tape.param(Tensor::new(n, 4, rows.iter().flatten().copied().collect()));
+    let cfg = SigahConfig { bits: 8, lambda_bal: 0.0, lambda_rec: 0.0, ..cfg.clone() };
+    let loss = batch_gen_loss(&mut tape, &cfg, u, layout, None, None);
+    tape.backward(loss);
+    (tape.value(loss).item(), tape.grad(u).map_or(vec![0.0; n * 4], |g| g.data.clone()))
+}
+
+#[test]
+fn ranking_term_is_a_hinge_on_the_hamming_gap() {
+    // One anchor a = ++++, positive p = ++−− (similarity 0), negative n = +++−
+    // (similarity 1/2): the gap (0 − 1/2)/2 = −1/4 misses the margin 1/4 by 1/2.
+    let cfg = SigahConfig {
+        lambda_pair: 0.0,
+        lambda_rank: 2.0,
+        rank_margin: 0.25,
+        relax_beta: 0.0,
+        ..Default::default()
+    };
+    let layout = BatchLayout { anchors: 1, pair: false, rank: true };
+    let a = [1., 1., 1., 1.];
+    let (loss, g) = neighbour_loss(&cfg, &[a, [1., 1., -1., -1.], [1., 1., 1., -1.]], layout);
+    assert!((loss - 2.0 * 0.5).abs() < 1e-6, "{loss}");
+    // d/ds_p = −λ·s_a/(2k) pulls p toward a; d/ds_n = +λ·s_a/(2k) pushes n away;
+    // d/ds_a = −λ·(s_p − s_n)/(2k).
+    let q = 2.0 / 8.0;
+    assert_eq!(&g[4..8], &[-q, -q, -q, -q]);
+    assert_eq!(&g[8..12], &[q, q, q, q]);
+    assert_eq!(&g[0..4], &[0.0, 0.0, q * 2.0, 0.0]);
+    // A satisfied triplet (p = a, n = −a: gap 1 ≥ 1/4) costs nothing.
+    let (loss, g) = neighbour_loss(&cfg, &[a, a, [-1., -1., -1., -1.]], layout);
+    assert_eq!(loss, 0.0);
+    assert!(g.iter().all(|&v| v == 0.0));
+}
+
+#[test]
+fn the_one_sided_pair_term_leaves_near_pairs_alone() {
+    // Two anchors, each with one neighbour: pair 0 has similarity 1 (nearer than
+    // τ = 1/2), pair 1 similarity 0 (farther). Two-sided: ((1 − ½)² + (0 − ½)²)/2;
+    // one-sided: only the far pair, (½)²/2.
+    let rows = [[1., 1., 1., 1.], [1., -1., 1., -1.], [1., 1., 1., 1.], [1., 1., 1., 1.]];
+    let layout = BatchLayout { anchors: 2, pair: true, rank: false };
+    let two = SigahConfig {
+        sim_knn_target: 0.5,
+        pair_one_sided: false,
+        lambda_rank: 0.0,
+        relax_beta: 0.0,
+        ..Default::default()
+    };
+    assert!((neighbour_loss(&two, &rows, layout).0 - 0.25).abs() < 1e-6);
+    let one = SigahConfig { pair_one_sided: true, ..two };
+    let (loss, g) = neighbour_loss(&one, &rows, layout);
+    assert!((loss - 0.125).abs() < 1e-6, "{loss}");
+    // No gradient reaches the near pair (rows 0 and 2).
+    assert!(g[0..4].iter().chain(&g[8..12]).all(|&v| v == 0.0), "{g:?}");
+    assert!(g[4..8].iter().any(|&v| v != 0.0));
+}
+
+#[test]
+fn relaxed_codes_use_tanh_of_beta_u() {
+    // u = 0 everywhere: tanh(β·0) = 0, the pair's similarity is 0 and the pair
+    // term against τ = 0 is 0; with the signs (−1 everywhere) it is (1 − 0)².
+    let rows = [[0.0; 4]; 2];
+    let layout = BatchLayout { anchors: 1, pair: true, rank: false };
+    let cfg = SigahConfig {
+        sim_knn_target: 0.0,
+        pair_one_sided: false,
+        lambda_rank: 0.0,
+        relax_beta: 2.0,
+        ..Default::default()
+    };
+    let mut tape = Tape::new();
+    let u = tape.param(Tensor::new(2, 4, rows.iter().flatten().copied().collect()));
+    let cfg = SigahConfig { bits: 8, lambda_bal: 0.0, lambda_rec: 0.0, ..cfg };
+    let loss = batch_gen_loss(&mut tape, &cfg, u, layout, None, None);
+    assert_eq!(tape.value(loss).item(), 0.0);
+    let cfg = SigahConfig { relax_beta: 0.0, ..cfg };
+    let loss = batch_gen_loss(&mut tape, &cfg, u, layout, None, None);
+    assert_eq!(tape.value(loss).item(), 1.0);
+}
+
+#[test]
+fn similarity_target_is_cosine_raised_for_nearest_neighbours() {
+    // Rows: e1, (e1 + e2)/√2 direction, e2, −e1. Cosines by hand:
+    // cos(0,1) = cos(1,2) = 1/√2, cos(0,2) = 0, cos(0,3) = −1, cos(1,3) = −1/√2.
+    let x = Tensor::new(4, 2, vec![1.0, 0.0, 2.0, 2.0, 0.0, 3.0, -1.0, 0.0]);
+    let c = cosine_matrix(&x);
+    let r = std::f32::consts::FRAC_1_SQRT_2;
+    let want = [1.0, r, 0.0, -1.0, r, 1.0, r, -r, 0.0, r, 1.0, 0.0, -1.0, -r, 0.0, 1.0];
+    for (g, w) in c.data.iter().zip(want) {
+        assert!((g - w).abs() < 1e-6, "{:?}", c.data);
+    }
+    // knn = 1, floor 0.9: row 0's nearest is 1, row 1's is 0 (tie with 2, lower
+    // index), row 2's is 1, row 3's is 2 (cos 0 > −1/√2 > −1). Each raised pair
+    // is raised in both directions; nothing else changes.
+    let t = similarity_target(&x, 1, 0.9, 0);
+    let raised = [(0, 1), (1, 0), (2, 1), (1, 2), (3, 2), (2, 3)];
+    for i in 0..4 {
+        for j in 0..4 {
+            let expect = if raised.contains(&(i, j)) { c.at(i, j).max(0.9) } else { c.at(i, j) };
+            assert_eq!(t.at(i, j), expect, "({i}, {j})");
+        }
+    }
+    assert_eq!(similarity_target(&x, 0, 0.9, 0), c);
+    // Two anchors and their neighbours: pairs (0, 2) and (1, 3).
+    let t = similarity_target(&x, 0, 0.9, 2);
+    for i in 0..4 {
+        for j in 0..4 {
+            let pair = i % 2 == j % 2 && i != j;
+            let expect = if pair { c.at(i, j).max(0.9) } else { c.at(i, j) };
+            assert_eq!(t.at(i, j), expect, "({i}, {j})");
+        }
+    }
+}

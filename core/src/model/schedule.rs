@@ -1,0 +1,103 @@
+//! How much training a data set gets (docs/METHOD.md, "Schedule"): a uniform
+//! sample of at most `train_size` rows, and whole epochs over it up to
+//! `max_steps` batches. Both bound the cost of `sigah train` whatever n is: past
+//! `train_size` rows, more data costs only its loading and encoding.
+
+use rand::seq::index;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+use super::SigahConfig;
+use crate::Tensor;
+
+/// The sample's RNG stream is its own, so that sampling never moves the
+/// initialisation and shuffling stream (seeded by `seed` alone).
+const SAMPLE_STREAM: u64 = 0x5a4d_504c_45;
+
+/// What a config's schedule comes to on `n` training rows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Schedule {
+    /// Rows trained on (`min(n, train_size)`).
+    pub rows: usize,
+    /// Batches per epoch.
+    pub batches: usize,
+    /// Epochs: `epochs`, cut to the fewest whole epochs that reach `max_steps`.
+    pub epochs: usize,
+}
+
+impl Schedule {
+    /// Training steps (batches) in all.
+    pub fn steps(&self) -> usize {
+        self.epochs * self.batches
+    }
+}
+
+impl SigahConfig {
+    /// The schedule on a data set of `n` rows.
+    pub fn schedule(&self, n: usize) -> Schedule {
+        let rows = if self.train_size > 0 { n.min(self.train_size) } else { n };
+        let batches = rows.div_ceil(self.batch_size.max(1));
+        let epochs = if self.max_steps > 0 && batches > 0 {
+            self.epochs.min(self.max_steps.div_ceil(batches))
+        } else {
+            self.epochs
+        };
+        Schedule { rows, batches, epochs }
+    }
+}
+
+/// The rows training uses: `None` for all of `data`, else a uniform sample of
+/// `train_size` distinct rows (kept in file order), drawn from `seed`.
+pub fn training_sample(data: &Tensor, cfg: &SigahConfig) -> Option<Tensor> {
+    let n = data.rows;
+    let rows = cfg.schedule(n).rows;
+    if rows >= n {
+        return None;
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
+    rng.set_stream(SAMPLE_STREAM);
+    let mut ids = index::sample(&mut rng, n, rows).into_vec();
+    ids.sort_unstable();
+    Some(data.gather_rows(&ids))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn epochs_are_cut_to_reach_max_steps() {
+        let cfg = SigahConfig { batch_size: 100, epochs: 30, max_steps: 1000, train_size: 5000, ..Default::default() };
+        // 45 batches an epoch: 30 epochs are 1,350 steps; 23 epochs reach 1,000.
+        assert_eq!(cfg.schedule(4500), Schedule { rows: 4500, batches: 45, epochs: 23 });
+        // Past train_size the rows, and so the steps, stop growing.
+        assert_eq!(cfg.schedule(1_000_000), Schedule { rows: 5000, batches: 50, epochs: 20 });
+        assert_eq!(cfg.schedule(1_000_000).steps(), 1000);
+        // A small set keeps all its epochs.
+        assert_eq!(cfg.schedule(300).epochs, 30);
+        // 0 turns either bound off.
+        let off = SigahConfig { max_steps: 0, train_size: 0, ..cfg.clone() };
+        assert_eq!(off.schedule(1_000_000), Schedule { rows: 1_000_000, batches: 10_000, epochs: 30 });
+        // One epoch of more than max_steps batches is still one whole epoch.
+        let cfg = SigahConfig { max_steps: 10, train_size: 0, ..cfg };
+        assert_eq!(cfg.schedule(5000).epochs, 1);
+    }
+
+    #[test]
+    fn the_sample_is_uniform_distinct_ordered_and_seeded() {
+        let data = Tensor::new(1000, 1, (0..1000).map(|i| i as f32).collect());
+        let cfg = SigahConfig { train_size: 100, ..Default::default() };
+        let s = training_sample(&data, &cfg).unwrap();
+        assert_eq!(s.shape(), (100, 1));
+        assert!(s.data.windows(2).all(|w| w[0] < w[1]), "distinct rows in file order");
+        assert_eq!(training_sample(&data, &cfg), Some(s.clone()), "the same seed, the same sample");
+        let other = training_sample(&data, &SigahConfig { seed: cfg.seed + 1, ..cfg.clone() }).unwrap();
+        assert_ne!(other, s);
+        // Uniform: both halves of the file are drawn from about equally.
+        let low = s.data.iter().filter(|&&v| v < 500.0).count();
+        assert!((30..=70).contains(&low), "{low} of 100 from the first half");
+        // Data within train_size is used whole.
+        assert_eq!(training_sample(&data, &SigahConfig { train_size: 1000, ..cfg.clone() }), None);
+        assert_eq!(training_sample(&data, &SigahConfig { train_size: 0, ..cfg }), None);
+    }
+}
