@@ -299,3 +299,37 @@ print(json.dumps({"shapes": {k: list(v.shape) for k, v in t.items()},
     let cfg: SigahConfig = serde_json::from_str(v["meta"]["config"].as_str().unwrap()).unwrap();
     assert_eq!(cfg, model.config);
 }
+
+/// `f` on a rayon pool of `threads` threads.
+fn with_threads<R: Send>(threads: usize, f: impl FnOnce() -> R + Send) -> R {
+    rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap().install(f)
+}
+
+#[test]
+fn the_thread_count_does_not_change_the_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = clustered(400, 12, 6);
+    // 100 anchors a batch (four shards, the last one short), trained on a
+    // 300-row sample of the 400, with every default neighbour term.
+    let cfg = SigahConfig { batch_size: 100, train_size: 300, epochs: 3, ..tiny() };
+    let run = |t: usize| with_threads(t, || train(&data, &cfg, &TrainOptions::default()).0);
+    let one = run(1);
+    assert_eq!(one.summary.train_vectors, 300);
+    let one = bytes(&one, dir.path(), "1");
+    assert_eq!(one, bytes(&run(2), dir.path(), "2"));
+    assert_eq!(one, bytes(&run(3), dir.path(), "3"));
+}
+
+#[test]
+fn resuming_on_two_threads_equals_one_uninterrupted_thread() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = clustered(300, 12, 7);
+    let cfg = SigahConfig { batch_size: 100, ..tiny() };
+    let full = with_threads(1, || train(&data, &cfg, &TrainOptions::default()).0);
+    let ckpt: PathBuf = dir.path().join("ckpt.safetensors");
+    let opts = TrainOptions { checkpoint: Some(ckpt.clone()), checkpoint_every: 1, resume: None };
+    with_threads(2, || train(&data, &SigahConfig { epochs: 1, ..cfg.clone() }, &opts));
+    let resume = TrainOptions { resume: Some(ckpt), ..Default::default() };
+    let resumed = with_threads(2, || train(&data, &cfg, &resume).0);
+    assert_eq!(bytes(&full, dir.path(), "full"), bytes(&resumed, dir.path(), "resumed"));
+}

@@ -240,3 +240,7 @@ impl Stepper {
         all
     }
 }
+
+#[cfg(test)]
+#[path = "step_tests.rs"]
+mod tests;
