@@ -18,6 +18,16 @@ use sigah_core::model::{
 use crate::output::check_output;
 use crate::Common;
 
+/// "TEXT [default: V]", the default read from [`SigahConfig::default`] so that
+/// the help can never disagree with what training does.
+fn with_default(text: &str, value: impl std::fmt::Display) -> String {
+    format!("{text} [default: {value}]")
+}
+
+fn defaults() -> SigahConfig {
+    SigahConfig::default()
+}
+
 #[derive(Args, Debug)]
 pub struct TrainArgs {
     /// Training vectors (.fvecs, .bvecs, .npy f32/u8, .csv).
@@ -26,22 +36,29 @@ pub struct TrainArgs {
     /// Where to write the model (.safetensors).
     #[arg(long, value_name = "MODEL")]
     out: PathBuf,
-    /// Code length in bits (a multiple of 8) [default: 64].
-    #[arg(long)]
+    #[arg(long, help = with_default("Code length in bits (a multiple of 8)", defaults().bits))]
     bits: Option<usize>,
-    /// Passes over the data [default: 20].
-    #[arg(long)]
+    #[arg(long, help = with_default("Passes over the training sample, cut to reach --steps", defaults().epochs))]
     epochs: Option<usize>,
-    /// RNG seed for initialisation and shuffling [default: 42].
-    #[arg(long)]
+    #[arg(long, value_name = "N", help = with_default(
+        "Train on a uniform sample of at most N vectors (0: all of them); the model still encodes any vector",
+        defaults().train_size,
+    ))]
+    train_size: Option<usize>,
+    #[arg(long, value_name = "N", help = with_default(
+        "Stop after the fewest whole epochs that make N batches (0: run every epoch)",
+        defaults().max_steps,
+    ))]
+    steps: Option<usize>,
+    #[arg(long, help = with_default("RNG seed for the sample, initialisation and shuffling", defaults().seed))]
     seed: Option<u64>,
-    /// Mini-batch size [default: 256].
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", help = with_default("Anchors per mini-batch", defaults().batch_size))]
     batch_size: Option<usize>,
     /// A JSON or TOML file of hyper-parameters (keys as in the model file's config).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
-    /// Append one JSON line of statistics per epoch to this file.
+    /// Append JSON lines to this file: one per phase (its seconds), one per epoch
+    /// (its statistics and seconds).
     #[arg(long, value_name = "FILE.jsonl")]
     log: Option<PathBuf>,
     /// Write a checkpoint every N epochs.
@@ -69,17 +86,18 @@ fn build_config(args: &TrainArgs) -> anyhow::Result<SigahConfig> {
         (None, Some(ckpt)) => checkpoint_config(ckpt)?,
         (None, None) => SigahConfig::default(),
     };
-    if let Some(b) = args.bits {
-        cfg.bits = b;
-    }
-    if let Some(e) = args.epochs {
-        cfg.epochs = e;
-    }
+    let set = |field: &mut usize, flag: Option<usize>| {
+        if let Some(v) = flag {
+            *field = v;
+        }
+    };
+    set(&mut cfg.bits, args.bits);
+    set(&mut cfg.epochs, args.epochs);
+    set(&mut cfg.train_size, args.train_size);
+    set(&mut cfg.max_steps, args.steps);
+    set(&mut cfg.batch_size, args.batch_size);
     if let Some(s) = args.seed {
         cfg.seed = s;
-    }
-    if let Some(b) = args.batch_size {
-        cfg.batch_size = b;
     }
     cfg.validate()?;
     Ok(cfg)
@@ -88,18 +106,50 @@ fn build_config(args: &TrainArgs) -> anyhow::Result<SigahConfig> {
 /// Progress bar on a terminal, JSON lines to `--log`.
 struct CliObserver {
     bar: Option<ProgressBar>,
+    quiet: bool,
     log: Option<(PathBuf, String)>,
     /// When the current epoch started (the log records each epoch's seconds).
     epoch_start: Instant,
 }
 
+impl CliObserver {
+    /// Appends one JSON line to the log; the whole log is rewritten atomically,
+    /// so a crash never leaves half a line.
+    fn log_line(&mut self, line: serde_json::Value) -> sigah_core::Result<()> {
+        if let Some((path, text)) = &mut self.log {
+            text.push_str(&line.to_string());
+            text.push('\n');
+            sigah_core::io::write_atomic(path, |w| w.write_all(text.as_bytes()))?;
+        }
+        Ok(())
+    }
+
+    /// A phase's time: a status line, and a log line.
+    fn report_phase(&mut self, name: &str, seconds: f64) -> sigah_core::Result<()> {
+        if !self.quiet {
+            let line = format!("sigah: {name}: {seconds:.1} s");
+            match &self.bar {
+                Some(bar) => bar.println(line),
+                None => eprintln!("{line}"),
+            }
+        }
+        self.log_line(serde_json::json!({ "phase": name, "seconds": seconds }))
+    }
+}
+
 impl TrainObserver for CliObserver {
+    fn phase(&mut self, name: &str, seconds: f64) {
+        // A log that cannot be written fails the run at the next epoch anyway.
+        let _ = self.report_phase(name, seconds);
+    }
+
     fn start(&mut self, first_epoch: usize, epochs: usize, batches: usize) {
         self.epoch_start = Instant::now();
         if let Some(bar) = &self.bar {
             let done = (first_epoch.saturating_sub(1) * batches) as u64;
             bar.set_length((epochs * batches) as u64);
             bar.set_position(done);
+            bar.reset_eta();
         }
     }
 
@@ -123,14 +173,9 @@ impl TrainObserver for CliObserver {
                 s.bit_imbalance
             ));
         }
-        if let Some((path, text)) = &mut self.log {
-            let mut line = serde_json::to_value(s).expect("stats serialise");
-            line["seconds"] = self.epoch_start.elapsed().as_secs_f64().into();
-            text.push_str(&line.to_string());
-            text.push('\n');
-            // The whole log is rewritten atomically: a crash never leaves half a line.
-            sigah_core::io::write_atomic(path, |w| w.write_all(text.as_bytes()))?;
-        }
+        let mut line = serde_json::to_value(s).expect("stats serialise");
+        line["seconds"] = self.epoch_start.elapsed().as_secs_f64().into();
+        self.log_line(line)?;
         self.epoch_start = Instant::now();
         Ok(())
     }
@@ -151,6 +196,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         check_output(path, "training log")?;
     }
     let opts = TrainOptions { checkpoint, checkpoint_every, resume: args.resume.clone() };
+    let start = Instant::now();
     let data = load_training_vectors(&args.data)?;
     anyhow::ensure!(data.rows > 0, "{}: no vectors to train on", args.data.display());
     let log = match &args.log {
@@ -161,30 +207,48 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         Some(path) => Some((path.clone(), String::new())),
         None => None,
     };
-    let bar = (!args.common.quiet && std::io::stderr().is_terminal()).then(|| {
+    let quiet = args.common.quiet;
+    let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
         let bar = ProgressBar::new(0);
         bar.set_style(
-            ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} batches {msg}")
+            ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} batches, ETA {eta} {msg}")
                 .expect("a valid template")
                 .progress_chars("=> "),
         );
         bar
     });
-    let mut obs = CliObserver { bar, log, epoch_start: Instant::now() };
-    let start = Instant::now();
+    let mut obs = CliObserver { bar, quiet, log, epoch_start: Instant::now() };
+    obs.report_phase("loading", start.elapsed().as_secs_f64())?;
+    if !quiet {
+        let plan = cfg.schedule(data.rows);
+        eprintln!(
+            "sigah: {} bits from {} of {} x {} vectors: {} epoch{} of {} batches ({} steps)",
+            cfg.bits,
+            plan.rows,
+            data.rows,
+            data.cols,
+            plan.epochs,
+            if plan.epochs == 1 { "" } else { "s" },
+            plan.batches,
+            plan.steps()
+        );
+    }
     let model = SigahModel::train(&data, &cfg, &opts, &mut obs)?;
     if let Some(bar) = &obs.bar {
-        bar.finish();
+        bar.finish_and_clear();
     }
+    let clock = Instant::now();
     model.save(&args.out)?;
-    if !args.common.quiet {
+    obs.report_phase("writing", clock.elapsed().as_secs_f64())?;
+    if !quiet {
+        let epochs = model.summary.epochs;
         eprintln!(
-            "sigah: trained {} bits on {} x {} vectors in {:.1} s ({} epochs); wrote {}",
+            "sigah: trained {} bits on {} x {} vectors in {:.1} s ({epochs} epoch{}); wrote {}",
             model.bits(),
             data.rows,
             data.cols,
             start.elapsed().as_secs_f64(),
-            model.summary.epochs,
+            if epochs == 1 { "" } else { "s" },
             args.out.display()
         );
     }

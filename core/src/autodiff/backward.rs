@@ -7,7 +7,7 @@
 use sigah_kernels::elementwise;
 use sigah_kernels::gemm::gemm;
 
-use super::ops::{dot_f64, softmax_norm};
+use super::ops::dot_f64;
 use super::{par, Node, Op, Pool, Tape, Var};
 use crate::Tensor;
 
@@ -249,21 +249,19 @@ fn backprop(nodes: &[Node], grads: &mut [Option<Tensor>], pool: &mut Pool, i: us
             dx.iter_mut().zip(gd).for_each(|(d, &g)| *d += g);
         }
         // y_i = lse(x_i) − Σ_j t_ij x_ij: dx_ij += g_i·(p_ij − t_ij), p the stored softmax.
-        Op::SoftmaxXent(x, t) => {
+        Op::SoftmaxXent(x, t, soft) => {
             let cols = val(x).cols;
             if cols > 0 {
-                let xs = &nodes[x].value.data;
-                let ts = &nodes[t].value.data;
+                let (ps, ts) = (&nodes[soft].value.data, &nodes[t].value.data);
                 let dx = &mut slot(grads, pool, nodes, x).data;
-                for (r, &g) in gd.iter().enumerate() {
+                let mut unused = vec![0f32; gd.len()];
+                par::rows(dx, cols, &mut unused, |r, d, _| {
+                    let g = gd[r];
                     let span = r * cols..(r + 1) * cols;
-                    let (max, z) = softmax_norm(&xs[span.clone()]);
-                    let inv = 1.0 / z;
-                    for ((d, &v), &t) in dx[span.clone()].iter_mut().zip(&xs[span.clone()]).zip(&ts[span]) {
-                        let p = (((v - max) as f64).exp() * inv) as f32;
+                    for ((d, &p), &t) in d.iter_mut().zip(&ps[span.clone()]).zip(&ts[span]) {
                         *d += g * (p - t);
                     }
-                }
+                });
             }
         }
     }

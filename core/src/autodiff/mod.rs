@@ -85,8 +85,8 @@ enum Op {
     /// Rows `start..start + len` of `x` (second: `start`).
     SliceRows(usize, usize),
     /// Row-wise softmax cross-entropy of logits (first) against constant target
-    /// weights (second).
-    SoftmaxXent(usize, usize),
+    /// weights (second); the third node holds the softmax the forward computed.
+    SoftmaxXent(usize, usize, usize),
 }
 
 #[derive(Debug)]

@@ -37,11 +37,20 @@ pub(super) fn dot_f64(a: &[f32], b: &[f32]) -> f64 {
     lanes.iter().sum::<f64>() + tail
 }
 
-/// The row maximum and `Σ_j exp(x_j − max)` (in f64) of one row of logits: the
-/// softmax is `exp(x_j − max) / z`.
-pub(super) fn softmax_norm(row: &[f32]) -> (f32, f64) {
-    let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    (max, row.iter().map(|&v| ((v - max) as f64).exp()).sum())
+/// One row's softmax into `p` and its cross-entropy against `t`:
+/// `max + ln Σ_j exp(x_j − max) − Σ_j t_j·x_j`. The exponentials are f32 (an
+/// entry of −1e30, a masked-out column, gives exactly 0); the sums are f64.
+pub(super) fn softmax_row(x: &[f32], t: &[f32], p: &mut [f32]) -> f32 {
+    let max = x.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let mut z = 0f64;
+    for (p, &v) in p.iter_mut().zip(x) {
+        *p = (v - max).exp();
+        z += f64::from(*p);
+    }
+    let inv = (1.0 / z) as f32;
+    p.iter_mut().for_each(|p| *p *= inv);
+    let cross: f64 = x.iter().zip(t).filter(|(_, &t)| t != 0.0).map(|(&v, &t)| t as f64 * v as f64).sum();
+    (max as f64 + z.ln() - cross) as f32
 }
 
 impl Tape {
@@ -309,20 +318,21 @@ impl Tape {
     pub fn softmax_xent(&mut self, x: Var, t: Var) -> Var {
         let (sx, st) = (self.shape(x), self.shape(t));
         assert_eq!(sx, st, "softmax_xent: logits are {}x{}, targets {}x{}", sx.0, sx.1, st.0, st.1);
-        let cols = sx.1;
+        let (rows, cols) = sx;
+        let mut value = self.pool.dirty(rows, 1);
+        let mut soft = self.pool.dirty(rows, cols);
         let (xs, ts) = (&self.nodes[x.0].value.data, &self.nodes[t.0].value.data);
-        let per_row: Vec<f32> = xs
-            .chunks_exact(cols.max(1))
-            .zip(ts.chunks_exact(cols.max(1)))
-            .map(|(xr, tr)| {
-                let (max, z) = softmax_norm(xr);
-                let cross: f64 = xr.iter().zip(tr).filter(|(_, &t)| t != 0.0).map(|(&v, &t)| t as f64 * v as f64).sum();
-                (max as f64 + z.ln() - cross) as f32
-            })
-            .collect();
-        let value = self.pool.collect(sx.0, 1, per_row.into_iter());
+        if cols > 0 {
+            par::rows(&mut soft.data, cols, &mut value.data, |r, p, y| {
+                *y = softmax_row(&xs[r * cols..(r + 1) * cols], &ts[r * cols..(r + 1) * cols], p)
+            });
+        } else {
+            value.data.iter_mut().for_each(|y| *y = f32::NEG_INFINITY);
+        }
+        // The softmax, kept for the backward pass (a node no gradient reaches).
+        let soft = self.push(Op::Constant, soft, false);
         let needs = self.needs(x);
-        self.push(Op::SoftmaxXent(x.0, t.0), value, needs)
+        self.push(Op::SoftmaxXent(x.0, t.0, soft.0), value, needs)
     }
 
     /// Rows `start..start + len` of `x`, a copy: a section of a batch (the

@@ -47,3 +47,31 @@ pub(super) fn add2(out: &mut [f32], a: &[f32], b: &[f32], f: impl Fn(f32, f32) -
         None => serial(out, a, b),
     }
 }
+
+/// `f(r, row r of out, &mut extra[r])` for every row of the row-major `out`
+/// (`cols` wide; `extra` has one entry per row). Rows are split over the pool
+/// when large; each row is computed on its own, so the split never changes a
+/// result.
+pub(super) fn rows(
+    out: &mut [f32],
+    cols: usize,
+    extra: &mut [f32],
+    f: impl Fn(usize, &mut [f32], &mut f32) + Sync + Send,
+) {
+    debug_assert_eq!(out.len(), extra.len() * cols);
+    let run = |first: usize, out: &mut [f32], extra: &mut [f32]| {
+        for (i, (row, e)) in out.chunks_exact_mut(cols).zip(extra).enumerate() {
+            f(first + i, row, e);
+        }
+    };
+    match chunk(out.len()) {
+        Some(c) => {
+            let per = (c / cols).max(1);
+            out.par_chunks_mut(per * cols)
+                .zip(extra.par_chunks_mut(per))
+                .enumerate()
+                .for_each(|(k, (o, e))| run(k * per, o, e));
+        }
+        None => run(0, out, extra),
+    }
+}

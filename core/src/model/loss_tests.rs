@@ -21,13 +21,8 @@ fn neighbour_loss(cfg: &SigahConfig, rows: &[[f32; 4]], layout: BatchLayout) -> 
 fn ranking_term_is_a_hinge_on_the_hamming_gap() {
     // One anchor a = ++++, positive p = ++−− (similarity 0), negative n = +++−
     // (similarity 1/2): the gap (0 − 1/2)/2 = −1/4 misses the margin 1/4 by 1/2.
-    let cfg = SigahConfig {
-        lambda_pair: 0.0,
-        lambda_rank: 2.0,
-        rank_margin: 0.25,
-        relax_beta: 0.0,
-        ..Default::default()
-    };
+    let cfg =
+        SigahConfig { lambda_pair: 0.0, lambda_rank: 2.0, rank_margin: 0.25, relax_beta: 0.0, ..Default::default() };
     let layout = BatchLayout { anchors: 1, pair: false, rank: true };
     let a = [1., 1., 1., 1.];
     let (loss, g) = neighbour_loss(&cfg, &[a, [1., 1., -1., -1.], [1., 1., 1., -1.]], layout);

@@ -27,8 +27,8 @@ pub mod params;
 pub mod preprocess;
 mod sampler;
 mod schedule;
-pub mod stfile;
 mod step;
+pub mod stfile;
 mod train;
 
 pub use checkpoint::checkpoint_config;

@@ -6,6 +6,7 @@
 
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
 
 use super::loss::{BatchLayout, ListTargets};
 use super::{Preprocess, SigahConfig};
@@ -91,27 +92,31 @@ impl NeighbourSampler {
         let mut target = Tensor::zeros(anchors, r);
         let mut mask = Tensor::zeros(anchors, r);
         let mut weight = Tensor::zeros(anchors, 1);
-        let mut near: Vec<u32> = Vec::with_capacity(self.list_k);
-        let mut active = 0;
-        for (i, &a) in rows[..anchors].iter().enumerate() {
-            near.clear();
-            near.extend_from_slice(&g[a * k..a * k + self.list_k]);
-            near.sort_unstable();
-            let t = &mut target.data[i * r..(i + 1) * r];
-            for (j, &row) in rows.iter().enumerate() {
-                if row == a {
-                    mask.data[i * r + j] = -1e30;
-                } else if near.binary_search(&(row as u32)).is_ok() {
-                    t[j] = 1.0;
+        // Anchors are independent: their rows are filled in parallel.
+        target
+            .data
+            .par_chunks_mut(r.max(1))
+            .zip(mask.data.par_chunks_mut(r.max(1)))
+            .zip(weight.data.par_iter_mut())
+            .zip(rows[..anchors].par_iter())
+            .for_each_init(Vec::new, |near: &mut Vec<u32>, (((t, m), w), &a)| {
+                near.clear();
+                near.extend_from_slice(&g[a * k..a * k + self.list_k]);
+                near.sort_unstable();
+                for (j, &row) in rows.iter().enumerate() {
+                    if row == a {
+                        m[j] = -1e30;
+                    } else if near.binary_search(&(row as u32)).is_ok() {
+                        t[j] = 1.0;
+                    }
                 }
-            }
-            let hits = t.iter().filter(|&&v| v > 0.0).count();
-            if hits > 0 {
-                t.iter_mut().for_each(|v| *v /= hits as f32);
-                weight.data[i] = 1.0;
-                active += 1;
-            }
-        }
+                let hits = t.iter().filter(|&&v| v > 0.0).count();
+                if hits > 0 {
+                    t.iter_mut().for_each(|v| *v /= hits as f32);
+                    *w = 1.0;
+                }
+            });
+        let active = weight.data.iter().filter(|&&w| w > 0.0).count();
         (active > 0).then_some(ListTargets { target, mask, weight, active })
     }
 }

@@ -12,7 +12,7 @@ use crate::Tensor;
 
 /// The sample's RNG stream is its own, so that sampling never moves the
 /// initialisation and shuffling stream (seeded by `seed` alone).
-const SAMPLE_STREAM: u64 = 0x5a4d_504c_45;
+const SAMPLE_STREAM: u64 = 0x005a_4d50_4c45;
 
 /// What a config's schedule comes to on `n` training rows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

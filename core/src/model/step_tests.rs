@@ -8,7 +8,7 @@ use rand_chacha::ChaCha8Rng;
 
 use super::*;
 use crate::model::sampler::NeighbourSampler;
-use crate::model::{Trainer, SigahConfig};
+use crate::model::{SigahConfig, Trainer};
 
 fn data(n: usize, d: usize) -> Tensor {
     // Deterministic, irregular values (a clustered-free cloud is enough here).

@@ -165,8 +165,10 @@ impl SigahModel {
         }
         let clock = Instant::now();
         let sample = super::schedule::training_sample(data, cfg);
+        if sample.is_some() {
+            obs.phase("sample", clock.elapsed().as_secs_f64());
+        }
         let data = sample.as_ref().unwrap_or(data);
-        obs.phase("sample", clock.elapsed().as_secs_f64());
         // Only a run that checkpoints needs the fingerprint (a pass over the sample).
         let print = (opts.resume.is_some() || opts.checkpoint.is_some()).then(|| DataPrint::of(data));
         let mut tr = match (&opts.resume, &print) {
@@ -261,16 +263,7 @@ impl Trainer {
             obs.phase("knn graph", clock.elapsed().as_secs_f64());
         }
         let acc = Acc { ones: vec![0; cfg.bits], ..Default::default() };
-        Self {
-            st,
-            cfg: cfg.clone(),
-            sampler,
-            stepper: Stepper::default(),
-            rows: Vec::new(),
-            acc,
-            steps: 0,
-            start,
-        }
+        Self { st, cfg: cfg.clone(), sampler, stepper: Stepper::default(), rows: Vec::new(), acc, steps: 0, start }
     }
 
     /// One training step on the anchors `idx` (rows of `data`, the data the
