@@ -4,7 +4,8 @@
 //!
 //! ```text
 //! cargo run --release -p sigah-benches --example knn_scale -- \
-//!     --n 100000 --d 256 --threads 2 --mode exact [--k 100] [--recall 500] [--reps 1]
+//!     --n 100000 --d 256 --threads 2 --mode exact [--k 100] [--recall 500] [--reps 1] [--decay 0.5] [--centre 0.5] \
+//!     [--cell 1024 --budget 16384]
 //! ```
 //!
 //! Modes: `exact` (the blocked exact graph), `approx` (the k-means-cell search),
@@ -19,29 +20,29 @@ use std::time::Instant;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
-use sigah_core::model::knn::{knn_graph, knn_graph_approx, knn_graph_exact, recall_at, sample_rows};
+use sigah_core::model::knn::{knn_graph, knn_graph_approx, knn_graph_exact, recall_at, sample_rows, Ivf, IVF};
 use sigah_core::model::Preprocess;
 use sigah_core::Tensor;
 use sigah_kernels::gemm::{gemm, MatMut};
 
 /// `n × d` rows from 100 Gaussian clusters of unequal sizes (weights ∝ 1/√(c+1)).
 /// Each cluster is anisotropic: its dimension `t` (in its own random order) has
-/// standard deviation `1/√(1+t)`, so most of its variance lies in a few
-/// directions, as in real embeddings; centres are N(0, 0.5²·I), so clusters
-/// overlap. Clusters are far larger than the approximate search's cells, which is
+/// standard deviation `(1+t)^-decay` (`--decay`, 0.5 by default), so most of its
+/// variance lies in a few directions, as in real embeddings; centres are
+/// N(0, centre²·I) (`--centre`, 0.5 by default), so clusters overlap. Clusters are far larger than the approximate search's cells, which is
 /// the hard case for it. Rows are in random order.
-fn clustered(n: usize, d: usize, seed: u64) -> Tensor {
+fn clustered(n: usize, d: usize, decay: f32, centre: f32, seed: u64) -> Tensor {
     const C: usize = 100;
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut normal = |rng: &mut ChaCha8Rng| -> f32 { StandardNormal.sample(rng) };
-    let centres: Vec<f32> = (0..C * d).map(|_| 0.5 * normal(&mut rng)).collect();
+    let normal = |rng: &mut ChaCha8Rng| -> f32 { StandardNormal.sample(rng) };
+    let centres: Vec<f32> = (0..C * d).map(|_| centre * normal(&mut rng)).collect();
     let scales: Vec<Vec<(usize, f32)>> = (0..C)
         .map(|_| {
             let mut dims: Vec<usize> = (0..d).collect();
             for i in (1..d).rev() {
                 dims.swap(i, rng.random_range(0..=i));
             }
-            dims.into_iter().enumerate().map(|(t, dim)| (dim, 1.0 / (1.0 + t as f32).sqrt())).collect()
+            dims.into_iter().enumerate().map(|(t, dim)| (dim, (1.0 + t as f32).powf(-decay))).collect()
         })
         .collect();
     let w: Vec<f64> = (0..C).map(|c| 1.0 / ((c + 1) as f64).sqrt()).collect();
@@ -120,13 +121,18 @@ fn main() {
     let (recall, reps) = (num("--recall", "0"), num("--reps", "1"));
     let mode = arg(&args, "--mode", "exact");
     rayon::ThreadPoolBuilder::new().num_threads(threads).build_global().expect("the global pool");
-    let data = clustered(n, d, 7);
+    let decay: f32 = arg(&args, "--decay", "0.5").parse().expect("a number");
+    let centre: f32 = arg(&args, "--centre", "0.5").parse().expect("a number");
+    let data = clustered(n, d, decay, centre, 7);
+    // The approximate search's parameters, default `IVF`.
+    let ivf =
+        Ivf { cell: num("--cell", &IVF.cell.to_string()), budget: num("--budget", &IVF.budget.to_string()), ..IVF };
     let pre = Preprocess::fit(&data, 0).expect("finite data");
     for _ in 0..reps {
         let t = Instant::now();
         let (g, gk) = match mode.as_str() {
             "exact" => knn_graph_exact(&data, &pre, k),
-            "approx" => knn_graph_approx(&data, &pre, k),
+            "approx" => knn_graph_approx(&data, &pre, k, &ivf),
             "auto" => knn_graph(&data, &pre, k),
             "old" => (old_knn(&data, &pre, k, &old_pool(n, d)), k),
             "old-exact" => (old_knn(&data, &pre, k, &(0..n).collect::<Vec<_>>()), k),
@@ -138,6 +144,6 @@ fn main() {
         } else {
             "-".into()
         };
-        println!("mode={mode} n={n} d={d} threads={threads} k={gk} seconds={secs:.2} recall@50={r}");
+        println!("mode={mode} n={n} d={d} decay={decay} centre={centre} {ivf:?} threads={threads} k={gk} seconds={secs:.2} recall@50={r}");
     }
 }

@@ -19,9 +19,10 @@ use sigah_kernels::isa::{self, Isa};
 
 use super::exact::{norms, scan, Points, TopK, CB, QB};
 
-/// The search's parameters (the defaults are in `mod.rs`).
-#[derive(Clone, Copy, Debug)]
-pub(super) struct Ivf {
+/// The approximate search's parameters (the default, [`super::IVF`], is what
+/// `knn_graph` uses; the bench varies them).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Ivf {
     /// Mean rows per k-means cell.
     pub cell: usize,
     /// Candidate rows per query: the nearest cells are taken until they hold this
@@ -119,7 +120,15 @@ pub(super) fn graph(x: &[f32], d: usize, k: usize, p: &Ivf) -> Vec<u32> {
     // Each cell's probe list: cells by centroid distance from its own (itself
     // first), until they hold `budget` rows — at least k + 1, so every row finds k.
     let mut cd = vec![0f32; c * c];
-    gemm_with(isa, false, -2.0, MatRef::new(&cent, c, d), MatRef::new(&cent, c, d).t(), 0.0, MatMut::new(&mut cd, c, c));
+    gemm_with(
+        isa,
+        false,
+        -2.0,
+        MatRef::new(&cent, c, d),
+        MatRef::new(&cent, c, d).t(),
+        0.0,
+        MatMut::new(&mut cd, c, c),
+    );
     let want = p.budget.max(k + 1);
     let probes: Vec<Vec<usize>> = (0..c)
         .into_par_iter()

@@ -51,7 +51,7 @@ impl TopK {
     /// A candidate at a distance above this can never enter row `r`; at equal
     /// distance it enters only with a smaller id than the k-th's.
     #[inline]
-    fn threshold(&self, r: usize) -> f32 {
+    pub(super) fn threshold(&self, r: usize) -> f32 {
         if self.len[r] < self.k {
             f32::INFINITY
         } else {
@@ -61,7 +61,7 @@ impl TopK {
 
     /// Offers `(dd, id)` to row `r` (which must not hold `id` already).
     #[inline]
-    fn offer(&mut self, r: usize, dd: f32, id: u32) {
+    pub(super) fn offer(&mut self, r: usize, dd: f32, id: u32) {
         let (k, len) = (self.k, self.len[r]);
         let dist = &mut self.dist[r * k..(r + 1) * k];
         let ids = &mut self.ids[r * k..(r + 1) * k];

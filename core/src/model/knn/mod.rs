@@ -12,17 +12,21 @@ mod exact;
 
 use rayon::prelude::*;
 
+pub use approx::Ivf;
+
 use super::Preprocess;
 use crate::Tensor;
 
-/// The exact graph costs `n²·d` multiply-adds. Up to this many (100k × 256 is
-/// 2.6e12, ≈ 40 s on 2 cores) it is exact; past it the approximate search costs
-/// `n · budget · d`, a fraction `budget / n` of that.
+/// The exact graph costs `n²·d` multiply-adds. Up to this many it is exact:
+/// 100k × 256 (2.6e12) took 63 s of one core's time, so ≈ 32 s on 2 idle cores
+/// (`benches/examples/knn_scale.rs`). Past it the approximate search costs
+/// `n · budget · d` (200k × 128: 21 s of CPU against ≈ 4 min exact), but its
+/// recall depends on the data, so exact is kept as long as it is affordable.
 const EXACT_FMAS: f64 = 3e12;
 
 /// The approximate search's parameters: cells of about 1,000 rows, each row
-/// compared with 16,384 candidates from the nearest cells.
-const IVF: approx::Ivf = approx::Ivf { cell: 1024, budget: 16_384, iters: 8, sample_per_cell: 32 };
+/// compared with the ≥ 16,384 rows of the cells nearest its own.
+pub const IVF: Ivf = Ivf { cell: 1024, budget: 16_384, iters: 8, sample_per_cell: 32 };
 
 /// Rows preprocessed per task when materialising the training set.
 const PRE_ROWS: usize = 1024;
@@ -66,14 +70,15 @@ pub fn knn_graph_exact(data: &Tensor, pre: &Preprocess, k: usize) -> (Vec<u32>, 
     (exact::graph(&exact::Points { x: &x, norms: &norms, d }, k), k)
 }
 
-/// The approximate graph whatever n is (what [`knn_graph`] returns past budget).
-pub fn knn_graph_approx(data: &Tensor, pre: &Preprocess, k: usize) -> (Vec<u32>, usize) {
+/// The approximate graph with `params` whatever n is ([`knn_graph`] returns it
+/// with [`IVF`] past budget).
+pub fn knn_graph_approx(data: &Tensor, pre: &Preprocess, k: usize, params: &Ivf) -> (Vec<u32>, usize) {
     let k = k.min(data.rows.saturating_sub(1));
     if k == 0 {
         return (Vec::new(), 0);
     }
     let (x, d) = preprocess_all(data, pre);
-    (approx::graph(&x, d, k, &IVF), k)
+    (approx::graph(&x, d, k, params), k)
 }
 
 /// `m` evenly spaced rows of `0..n` (all of them when `m ≥ n`): the sample
