@@ -21,7 +21,7 @@ mod file;
 pub mod graph;
 mod hash;
 mod itq_init;
-mod knn;
+pub mod knn;
 mod loss;
 pub mod params;
 pub mod preprocess;
