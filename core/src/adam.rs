@@ -5,6 +5,8 @@
 //! `m ← β₁m + (1−β₁)g`, `v ← β₂v + (1−β₂)g²`,
 //! `p ← p − lr · (m / (1−β₁ᵗ)) / (√(v / (1−β₂ᵗ)) + ε)`.
 
+use rayon::prelude::*;
+
 use crate::Tensor;
 
 /// Adam's hyper-parameters and its moment estimates, one pair per parameter.
@@ -47,14 +49,17 @@ impl Adam {
         let (b1, b2, eps) = (self.beta1, self.beta2, self.eps);
         // lr·m̂/(√v̂ + ε) with the corrections folded into two scalars.
         let (step, inv_c2) = (self.lr / c1, 1.0 / c2);
-        for (i, p) in params.iter_mut().enumerate() {
-            let (m, v) = (&mut self.m[i].data, &mut self.v[i].data);
+        // Every element is updated on its own, so splitting the parameters over
+        // the pool (one task per tensor) never changes a result.
+        let state = self.m.par_iter_mut().zip(self.v.par_iter_mut());
+        params.par_iter_mut().zip(state).zip(grads.par_iter()).enumerate().for_each(|(i, ((p, (m, v)), g))| {
+            let (m, v) = (&mut m.data, &mut v.data);
             assert_eq!(p.data.len(), m.len(), "Adam::step: parameter {i} changed shape");
             let n = m.len();
             // Equal-length slices and an index loop: the bounds checks go and the
             // loop vectorises (sqrt and division included).
             let (p, m, v) = (&mut p.data[..n], &mut m[..n], &mut v[..n]);
-            match &grads[i] {
+            match g {
                 Some(g) => {
                     assert_eq!(g.data.len(), n, "Adam::step: gradient {i} has the wrong shape");
                     let g = &g.data[..n];
@@ -74,7 +79,7 @@ impl Adam {
                     }
                 }
             }
-        }
+        });
     }
 }
 
