@@ -36,7 +36,7 @@ pub struct Ivf {
 
 /// Seed of the k-means sample and start: fixed, so the graph is a function of
 /// the data alone.
-const SEED: u64 = 0x6b6e_6e5f_6976_66;
+const SEED: u64 = 0x006b_6e6e_5f69_7666;
 
 /// For each of the `rows` vectors of `x`, the nearest of the centroids `cent`
 /// (`c × d`, norms `cn`), ties to the lower index. Parallel over fixed blocks.
