@@ -49,10 +49,12 @@ fn is<T: Element>(arr: &Bound<'_, PyUntypedArray>) -> bool {
 fn elements<T: Element + Copy, D: numpy::ndarray::Dimension>(arr: &Bound<'_, PyUntypedArray>) -> PyResult<Vec<T>> {
     let typed = arr.cast::<PyArray<T, D>>()?;
     let ro = typed.readonly();
-    Ok(match ro.as_slice() {
-        Ok(s) => s.to_vec(),
-        Err(_) => ro.as_array().iter().copied().collect(),
-    })
+    // `as_slice` also accepts Fortran-ordered arrays (column-major memory): only
+    // a C-contiguous array's memory is its row-major order.
+    match ro.as_slice() {
+        Ok(s) if arr.is_c_contiguous() => Ok(s.to_vec()),
+        _ => Ok(ro.as_array().iter().copied().collect()),
+    }
 }
 
 /// Vectors `[n, d]`, float32 or uint8 (as `sigah train` reads `.npy` f32 and
