@@ -9,8 +9,7 @@
 
 use numpy::ndarray::{Array2, Ix1, Ix2};
 use numpy::{
-    dtype, Element, IntoPyArray, PyArray, PyArrayDescrMethods, PyArrayMethods, PyUntypedArray,
-    PyUntypedArrayMethods,
+    dtype, Element, IntoPyArray, PyArray, PyArrayDescrMethods, PyArrayMethods, PyUntypedArray, PyUntypedArrayMethods,
 };
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -135,7 +134,10 @@ pub fn ids(name: &str, obj: &Bound<'_, PyAny>, n: usize) -> PyResult<Vec<i64>> {
     }
     let v = integers(name, arr)?;
     if let Some(i) = v.iter().position(|&x| x < 0) {
-        return Err(value_error(format!("{name}: id {} at position {i} is negative (-1 marks padding in results)", v[i])));
+        return Err(value_error(format!(
+            "{name}: id {} at position {i} is negative (-1 marks padding in results)",
+            v[i]
+        )));
     }
     Ok(v)
 }
@@ -169,7 +171,12 @@ pub fn codes_out<'py>(py: Python<'py>, codes: &Codes) -> PyResult<Bound<'py, PyA
 }
 
 /// A row-major `[rows, cols]` buffer handed to numpy without a copy.
-pub fn matrix<T: Element>(py: Python<'_>, rows: usize, cols: usize, data: Vec<T>) -> PyResult<Bound<'_, PyArray<T, Ix2>>> {
+pub fn matrix<T: Element>(
+    py: Python<'_>,
+    rows: usize,
+    cols: usize,
+    data: Vec<T>,
+) -> PyResult<Bound<'_, PyArray<T, Ix2>>> {
     let a = Array2::from_shape_vec((rows, cols), data).map_err(|e| value_error(e.to_string()))?;
     Ok(a.into_pyarray(py))
 }

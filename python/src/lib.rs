@@ -62,9 +62,9 @@ pub(crate) fn check_threads(threads: Option<usize>) -> PyResult<Option<usize>> {
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<model::SiGAH>()?;
-    m.add_class::<linear::ITQ>()?;
-    m.add_class::<linear::PCAH>()?;
-    m.add_class::<linear::LSH>()?;
+    m.add_class::<linear::Itq>()?;
+    m.add_class::<linear::Pcah>()?;
+    m.add_class::<linear::Lsh>()?;
     m.add_class::<index::HammingIndex>()?;
     m.add_function(wrap_pyfunction!(eval::evaluate, m)?)?;
     m.add_function(wrap_pyfunction!(eval::exact_knn, m)?)?;

@@ -11,6 +11,9 @@ use sigah_core::Tensor;
 
 use crate::{arrays, to_py};
 
+/// `(mean [d], projection [d, bits])`.
+type Params<'py> = (Bound<'py, numpy::PyArray1<f32>>, Bound<'py, PyArray2<f32>>);
+
 /// What the three classes share: the width and, once fitted, the hash.
 struct Linear {
     name: &'static str,
@@ -53,8 +56,11 @@ impl Linear {
     }
 
     /// `(mean [d], projection [d, bits])`: `code = ((x − mean) · projection > 0)`.
-    fn params<'py>(&self, py: Python<'py>) -> PyResult<(Bound<'py, numpy::PyArray1<f32>>, Bound<'py, PyArray2<f32>>)> {
-        let h = self.hash.as_ref().ok_or_else(|| PyValueError::new_err(format!("this {} hash is not trained", self.name)))?;
+    fn params<'py>(&self, py: Python<'py>) -> PyResult<Params<'py>> {
+        let h = self
+            .hash
+            .as_ref()
+            .ok_or_else(|| PyValueError::new_err(format!("this {} hash is not trained", self.name)))?;
         let mean = numpy::PyArray1::from_slice(py, &h.mean);
         Ok((mean, arrays::matrix(py, h.proj.rows, h.proj.cols, h.proj.data.clone())?))
     }
@@ -91,7 +97,7 @@ macro_rules! linear_class {
             }
 
             /// `(mean, projection)` of the trained hash.
-            fn params<'py>(&self, py: Python<'py>) -> PyResult<(Bound<'py, numpy::PyArray1<f32>>, Bound<'py, PyArray2<f32>>)> {
+            fn params<'py>(&self, py: Python<'py>) -> PyResult<Params<'py>> {
                 self.inner.params(py)
             }
 
@@ -112,9 +118,12 @@ macro_rules! linear_class {
     };
 }
 
-linear_class!(ITQ, "ITQ", "Iterative quantisation (Gong & Lazebnik 2011).", (seed: u64 = 0, iterations: usize = ITQ_ITERATIONS),
-    |x, bits| train_itq(x, bits, seed, iterations).map(|(h, _)| h));
-linear_class!(PCAH, "PCAH", "PCA hashing: one bit per top principal direction.", (),
-    |x, bits| train_pcah(x, bits));
-linear_class!(LSH, "LSH", "Sign-random-projection LSH (Charikar 2002).", (seed: u64 = 0),
-    |x, bits| train_lsh(x, bits, seed));
+linear_class!(
+    Itq,
+    "ITQ",
+    "Iterative quantisation (Gong & Lazebnik 2011).",
+    (seed: u64 = 0, iterations: usize = ITQ_ITERATIONS),
+    |x, bits| train_itq(x, bits, seed, iterations).map(|(h, _)| h)
+);
+linear_class!(Pcah, "PCAH", "PCA hashing: one bit per top principal direction.", (), |x, bits| train_pcah(x, bits));
+linear_class!(Lsh, "LSH", "Sign-random-projection LSH (Charikar 2002).", (seed: u64 = 0), |x, bits| train_lsh(x, bits, seed));

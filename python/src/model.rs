@@ -94,9 +94,9 @@ pub struct SiGAH {
 
 impl SiGAH {
     fn fitted(&self) -> PyResult<&SigahModel> {
-        self.model
-            .as_ref()
-            .ok_or_else(|| PyValueError::new_err("this SiGAH model is not trained: call fit(X) or SiGAH.load(path) first"))
+        self.model.as_ref().ok_or_else(|| {
+            PyValueError::new_err("this SiGAH model is not trained: call fit(X) or SiGAH.load(path) first")
+        })
     }
 }
 
