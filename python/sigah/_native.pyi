@@ -100,7 +100,12 @@ class HammingIndex:
     @staticmethod
     def open(path: _Path) -> HammingIndex:
         """A uint8 codes ``.npy`` (memory-mapped) or a sigah index file."""
-    def add(self, codes: _Codes, ids: Optional[_Ints] = None) -> None: ...
+    def add(self, codes: _Codes, ids: Optional[_Ints] = None) -> None:
+        """Appends codes (with ids if the index has ids; giving ids to an index
+        without them keeps the old rows' numbers as their ids)."""
+    def remove_ids(self, ids: _Ints) -> int:
+        """Removes the codes with these ids and returns how many went; the others
+        keep their ids (as FAISS's ``IndexBinaryIDMap``). O(n)."""
     def search(self, q: _Codes, k: int) -> Tuple[npt.NDArray[np.int32], npt.NDArray[np.int64]]:
         """``(D int32 [nq, k], I int64 [nq, k])`` in ascending (distance, id) order,
         padded with ``D = 2**31 - 1`` and ``I = -1`` when ``k`` exceeds ``ntotal``."""

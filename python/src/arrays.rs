@@ -126,10 +126,11 @@ fn integers(name: &str, arr: &Bound<'_, PyUntypedArray>) -> PyResult<Vec<i64>> {
     Err(value_error(format!("{name}: dtype {} is not supported: pass an integer array (int64)", arr.dtype())))
 }
 
-/// Ids `[n]` for `n` codes, int64 (any integer dtype is read), each ≥ 0.
-pub fn ids(name: &str, obj: &Bound<'_, PyAny>, n: usize) -> PyResult<Vec<i64>> {
+/// Ids `[n]` for `n` codes (any length with `None`), int64 (any integer dtype is
+/// read), each ≥ 0.
+pub fn ids(name: &str, obj: &Bound<'_, PyAny>, n: Option<usize>) -> PyResult<Vec<i64>> {
     let arr = ndarray(name, obj, 1, "of ids [n]")?;
-    if arr.len() != n {
+    if let Some(n) = n.filter(|&n| n != arr.len()) {
         return Err(value_error(format!("{name}: {} ids for {n} codes: give one id per code", arr.len())));
     }
     let v = integers(name, arr)?;

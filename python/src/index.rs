@@ -7,6 +7,7 @@
 //! User ids (`ids=`) are a map from sigah's row numbers, kept here: the core's
 //! index numbers its codes 0..n in insertion order.
 
+use std::collections::HashSet;
 use std::io::Read;
 use std::path::PathBuf;
 
@@ -56,7 +57,7 @@ impl HammingIndex {
     #[pyo3(signature = (codes, ids=None))]
     fn new(codes: &Bound<'_, PyAny>, ids: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
         let codes = arrays::codes("codes", codes)?;
-        let ids = ids.map(|i| arrays::ids("ids", i, codes.len())).transpose()?;
+        let ids = ids.map(|i| arrays::ids("ids", i, Some(codes.len()))).transpose()?;
         Ok(Self { index: Core::from_codes(codes), ids })
     }
 
@@ -87,7 +88,7 @@ impl HammingIndex {
                 self.index.bits()
             )));
         }
-        let new_ids = ids.map(|i| arrays::ids("ids", i, codes.len())).transpose()?;
+        let new_ids = ids.map(|i| arrays::ids("ids", i, Some(codes.len()))).transpose()?;
         match (&mut self.ids, new_ids) {
             (Some(have), Some(new)) => have.extend(new),
             (None, None) => {}
@@ -100,6 +101,32 @@ impl HammingIndex {
             }
         }
         self.index.add(&codes).map_err(to_py)
+    }
+
+    /// Removes the codes with these ids (row numbers without `ids=`); returns how
+    /// many were removed. The others keep their ids, as in FAISS's
+    /// `IndexBinaryIDMap`; O(n): the codes are copied once. Today's core index
+    /// has no removal, so this rebuilds it.
+    fn remove_ids(&mut self, py: Python<'_>, ids: &Bound<'_, PyAny>) -> PyResult<usize> {
+        let gone: HashSet<i64> = arrays::ids("ids", ids, None)?.into_iter().collect();
+        let n = self.index.len();
+        let current: Vec<i64> = self.ids.clone().unwrap_or_else(|| (0..n as i64).collect());
+        let keep: Vec<usize> = (0..n).filter(|&r| !gone.contains(&current[r])).collect();
+        if keep.len() == n {
+            return Ok(0);
+        }
+        let (bits, row) = (self.index.bits(), self.index.bits() / 8);
+        let codes = py.detach(|| {
+            let bytes = self.index.codes().as_bytes();
+            let mut kept = Vec::with_capacity(keep.len() * row);
+            for &r in &keep {
+                kept.extend_from_slice(&bytes[r * row..(r + 1) * row]);
+            }
+            Codes::from_bytes(bits, &kept)
+        });
+        self.index = Core::from_codes(codes.map_err(to_py)?);
+        self.ids = Some(keep.iter().map(|&r| current[r]).collect());
+        Ok(n - keep.len())
     }
 
     /// The k nearest codes of each query: `(D, I)` as FAISS returns them.

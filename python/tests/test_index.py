@@ -160,3 +160,27 @@ def test_open_mapped_npy_and_index_file(tmp_path, cli):
     cli("export", "--index", tmp_path / "c.npy", "--format", "faiss", "--out", tmp_path / "c.faiss", "--quiet")
     Df, _ = faiss.read_index_binary(str(tmp_path / "c.faiss")).search(q, 7)
     np.testing.assert_array_equal(Df, expect[0])
+
+
+def test_remove_ids_keeps_the_other_ids_as_faiss_idmap():
+    codes = random_codes(800, 8, seed=13)
+    q = random_codes(25, 8, seed=14)
+    ids = np.arange(800, dtype=np.int64) * 3
+    ix = sigah.HammingIndex(codes, ids=ids)
+    ref = faiss.IndexBinaryIDMap(faiss.IndexBinaryFlat(64))
+    ref.add_with_ids(codes, ids)
+    gone = np.concatenate([ids[::4], [5, 10**9]])  # 5 and 10^9 are not ids: ignored
+    assert ix.remove_ids(gone) == 200
+    assert ref.remove_ids(gone) == 200
+    assert ix.ntotal == 600 and not np.isin(ix.ids, ids[::4]).any()
+    D, I = ix.search(q, 10)
+    Df, If = ref.search(q, 10)
+    np.testing.assert_array_equal(D, Df)
+    kept = np.setdiff1d(ids, ids[::4])
+    same_as_faiss_up_to_ties(D, I // 3, Df, If // 3, codes, q)
+    assert np.isin(I, kept).all()
+    assert ix.remove_ids(np.array([1])) == 0  # 1 is not an id
+    # Without ids= the ids are row numbers, which then stay fixed.
+    plain = sigah.HammingIndex(codes[:10])
+    assert plain.remove_ids(np.array([0, 1])) == 2
+    assert plain.search(codes[[5]], 1)[1][0, 0] == 5
