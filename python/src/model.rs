@@ -1,0 +1,211 @@
+//! `sigah.SiGAH`: train, encode, save and load SiGAH models (the same
+//! `.safetensors` files `sigah train` writes and `sigah encode` reads).
+
+use std::path::PathBuf;
+
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+use sigah_core::model::{EpochStats, SigahConfig, SigahModel, TrainObserver, TrainOptions};
+use sigah_core::Error;
+
+use crate::{arrays, check_threads, in_pool, to_py};
+
+/// The config as `sigah train` builds it: the defaults or `config_file`, then
+/// the keyword arguments (the CLI's flags), then validation.
+fn build_config(
+    py: Python<'_>,
+    config_file: Option<PathBuf>,
+    bits: Option<usize>,
+    seed: Option<u64>,
+    extra: Option<&Bound<'_, PyDict>>,
+) -> PyResult<SigahConfig> {
+    let mut cfg = match &config_file {
+        Some(path) => {
+            let cfg = SigahConfig::from_file(path).map_err(to_py)?;
+            cfg.validate().map_err(|e| PyValueError::new_err(format!("{}: {e}", path.display())))?;
+            cfg
+        }
+        None => SigahConfig::default(),
+    };
+    if let Some(extra) = extra.filter(|d| !d.is_empty()) {
+        // Keyword arguments are the config file's keys: overlay them on the JSON
+        // form, so unknown keys and wrong types get serde's message, as a file would.
+        let json = py.import("json")?.call_method1("dumps", (extra,))?.extract::<String>()?;
+        let over: serde_json::Value =
+            serde_json::from_str(&json).map_err(|e| PyValueError::new_err(format!("config: {e}")))?;
+        let mut base: serde_json::Value = serde_json::from_str(&cfg.to_json()).expect("a config is JSON");
+        if let (Some(b), Some(o)) = (base.as_object_mut(), over.as_object()) {
+            b.extend(o.clone());
+        }
+        cfg = serde_json::from_value(base).map_err(|e| PyValueError::new_err(format!("invalid config: {e}")))?;
+    }
+    if let Some(b) = bits {
+        cfg.bits = b;
+    }
+    if let Some(s) = seed {
+        cfg.seed = s;
+    }
+    cfg.validate().map_err(to_py)?;
+    if cfg.epochs == 0 {
+        return Err(PyValueError::new_err("epochs must be at least 1"));
+    }
+    Ok(cfg)
+}
+
+/// Calls the Python progress callback once per epoch (with the GIL taken back for
+/// the call); an exception in it, or Ctrl-C, stops training and is re-raised.
+struct Progress {
+    callback: Option<Py<PyAny>>,
+    epochs: usize,
+    raised: Option<PyErr>,
+}
+
+impl TrainObserver for Progress {
+    fn start(&mut self, _first_epoch: usize, epochs: usize, _batches: usize) {
+        self.epochs = epochs;
+    }
+
+    fn epoch_done(&mut self, stats: &EpochStats) -> sigah_core::Result<()> {
+        let result = Python::attach(|py| -> PyResult<()> {
+            py.check_signals()?;
+            if let Some(cb) = &self.callback {
+                let mut v = serde_json::to_value(stats).expect("epoch statistics are JSON");
+                v["epochs"] = self.epochs.into();
+                let d = py.import("json")?.call_method1("loads", (v.to_string(),))?;
+                cb.call1(py, (d,))?;
+            }
+            Ok(())
+        });
+        result.map_err(|e| {
+            self.raised = Some(e);
+            Error::Config("training stopped by the progress callback".into())
+        })
+    }
+}
+
+/// A SiGAH hash function (see python/sigah/_native.pyi for the documentation).
+#[pyclass(module = "sigah", name = "SiGAH")]
+pub struct SiGAH {
+    config: SigahConfig,
+    threads: Option<usize>,
+    model: Option<SigahModel>,
+}
+
+impl SiGAH {
+    fn fitted(&self) -> PyResult<&SigahModel> {
+        self.model.as_ref().ok_or_else(|| {
+            PyValueError::new_err("this SiGAH model is not trained: call fit(X) or SiGAH.load(path) first")
+        })
+    }
+}
+
+#[pymethods]
+impl SiGAH {
+    #[new]
+    #[pyo3(signature = (bits=None, seed=None, threads=None, config_file=None, **config))]
+    fn new(
+        py: Python<'_>,
+        bits: Option<usize>,
+        seed: Option<u64>,
+        threads: Option<usize>,
+        config_file: Option<PathBuf>,
+        config: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Self> {
+        let threads = check_threads(threads)?;
+        let config = build_config(py, config_file, bits, seed, config)?;
+        Ok(Self { config, threads, model: None })
+    }
+
+    /// Trains on `x` (float32 or uint8 `[n, d]`); returns self.
+    #[pyo3(signature = (x, progress=None))]
+    fn fit<'py>(
+        mut slf: PyRefMut<'py, Self>,
+        py: Python<'py>,
+        x: &Bound<'py, PyAny>,
+        progress: Option<Py<PyAny>>,
+    ) -> PyResult<PyRefMut<'py, Self>> {
+        let data = arrays::vectors("X", x)?;
+        if data.rows == 0 {
+            return Err(PyValueError::new_err("X: no vectors to train on"));
+        }
+        let mut obs = Progress { callback: progress, epochs: slf.config.epochs, raised: None };
+        let (cfg, threads) = (slf.config.clone(), slf.threads);
+        let result =
+            py.detach(|| in_pool(threads, || SigahModel::train(&data, &cfg, &TrainOptions::default(), &mut obs)))?;
+        if let Some(e) = obs.raised {
+            return Err(e);
+        }
+        slf.model = Some(result.map_err(to_py)?);
+        Ok(slf)
+    }
+
+    /// Packed codes of `x`: uint8 `[n, bits/8]`.
+    fn encode<'py>(&self, py: Python<'py>, x: &Bound<'py, PyAny>) -> PyResult<Bound<'py, numpy::PyArray2<u8>>> {
+        let model = self.fitted()?;
+        let data = arrays::vectors("X", x)?;
+        if data.cols != model.dim() {
+            return Err(PyValueError::new_err(format!(
+                "X: vectors have dimension {}, but the model expects dimension {}",
+                data.cols,
+                model.dim()
+            )));
+        }
+        let codes = py.detach(|| in_pool(self.threads, || model.encode(&data)))?.map_err(to_py)?;
+        arrays::codes_out(py, &codes)
+    }
+
+    /// Writes the model file (atomically), as `sigah train --out` does.
+    fn save(&self, py: Python<'_>, path: PathBuf) -> PyResult<()> {
+        let model = self.fitted()?;
+        py.detach(|| model.save(&path)).map_err(to_py)
+    }
+
+    /// Reads a model file written by `sigah train` or `save`.
+    #[staticmethod]
+    #[pyo3(signature = (path, threads=None))]
+    fn load(py: Python<'_>, path: PathBuf, threads: Option<usize>) -> PyResult<Self> {
+        let threads = check_threads(threads)?;
+        let model = py.detach(|| SigahModel::load(&path)).map_err(to_py)?;
+        Ok(Self { config: model.config.clone(), threads, model: Some(model) })
+    }
+
+    /// The bytes `save` writes.
+    fn to_bytes<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, pyo3::types::PyBytes>> {
+        let bytes = self.fitted()?.to_bytes().map_err(to_py)?;
+        Ok(pyo3::types::PyBytes::new(py, &bytes))
+    }
+
+    #[getter]
+    fn bits(&self) -> usize {
+        self.config.bits
+    }
+    /// Input dimension (None before fit).
+    #[getter]
+    fn dim(&self) -> Option<usize> {
+        self.model.as_ref().map(SigahModel::dim)
+    }
+    #[getter]
+    fn is_fitted(&self) -> bool {
+        self.model.is_some()
+    }
+    /// The full config (every key `--config` takes) as a dict.
+    #[getter]
+    fn config<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        py.import("json")?.call_method1("loads", (self.config.to_json(),))
+    }
+    /// What training reported (epochs, last epoch's statistics), None before fit.
+    #[getter]
+    fn summary<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        let Some(m) = &self.model else { return Ok(None) };
+        let json = serde_json::to_string(&m.summary).expect("the summary is JSON");
+        Ok(Some(py.import("json")?.call_method1("loads", (json,))?))
+    }
+
+    fn __repr__(&self) -> String {
+        match &self.model {
+            Some(m) => format!("SiGAH(bits={}, seed={}, dim={}, trained)", self.config.bits, self.config.seed, m.dim()),
+            None => format!("SiGAH(bits={}, seed={}, untrained)", self.config.bits, self.config.seed),
+        }
+    }
+}
