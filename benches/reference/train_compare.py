@@ -58,7 +58,9 @@ def main():
             r = subprocess.run(cmd, capture_output=True, text=True)
             if r.returncode != 0:
                 sys.exit(f"sigah failed: {r.stderr}")
-            ours.append(json.loads(open(log).read().splitlines()[-1])["seconds"])
+            # The epoch's line (the log also has one line per phase).
+            epochs = [json.loads(line) for line in open(log).read().splitlines()]
+            ours.append([e for e in epochs if "epoch" in e][-1]["seconds"])
             m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", r.stderr)
             if m:
                 rss.append(int(m.group(1)) / 1024)
