@@ -10,15 +10,23 @@
 //! too, since it only adds per-substring lower bounds). k-NN stops once it holds k
 //! codes of which the worst is below that bound: every unseen code is then
 //! strictly worse, so the k best by (distance, id) are final whatever the ids.
-//! Radius r_q stops once the bound exceeds r_q. Probing every key of a table (r
-//! equal to its length) has seen every code, which also ends the search.
+//! Radius r_q stops once the bound exceeds r_q. Having visited n entries of one
+//! table (each code is in every table once) means every code was seen, which
+//! also ends the search.
+//!
+//! Tables that hold copies of the codes (`Table::rows`) are scanned bucket by
+//! bucket with the scan kernel and the current k-th distance as its threshold,
+//! so only codes that can enter the result touch the seen-bitset (which keeps a
+//! code found in two tables from being counted twice). Other tables mark every
+//! entry seen and compute the distances of the new ones by a gather.
 
 use std::collections::BinaryHeap;
 
 use rayon::prelude::*;
-use sigah_kernels::hamming::bytes::hamming_bytes_gather_with;
+use sigah_kernels::hamming::bytes::{hamming_bytes_gather_with, hamming_bytes_scan_with};
 use sigah_kernels::Isa;
 
+use super::cost;
 use super::mih::{for_each_mask, substring, MultiIndex};
 use super::view::View;
 use crate::Codes;
@@ -60,6 +68,16 @@ enum Kept {
 }
 
 impl Kept {
+    /// Codes at this distance or more cannot enter: the k-th distance plus one
+    /// (an equal distance may carry a smaller id), or r + 1.
+    fn threshold(&self) -> u32 {
+        match self {
+            Kept::Best { k, heap } if heap.len() == *k => heap.peek().map_or(u32::MAX, |t| t.0 + 1),
+            Kept::Best { .. } => u32::MAX,
+            Kept::Within { r, .. } => r.saturating_add(1),
+        }
+    }
+
     fn offer(&mut self, d: u32, id: u64) {
         match self {
             Kept::Best { k, heap } => {
@@ -98,7 +116,8 @@ impl Kept {
     }
 }
 
-/// One query; `None` when its work (keys probed plus codes read) passes `budget`.
+/// One query; `None` when its work (keys probed and codes read, weighted by
+/// [`cost`]) passes `budget`.
 pub(crate) fn query(
     mi: &MultiIndex,
     isa: Isa,
@@ -114,31 +133,47 @@ pub(crate) fn query(
         Goal::Radius(r) => Kept::Within { r, found: Vec::new() },
     };
     let rows = codes.as_bytes();
+    let row = codes.bytes_per_code();
     let m = mi.tables.len() as u32;
     let keys: Vec<u32> = mi.tables.iter().map(|t| substring(q, t.start, t.len)).collect();
     let max_len = mi.tables.iter().map(|t| t.len).max().unwrap_or(0);
     let mut work = 0usize;
-    let mut seen_all = 0usize;
+    let mut visited = vec![0usize; mi.tables.len()];
     let mut over = false;
     'radii: for r in 0..=max_len {
         for (j, t) in mi.tables.iter().enumerate() {
             s.cand.clear();
             let Scratch { seen, dirty, cand, .. } = &mut *s;
+            // Marks p seen; whether it was new.
+            let mut first_time = |p: usize| {
+                let (w, b) = (p / 64, p % 64);
+                let new = seen[w] >> b & 1 == 0;
+                if seen[w] == 0 {
+                    dirty.push(w as u32);
+                }
+                seen[w] |= 1 << b;
+                new
+            };
             for_each_mask(t.len, r, |mask| {
-                let bucket = t.bucket(keys[j] ^ mask);
-                work += 1 + bucket.len();
-                for &p in bucket {
-                    let (w, b) = (p as usize / 64, p % 64);
-                    if seen[w] >> b & 1 == 0 {
-                        if seen[w] == 0 {
-                            dirty.push(w as u32);
-                        }
-                        seen[w] |= 1 << b;
-                        seen_all += 1;
-                        if view.allowed(p as usize) {
+                let range = t.range(keys[j] ^ mask);
+                visited[j] += range.len();
+                let per_entry = if t.rows.is_empty() { cost::CANDIDATE } else { cost::ENTRY };
+                work += cost::PROBE + per_entry * range.len();
+                if t.rows.is_empty() {
+                    for &p in &t.pos[range] {
+                        if first_time(p as usize) && view.allowed(p as usize) {
                             cand.push(p);
                         }
                     }
+                } else if !range.is_empty() {
+                    let (a, block) = (range.start, &t.rows[range.start * row..range.end * row]);
+                    hamming_bytes_scan_with(isa, q, block, kept.threshold(), |i, d| {
+                        let p = t.pos[a + i] as usize;
+                        if view.allowed(p) && first_time(p) {
+                            kept.offer(d, view.id(p));
+                        }
+                        kept.threshold()
+                    });
                 }
                 over = work > budget;
                 !over
@@ -146,14 +181,16 @@ pub(crate) fn query(
             if over {
                 break 'radii;
             }
-            s.dist.resize(s.cand.len(), 0);
-            hamming_bytes_gather_with(isa, q, rows, &s.cand, &mut s.dist);
-            for (&p, &d) in s.cand.iter().zip(&s.dist) {
-                kept.offer(u32::from(d), view.id(p as usize));
+            if !s.cand.is_empty() {
+                s.dist.resize(s.cand.len(), 0);
+                hamming_bytes_gather_with(isa, q, rows, &s.cand, &mut s.dist);
+                for (&p, &d) in s.cand.iter().zip(&s.dist) {
+                    kept.offer(u32::from(d), view.id(p as usize));
+                }
             }
-            // Every code seen (every key of this table probed, or as many codes as
-            // the tables hold), or every unseen code provably irrelevant.
-            if r >= t.len || seen_all == mi.n || kept.done(m * r as u32 + j as u32 + 1) {
+            // Every code seen (n entries of one table), or every unseen code
+            // provably irrelevant.
+            if visited[j] == mi.n || kept.done(m * r as u32 + j as u32 + 1) {
                 break 'radii;
             }
         }

@@ -189,7 +189,7 @@ fn auto_uses_tables_on_clustered_codes_and_equals_the_scan() {
     let queries = make_queries(&db, 300, 6);
     let mut index = HammingIndex::from_codes(db);
     index.build_multi_index(None).unwrap();
-    assert_eq!(index.multi_index().unwrap().m(), 4, "64 / log2(20000) = 4.5 → 4");
+    assert_eq!(index.multi_index().unwrap().m(), 7, "64 / (log2(20000) - 4) = 6.2 → 7");
     let scan = SearchOptions { engine: Engine::Scan, ..SearchOptions::default() };
     for k in [1, 10, 100] {
         let want = index.search_knn(&queries, k, &scan).unwrap();
@@ -234,11 +234,17 @@ fn bad_ids_are_errors_and_leave_the_index_unchanged() {
 fn memory_of_the_tables_is_a_few_bytes_per_code_per_table() {
     let n = 1 << 16;
     let mut index = HammingIndex::from_codes(make_codes(n, 64, 1, 0, 0));
-    index.build_multi_index(None).unwrap();
+    index.build_multi_index(Some(4)).unwrap();
     let mi = index.multi_index().unwrap();
-    // m = 4 tables of 16 bits: a 2^16 + 1 directory (4 bytes per code) and a u32
-    // position per code each, no low bits: 4 · (4 + 4) bytes per code, plus O(1).
+    // m = 4 tables of 16 bits: a 2^16 + 1 directory (4 bytes per code), a u32
+    // position and a copy of the 8-byte code per code each, no low bits:
+    // 4 · (4 + 4 + 8) bytes per code, plus O(1).
     assert_eq!(mi.m(), 4);
     let per_code = mi.memory_bytes() as f64 / n as f64;
-    assert!((32.0..32.01).contains(&per_code), "{per_code} bytes per code");
+    assert!((64.0..64.01).contains(&per_code), "{per_code} bytes per code");
+    // Wider codes are not copied: 128 bits, m = 8 tables of 16 bits, 8 bytes each.
+    let mut wide = HammingIndex::from_codes(make_codes(n, 128, 1, 0, 0));
+    wide.build_multi_index(None).unwrap();
+    let per_code = wide.multi_index().unwrap().memory_bytes() as f64 / n as f64;
+    assert!((64.0..64.01).contains(&per_code), "{per_code} bytes per code at 128 bits");
 }

@@ -109,10 +109,21 @@ pub struct SearchOptions<'a> {
 /// thousand codes is a few microseconds, under the fixed cost of probing m tables.
 pub const MIH_MIN_CODES: usize = 4096;
 
-/// Bytes of codes the scan reads in the time a multi-index probe (one directory
-/// lookup, a bucket, the rows it points to) takes; a query's budget is the scan's
-/// cost, `n · bits / 8` bytes, over this.
-pub const PROBE_COST_BYTES: usize = 256;
+/// The costs of multi-index work in bytes of codes the scan reads in the same
+/// time; a query's budget is the scan's own cost, `n · bits / 8` bytes, so a
+/// query gives up once it has spent about what scanning would. Estimated from
+/// `sigah bench mih` (10M real 64-bit codes, one thread, docs/PERFORMANCE.md):
+/// the scan reads ~0.025 ns per byte; a probe (directory and bucket cache misses)
+/// takes ~100-150 ns, an entry read in place ~1 ns, a candidate fetched from the
+/// code array (a miss) ~50-100 ns.
+pub mod cost {
+    /// One key probed.
+    pub const PROBE: usize = 4096;
+    /// One bucket entry whose code is copied in the table.
+    pub const ENTRY: usize = 32;
+    /// One candidate read from the code array.
+    pub const CANDIDATE: usize = 2048;
+}
 
 impl HammingIndex {
     /// An empty index of `bits`-bit codes.
@@ -184,9 +195,9 @@ impl HammingIndex {
     }
 
     /// The default work budget of a multi-index query: what scanning this index
-    /// costs, in probes ([`PROBE_COST_BYTES`]).
+    /// costs, in bytes read ([`cost`]).
     pub fn default_budget(&self) -> usize {
-        (self.len() * self.codes.bytes_per_code() / PROBE_COST_BYTES).max(64)
+        (self.len() * self.codes.bytes_per_code()).max(64 * cost::PROBE)
     }
     /// Drops the spare capacity that adding codes leaves.
     pub fn shrink_to_fit(&mut self) {
@@ -261,6 +272,19 @@ impl HammingIndex {
             }
         }
         Ok(out.into_iter().map(|l| l.expect("every query answered")).collect())
+    }
+
+    /// How many of `queries` multi-index hashing answers for k-NN within the
+    /// default budget (the rest [`Engine::Auto`] scans), counting the pilot's
+    /// decision ([`mih_search::search`]); 0 without tables. For benchmarks.
+    pub fn multi_index_coverage(&self, queries: &Codes, k: usize) -> Result<usize> {
+        self.check_queries("HammingIndex::multi_index_coverage", queries)?;
+        let Some(tables) = self.tables.as_deref() else { return Ok(0) };
+        let view = View::new(self.ids.as_deref(), self.live.as_deref());
+        let isa = sigah_kernels::isa::selected();
+        let out =
+            mih_search::search(tables, isa, &self.codes, queries, Goal::Knn(k.max(1)), &view, self.default_budget());
+        Ok(out.iter().filter(|r| r.is_some()).count())
     }
 
     /// [`HammingIndex::knn`] by the scan on a given instruction-set level (for
