@@ -248,3 +248,47 @@ fn memory_of_the_tables_is_a_few_bytes_per_code_per_table() {
     let per_code = wide.multi_index().unwrap().memory_bytes() as f64 / n as f64;
     assert!((64.0..64.01).contains(&per_code), "{per_code} bytes per code at 128 bits");
 }
+
+#[test]
+fn version_3_files_round_trip_ids_removals_and_m() {
+    let dir = tempfile::tempdir().unwrap();
+    for bits in [8, 24, 64, 72] {
+        let ids: Vec<i64> = (0..301).map(|i| 1_000 - 3 * i).collect();
+        let mut index = HammingIndex::from_codes_with_ids(make_codes(301, bits, 9, 3, 2), ids).unwrap();
+        index.remove(&[1_000, 997, 100]).unwrap();
+        index.build_multi_index(None).unwrap();
+        let m = index.multi_index().unwrap().m();
+        let p = dir.path().join(format!("v3_{bits}.sigah"));
+        index.save(&p).unwrap();
+        assert_eq!(HammingIndex::file_multi_index_m(&p).unwrap(), m);
+        let loaded = HammingIndex::load(&p).unwrap();
+        assert_eq!(loaded, index, "{bits} bits");
+        let opened = HammingIndex::open(&p).unwrap();
+        assert!(opened.codes().is_mapped());
+        assert_eq!(opened, index);
+        HammingIndex::verify(&p).unwrap();
+        assert_eq!(opened.live_len(), 298);
+        let q = make_queries(index.codes(), 4, 1);
+        assert_eq!(opened.knn(&q, 5).unwrap(), brute_knn(&index, &q, 5, None));
+        // Every single-byte corruption past the header fails load and verify.
+        let good = std::fs::read(&p).unwrap();
+        for at in [64, good.len() / 2, good.len() - 1] {
+            let mut b = good.clone();
+            b[at] ^= 0x21;
+            std::fs::write(&p, &b).unwrap();
+            assert!(HammingIndex::load(&p).is_err() && HammingIndex::verify(&p).is_err(), "byte {at}");
+        }
+        // Header fields of version 3: flags, m, reserved.
+        for (at, v) in [(32usize, 8u8), (36, 255), (44, 1)] {
+            let mut b = good.clone();
+            b[at] = v;
+            std::fs::write(&p, &b).unwrap();
+            assert!(matches!(HammingIndex::open(&p), Err(Error::Format { .. })), "byte {at}");
+        }
+    }
+    // A plain index still writes version 2.
+    let plain = HammingIndex::from_codes(make_codes(10, 64, 1, 0, 0));
+    let p = dir.path().join("plain.sigah");
+    plain.save(&p).unwrap();
+    assert_eq!(std::fs::read(&p).unwrap()[8..12], 2u32.to_le_bytes());
+}
