@@ -4,7 +4,7 @@
 //! vectors (`--vectors`, hashed by LSH or ITQ) replicated to `--n` with a few
 //! random bit flips per copy.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::Context;
@@ -96,7 +96,7 @@ fn replicate(codes: &Codes, n: usize, flips: usize) -> anyhow::Result<Codes> {
     Ok(Codes::from_bytes(bits, &bytes)?)
 }
 
-fn real_codes(args: &MihBenchArgs, base: &PathBuf, queries: &PathBuf) -> anyhow::Result<(Codes, Codes)> {
+fn real_codes(args: &MihBenchArgs, base: &Path, queries: &Path) -> anyhow::Result<(Codes, Codes)> {
     let x = load_vectors(base)?;
     let q = load_vectors(queries)?;
     let t = Instant::now();
