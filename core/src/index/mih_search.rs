@@ -203,7 +203,7 @@ pub(crate) fn query(
 /// hashing: if more than half of them run out of budget, the data is too spread
 /// for the tables (uniform random codes at large k, say) and every remaining query
 /// goes straight to the scan, so at most this many queries' budgets are wasted.
-const PILOT: usize = 16;
+const PILOT: usize = 8;
 
 /// Every query by multi-index hashing; `None` for those left to the scan.
 pub(crate) fn search(
