@@ -15,6 +15,8 @@ pub enum BenchCommand {
     Gemm(GemmArgs),
     /// k-NN queries/s and comparisons/s of the Hamming index, per instruction set.
     Search(crate::bench_search::SearchBenchArgs),
+    /// Multi-index hashing against the scan on uniform or real-vector codes.
+    Mih(crate::bench_mih::MihBenchArgs),
 }
 
 #[derive(Args, Debug)]
@@ -42,6 +44,7 @@ pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
     match cmd {
         BenchCommand::Gemm(args) => gemm_bench(args),
         BenchCommand::Search(args) => crate::bench_search::run(args),
+        BenchCommand::Mih(args) => crate::bench_mih::run(args),
     }
 }
 

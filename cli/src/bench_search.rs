@@ -48,7 +48,7 @@ pub struct SearchBenchArgs {
 }
 
 /// `n` random codes (splitmix64, fixed seed: every run searches the same codes).
-fn random_codes(n: usize, bits: usize, seed: u64) -> anyhow::Result<Codes> {
+pub fn random_codes(n: usize, bits: usize, seed: u64) -> anyhow::Result<Codes> {
     let mut s = seed;
     let bytes: Vec<u8> = (0..n * bits / 8)
         .map(|_| {

@@ -3,10 +3,12 @@
 //! line and exit with code 2; a closed pipe (`sigah ... | head`) exits 0.
 
 mod bench;
+mod bench_mih;
 mod bench_search;
 mod demo;
 mod encode;
 mod eval;
+mod index_cmd;
 mod info;
 mod output;
 mod search;
@@ -29,6 +31,9 @@ enum Command {
     /// Measure sigah's kernels (GEMM, Hamming search) on this machine.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
+    /// Build, extend, shrink or describe a sigah index file (custom ids, add, remove by id).
+    #[command(subcommand)]
+    Index(index_cmd::IndexCommand),
     /// Exact k-NN or radius search of query codes in a codes file, by Hamming distance.
     Search(search::SearchArgs),
     /// Write codes as another engine's index file (FAISS IndexBinaryFlat) or a sigah index.
@@ -71,6 +76,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Bench(cmd) => bench::run(cmd),
+        Command::Index(cmd) => index_cmd::run(cmd),
         Command::Search(args) => search::run(args),
         Command::Export(args) => search::export(args),
         Command::Eval(args) => eval::run(args),

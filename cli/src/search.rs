@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
-use sigah_core::index::{HammingIndex, INDEX_MAGIC};
+use sigah_core::index::{Engine, HammingIndex, SearchOptions, INDEX_MAGIC, MIH_MIN_CODES};
 use sigah_core::io::{npy, write_atomic};
 use sigah_core::Codes;
 
@@ -17,9 +17,18 @@ use crate::Common;
 #[command(group = clap::ArgGroup::new("mode").required(true).args(["k", "radius"]))]
 pub struct SearchArgs {
     /// The database: a uint8 codes .npy [n, bits/8] (memory-mapped, not read into
-    /// memory when bits is a multiple of 64), or a sigah index file.
-    #[arg(long, value_name = "CODES.npy")]
+    /// memory when bits is a multiple of 64), or a sigah index file (`sigah index
+    /// build`: custom ids, removals, multi-index hashing).
+    #[arg(long, value_name = "CODES.npy|FILE.sigah")]
     index: PathBuf,
+    /// Only return these ids: an int64 .npy [n] (each must be in the index).
+    #[arg(long, value_name = "IDS.npy")]
+    allow: Option<PathBuf>,
+    /// The engine: auto (multi-index hashing when the index file records it and
+    /// holds enough codes, the scan otherwise or per query where it cannot win),
+    /// scan, or mih (build the tables even for a codes file).
+    #[arg(long, value_enum, default_value = "auto")]
+    engine: EngineArg,
     /// The query codes: a uint8 .npy [nq, bits/8] of the same width.
     #[arg(long, value_name = "CODES.npy", required_unless_present = "model", conflicts_with = "model")]
     queries: Option<PathBuf>,
@@ -43,6 +52,14 @@ pub struct SearchArgs {
     out: PathBuf,
     #[command(flatten)]
     common: Common,
+}
+
+/// `--engine`.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum EngineArg {
+    Auto,
+    Scan,
+    Mih,
 }
 
 /// Where results go, validated before any work.
@@ -82,7 +99,26 @@ pub fn run(args: SearchArgs) -> anyhow::Result<()> {
         anyhow::bail!("--k must be at least 1");
     }
     let output = Output::from_arg(&args.out);
-    let index = open_index(&args.index)?;
+    let mut index = open_index(&args.index)?;
+    let m = HammingIndex::file_multi_index_m(&args.index).unwrap_or(0);
+    let engine = match args.engine {
+        EngineArg::Auto => Engine::Auto,
+        EngineArg::Scan => Engine::Scan,
+        EngineArg::Mih => Engine::MultiIndex,
+    };
+    // The tables are built here, on opening: an index file records only m.
+    let wants_tables = match engine {
+        Engine::Auto => m > 0 && index.len() >= MIH_MIN_CODES,
+        Engine::MultiIndex => true,
+        Engine::Scan => false,
+    };
+    if wants_tables {
+        index.build_multi_index((m > 0).then_some(m)).with_context(|| args.index.display().to_string())?;
+    }
+    let allow = match &args.allow {
+        Some(p) => Some((crate::index_cmd::read_ids(p)?, p)),
+        None => None,
+    };
     let (queries, query_source) = match (&args.queries, &args.model, &args.query_vectors) {
         (Some(q), _, _) => (Codes::open_npy(q)?, q),
         (None, Some(model_path), Some(vectors)) => {
@@ -99,19 +135,24 @@ pub fn run(args: SearchArgs) -> anyhow::Result<()> {
         args.index.display(),
         index.bits()
     );
+    let opts = SearchOptions { engine, allow: allow.as_ref().map(|a| &a.0[..]), ..SearchOptions::default() };
+    let name_allow = |e: sigah_core::Error| match (&allow, e) {
+        (Some((_, p)), e @ sigah_core::Error::Ids { .. }) => anyhow::anyhow!("{}: {e}", p.display()),
+        (_, e) => e.into(),
+    };
     let lists: Vec<Vec<(u32, i64)>> = match (args.k, args.radius) {
         (Some(k), _) => {
-            let (d, ids) = index.knn(&queries, k)?;
+            let (d, ids) = index.search_knn(&queries, k, &opts).map_err(name_allow)?;
             d.chunks(k).zip(ids.chunks(k)).map(|(d, i)| d.iter().copied().zip(i.iter().copied()).collect()).collect()
         }
-        (None, Some(r)) => index.radius(&queries, r)?,
+        (None, Some(r)) => index.search_radius(&queries, r, &opts).map_err(name_allow)?,
         (None, None) => unreachable!("clap requires --k or --radius"),
     };
     let width = args.k.unwrap_or_else(|| lists.iter().map(Vec::len).max().unwrap_or(0));
     write_results(&output, &lists, width)?;
     if !args.common.quiet {
         let found: usize = lists.iter().map(|l| l.iter().filter(|p| p.1 >= 0).count()).sum();
-        eprintln!("sigah: {} queries over {} codes: {found} results", lists.len(), index.len());
+        eprintln!("sigah: {} queries over {} codes: {found} results", lists.len(), index.live_len());
     }
     Ok(())
 }

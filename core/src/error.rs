@@ -25,6 +25,11 @@ pub enum Error {
     #[error("{op}: shape mismatch: expected {expected}, got {got}")]
     ShapeMismatch { op: &'static str, expected: String, got: String },
 
+    /// Ids that cannot be used: a duplicate, a negative id, one not in the index,
+    /// or a count that differs from the codes'.
+    #[error("{reason}")]
+    Ids { reason: String },
+
     /// A configuration value outside its allowed range.
     #[error("invalid configuration: {0}")]
     Config(String),

@@ -9,7 +9,8 @@ mod common;
 use common::top3_hits;
 use proptest::prelude::*;
 use sigah_kernels::hamming::bytes::{
-    bytes_path_name, hamming_bytes_one_to_many_with, hamming_bytes_scan_with, scalar, MAX_ONE_TO_MANY_BYTES,
+    bytes_path_name, hamming_bytes_gather_with, hamming_bytes_one_to_many_with, hamming_bytes_scan_with, scalar,
+    MAX_ONE_TO_MANY_BYTES,
 };
 use sigah_kernels::isa::{self, Isa};
 
@@ -90,6 +91,23 @@ proptest! {
             prop_assert_eq!(&got_top, &want_top, "{} top-3, {} bytes, {} codes, shift {}", isa, b, n, shift);
         }
     }
+
+    #[test]
+    fn gather_matches_reference((b, query, codes, shift) in codes_strategy(), picks in prop::collection::vec(any::<u32>(), 0..40)) {
+        let n = codes.len() / b;
+        // Positions in any order, repeated ones included (none when there are no codes).
+        let positions: Vec<u32> = if n == 0 { Vec::new() } else { picks.iter().map(|&p| p % n as u32).collect() };
+        let want: Vec<u16> = positions
+            .iter()
+            .map(|&p| scalar::distance(&query, &codes[p as usize * b..(p as usize + 1) * b]) as u16)
+            .collect();
+        let (q, c) = (Shifted::new(&query, shift), Shifted::new(&codes, shift));
+        for isa in isa::available() {
+            let mut got = vec![u16::MAX; positions.len()];
+            hamming_bytes_gather_with(isa, q.get(), c.get(), &positions, &mut got);
+            prop_assert_eq!(&got, &want, "{} gather, {} bytes, {} codes, shift {}", isa, b, n, shift);
+        }
+    }
 }
 
 #[test]
@@ -167,4 +185,11 @@ fn scan_length_mismatch_panics() {
 fn too_wide_for_u16_panics() {
     let q = vec![0u8; MAX_ONE_TO_MANY_BYTES + 1];
     hamming_bytes_one_to_many_with(Isa::Scalar, &q, &[], &mut []);
+}
+
+#[test]
+#[should_panic(expected = "range")]
+fn gather_position_beyond_the_codes_panics() {
+    let mut out = [0u16; 1];
+    hamming_bytes_gather_with(Isa::Scalar, &[0u8; 4], &[0u8; 8], &[2], &mut out);
 }

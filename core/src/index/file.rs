@@ -13,6 +13,19 @@
 //!     32   32  zero (reserved)
 //! ```
 //!
+//! Version 3 (written when the index has custom ids, removed codes or
+//! multi-index tables) adds, after the same 32 bytes:
+//!
+//! ```text
+//!     32    4  u32 flags: 1 = custom ids follow the codes, 2 = a live bitset follows
+//!     36    4  u32 m, the multi-index substrings to build on opening (0: none)
+//!     40   24  zero (reserved)
+//! body: the codes (n · bits / 8 bytes), zeros up to a multiple of 8, then the ids
+//! (n little-endian i64) if flag 1, then the live bitset (⌈n / 64⌉ u64, bit p of
+//! word p / 64 set when code p is not removed) if flag 2. The checksum covers the
+//! whole body. Removing a code rewrites the bitset, never the codes' bytes.
+//! ```
+//!
 //! Version 1 stored each code as `ceil(bits / 64)` u64 words (padding bits zero):
 //! the same bytes as version 2 when bits is a multiple of 64, so such files are
 //! mapped in place too; narrower version-1 rows are unpacked into memory on load.
@@ -35,10 +48,15 @@ use crate::{Codes, Error, Result};
 
 /// The first 8 bytes of an index file.
 pub const INDEX_MAGIC: &[u8; 8] = b"SIGAHIDX";
-/// The format version this build writes (it also reads version 1).
+/// The format version this build writes for a plain index (it also reads
+/// version 1, and writes version 3 for ids, removals and multi-index tables).
 pub const INDEX_VERSION: u32 = 2;
 /// Rows padded to whole u64 words.
 const VERSION_WORDS: u32 = 1;
+/// Ids, live bitset, multi-index m.
+const VERSION_EXTRAS: u32 = 3;
+const FLAG_IDS: u32 = 1;
+const FLAG_LIVE: u32 = 2;
 const HEADER: usize = 64;
 
 /// FNV-1a over the body as little-endian u64 words, the last zero-filled (one
@@ -65,6 +83,7 @@ struct Header {
     bits: usize,
     n: usize,
     checksum: u64,
+    flags: u32,
 }
 
 impl Header {
@@ -76,6 +95,20 @@ impl Header {
     /// version 1 when bits is a multiple of 64).
     fn rows_in_place(&self) -> bool {
         self.stride() == self.bits / 8
+    }
+    /// Where the ids start (version 3): after the codes, padded to 8 bytes.
+    fn ids_at(&self) -> usize {
+        HEADER + (self.n * self.stride()).div_ceil(8) * 8
+    }
+    /// Where the live bitset starts (version 3).
+    fn live_at(&self) -> usize {
+        self.ids_at() + if self.flags & FLAG_IDS != 0 { self.n * 8 } else { 0 }
+    }
+    fn end(&self) -> usize {
+        if self.version != VERSION_EXTRAS {
+            return HEADER + self.n * self.stride();
+        }
+        self.live_at() + if self.flags & FLAG_LIVE != 0 { self.n.div_ceil(64) * 8 } else { 0 }
     }
 }
 
@@ -101,30 +134,46 @@ fn parse_header(path: &Path, bytes: &[u8]) -> Result<Header> {
     let u32_at = |o: usize| u32::from_le_bytes(bytes[o..o + 4].try_into().expect("4 bytes"));
     let u64_at = |o: usize| u64::from_le_bytes(bytes[o..o + 8].try_into().expect("8 bytes"));
     let version = u32_at(8);
-    if version != INDEX_VERSION && version != VERSION_WORDS {
+    if ![VERSION_WORDS, INDEX_VERSION, VERSION_EXTRAS].contains(&version) {
         return Err(bad(
             8,
-            format!("unsupported index version {version} (this build reads {VERSION_WORDS} and {INDEX_VERSION})"),
+            format!("unsupported index version {version} (this build reads {VERSION_WORDS} to {VERSION_EXTRAS})"),
         ));
     }
     let bits = u32_at(12) as usize;
     check_bits(bits).map_err(|_| bad(12, format!("invalid code width {bits} bits")))?;
     let n = u64_at(16);
-    let body = usize::try_from(n)
+    // 2^40 codes bounds every size below far from overflow on 64-bit hosts.
+    let n = usize::try_from(n)
         .ok()
-        .and_then(|n| n.checked_mul(stride(version, bits)))
-        .and_then(|b| b.checked_add(HEADER))
+        .filter(|&n| n < 1 << 40)
         .ok_or_else(|| bad(16, format!("{n} codes of {bits} bits do not fit in memory")))?;
+    let mut flags = 0;
+    let reserved = if version == VERSION_EXTRAS {
+        flags = u32_at(32);
+        let m = u32_at(36) as usize;
+        if flags & !(FLAG_IDS | FLAG_LIVE) != 0 {
+            return Err(bad(32, format!("unknown flags {flags:#x}")));
+        }
+        if m != 0 && (m < bits.div_ceil(super::MAX_SUBSTRING_BITS) || m > bits) {
+            return Err(bad(36, format!("{m} multi-index substrings cannot split {bits}-bit codes")));
+        }
+        40
+    } else {
+        32
+    };
+    let header = Header { version, bits, n, checksum: u64_at(24), flags };
+    let body = header.end();
     if bytes.len() != body {
         return Err(bad(
             bytes.len().min(body),
             format!("{n} codes of {bits} bits need {body} bytes, the file has {}", bytes.len()),
         ));
     }
-    if bytes[32..HEADER].iter().any(|&b| b != 0) {
-        return Err(bad(32, "reserved header bytes are not zero".into()));
+    if bytes[reserved..HEADER].iter().any(|&b| b != 0) {
+        return Err(bad(reserved, "reserved header bytes are not zero".into()));
     }
-    Ok(Header { version, bits, n: n as usize, checksum: u64_at(24) })
+    Ok(header)
 }
 
 /// Checks a body against its header: the checksum, and for version-1 rows that
@@ -142,6 +191,9 @@ fn check_body(path: &Path, header: &Header, body: &[u8]) -> Result<()> {
         ));
     }
     let (stride, row) = (header.stride(), header.bits / 8);
+    if header.version == VERSION_EXTRAS {
+        return check_extras(path, header, body);
+    }
     if stride != row {
         for (i, code) in body.chunks_exact(stride).enumerate() {
             if let Some(k) = code[row..].iter().position(|&b| b != 0) {
@@ -157,19 +209,116 @@ fn check_body(path: &Path, header: &Header, body: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// Version 3: the code padding is zero, ids are non-negative and unique among
+/// live codes, and the bitset has no bits past n.
+fn check_extras(path: &Path, header: &Header, body: &[u8]) -> Result<()> {
+    let at = |o: usize| o - HEADER;
+    let codes_end = header.n * header.stride();
+    if let Some(k) = body[codes_end..at(header.ids_at())].iter().position(|&b| b != 0) {
+        return Err(Error::format(path, (HEADER + codes_end + k) as u64, "padding after the codes is not zero"));
+    }
+    let (ids, live) = read_extras(path, header, body)?;
+    if let Some(live) = &live {
+        let n = header.n;
+        if n % 64 != 0 && live.last().is_some_and(|w| w >> (n % 64) != 0) {
+            let offset = header.live_at() + live.len() * 8 - 8;
+            return Err(Error::format(path, offset as u64, format!("live bits set past code {n}")));
+        }
+    }
+    if let Some(ids) = ids {
+        let alive = |p: usize| live.as_ref().is_none_or(|l| l[p / 64] >> (p % 64) & 1 == 1);
+        let mut sorted: Vec<i64> = (0..ids.len()).filter(|&p| alive(p)).map(|p| ids[p]).collect();
+        sorted.sort_unstable();
+        if let Some(w) = sorted.windows(2).find(|w| w[0] == w[1]) {
+            return Err(Error::format(path, header.ids_at() as u64, format!("id {} appears more than once", w[0])));
+        }
+    }
+    Ok(())
+}
+
+/// The ids (checked non-negative) and live bitset of a version-3 body.
+#[allow(clippy::type_complexity)]
+fn read_extras(path: &Path, header: &Header, body: &[u8]) -> Result<(Option<Vec<i64>>, Option<Vec<u64>>)> {
+    let words = |from: usize, count: usize| -> Vec<u64> {
+        body[from - HEADER..from - HEADER + count * 8]
+            .chunks_exact(8)
+            .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes")))
+            .collect()
+    };
+    let ids = if header.flags & FLAG_IDS != 0 {
+        let ids: Vec<i64> = words(header.ids_at(), header.n).into_iter().map(|w| w as i64).collect();
+        if let Some(p) = ids.iter().position(|&id| id < 0) {
+            let offset = header.ids_at() + 8 * p;
+            return Err(Error::format(path, offset as u64, format!("code {p} has a negative id {}", ids[p])));
+        }
+        Some(ids)
+    } else {
+        None
+    };
+    let live = (header.flags & FLAG_LIVE != 0).then(|| words(header.live_at(), header.n.div_ceil(64)));
+    Ok((ids, live))
+}
+
 impl HammingIndex {
-    /// Saves the index atomically (temp file, fsync, rename).
+    /// Saves the index atomically (temp file, fsync, rename): version 2 for a
+    /// plain index, version 3 with custom ids, removals or multi-index tables
+    /// (whose m is recorded; the tables are rebuilt on opening).
     pub fn save(&self, path: &Path) -> Result<()> {
-        let body = self.codes.as_bytes();
+        let codes = self.codes.as_bytes();
+        let m = self.multi_index().map_or(0, |t| t.m());
+        let plain = self.ids.is_none() && self.live.is_none() && m == 0;
+        let mut extras = Vec::new();
+        let mut flags = 0u32;
+        if !plain {
+            extras.resize(codes.len().div_ceil(8) * 8 - codes.len(), 0u8);
+            if let Some(ids) = &self.ids {
+                flags |= FLAG_IDS;
+                extras.extend(ids.iter().flat_map(|id| id.to_le_bytes()));
+            }
+            if let Some(live) = &self.live {
+                flags |= FLAG_LIVE;
+                extras.extend(live.iter().flat_map(|w| w.to_le_bytes()));
+            }
+        }
+        // FNV-1a is sequential, so the checksum of codes + extras is computed over
+        // one buffer only when there are extras (a plain index hashes in place).
+        let sum = if plain {
+            checksum(codes)
+        } else {
+            let mut all = Vec::with_capacity(codes.len() + extras.len());
+            all.extend_from_slice(codes);
+            all.extend_from_slice(&extras);
+            checksum(&all)
+        };
         write_atomic(path, |w: &mut dyn Write| {
             let mut h = [0u8; HEADER];
             h[..8].copy_from_slice(INDEX_MAGIC);
-            h[8..12].copy_from_slice(&INDEX_VERSION.to_le_bytes());
+            let version = if plain { INDEX_VERSION } else { VERSION_EXTRAS };
+            h[8..12].copy_from_slice(&version.to_le_bytes());
             h[12..16].copy_from_slice(&(self.bits() as u32).to_le_bytes());
             h[16..24].copy_from_slice(&(self.len() as u64).to_le_bytes());
-            h[24..32].copy_from_slice(&checksum(body).to_le_bytes());
+            h[24..32].copy_from_slice(&sum.to_le_bytes());
+            if !plain {
+                h[32..36].copy_from_slice(&flags.to_le_bytes());
+                h[36..40].copy_from_slice(&(m as u32).to_le_bytes());
+            }
             w.write_all(&h)?;
-            w.write_all(body)
+            w.write_all(codes)?;
+            w.write_all(&extras)
+        })
+    }
+
+    /// The multi-index substrings an index file records (0: none) without
+    /// reading its body; with [`HammingIndex::open`], what `sigah search` builds.
+    pub fn file_multi_index_m(path: &Path) -> Result<usize> {
+        let mut head = vec![0u8; HEADER];
+        let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        std::io::Read::read_exact(&mut file, &mut head).map_err(|e| Error::io(path, e))?;
+        let version = u32::from_le_bytes(head[8..12].try_into().expect("4 bytes"));
+        Ok(if &head[..8] == INDEX_MAGIC && version == VERSION_EXTRAS {
+            u32::from_le_bytes(head[36..40].try_into().expect("4 bytes")) as usize
+        } else {
+            0
         })
     }
 
@@ -186,7 +335,10 @@ impl HammingIndex {
         let body = &bytes[HEADER..];
         check_body(path, &header, body)?;
         let row = header.bits / 8;
-        let codes = if header.rows_in_place() {
+        let codes = if header.version == VERSION_EXTRAS {
+            let codes = Codes::from_bytes(header.bits, &body[..header.n * row])?;
+            return Self::with_extras(path, &header, body, codes);
+        } else if header.rows_in_place() {
             Codes::from_bytes(header.bits, body)?
         } else {
             let rows: Vec<u8> = body.chunks_exact(header.stride()).flat_map(|c| &c[..row]).copied().collect();
@@ -209,7 +361,22 @@ impl HammingIndex {
         if !header.rows_in_place() {
             return Self::from_file_bytes(path, &map);
         }
-        Ok(Self::from_codes(Codes::from_map(header.bits, header.n, Arc::new(map), HEADER)))
+        let map = Arc::new(map);
+        let codes = Codes::from_map(header.bits, header.n, map.clone(), HEADER);
+        if header.version == VERSION_EXTRAS {
+            return Self::with_extras(path, &header, &map[HEADER..], codes);
+        }
+        Ok(Self::from_codes(codes))
+    }
+
+    /// An index of `codes` with a version-3 body's ids and live bitset (copied
+    /// into memory: 8 bytes per code and n / 8 bytes, read once).
+    fn with_extras(path: &Path, header: &Header, body: &[u8], codes: Codes) -> Result<Self> {
+        let (ids, live) = read_extras(path, header, body)?;
+        let mut index = Self::from_codes(codes);
+        index.ids = ids;
+        index.live = live;
+        Ok(index)
     }
 
     /// Verifies a file's body against its header (checksum, version-1 padding).

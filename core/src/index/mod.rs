@@ -22,9 +22,21 @@
 //! up to 32 bits the byte-row kernels ([`sigah_kernels::hamming::bytes`], more
 //! codes per register than padded words); other widths the word kernels over each
 //! L1-sized block copied into padded words once per group of queries (O(1) memory).
+//!
+//! Past the scan: multi-index hashing ([`MultiIndex`], `mih.rs`, `mih_search.rs`)
+//! answers the same queries exactly by probing substring tables, and falls back to
+//! the scan query by query where it cannot win ([`Engine::Auto`]). Ids can be
+//! custom non-negative int64s, codes can be removed by id (a tombstone: the codes
+//! are not moved) and a search can be restricted to an allow-list (`ids.rs`).
 
 mod file;
+mod ids;
+mod mih;
+mod mih_search;
 mod search;
+mod view;
+
+use std::sync::Arc;
 
 use sigah_kernels::Isa;
 
@@ -32,39 +44,103 @@ use crate::codes::check_bits;
 use crate::{Codes, Error, Result};
 
 pub use file::{INDEX_MAGIC, INDEX_VERSION};
+pub use mih::{auto_m, MultiIndex, MAX_SUBSTRING_BITS};
 pub use search::TopKMethod;
+
+use mih_search::Goal;
+use view::View;
 
 /// Results of one query: (distance, id) pairs in ascending (distance, id) order.
 pub type Neighbours = Vec<(u32, i64)>;
 
-/// An exact Hamming index over a growing set of codes; ids are insertion order
-/// (0-based).
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// An exact Hamming index over a growing set of codes. Ids are insertion order
+/// (0-based) unless custom ids were given ([`HammingIndex::from_codes_with_ids`]).
+#[derive(Clone, Debug)]
 pub struct HammingIndex {
     codes: Codes,
+    /// Position → id; `None`: the id is the position.
+    ids: Option<Vec<i64>>,
+    /// Bitset of positions not removed; `None`: nothing removed.
+    live: Option<Vec<u64>>,
+    /// Multi-index hashing tables over all positions (removed ones included, the
+    /// view filters them); dropped when codes are added.
+    tables: Option<Arc<MultiIndex>>,
+}
+
+/// Two indexes are equal when they hold the same codes, ids and removals (the
+/// tables are derived from the codes).
+impl PartialEq for HammingIndex {
+    fn eq(&self, other: &Self) -> bool {
+        self.codes == other.codes && self.ids == other.ids && self.live == other.live
+    }
+}
+impl Eq for HammingIndex {}
+
+/// Which engine answers a search.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Engine {
+    /// Multi-index hashing when the index has tables and at least
+    /// [`MIH_MIN_CODES`] codes, each query falling back to the scan past its work
+    /// budget; the scan otherwise.
+    #[default]
+    Auto,
+    /// The blocked linear scan.
+    Scan,
+    /// Multi-index hashing (tables built on the fly if missing), still falling
+    /// back to the scan for queries past the budget.
+    MultiIndex,
+}
+
+/// Options of [`HammingIndex::search_knn`] and [`HammingIndex::search_radius`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SearchOptions<'a> {
+    /// The engine (default [`Engine::Auto`]).
+    pub engine: Engine,
+    /// Only these ids may be returned (an id not in the index is an error).
+    pub allow: Option<&'a [i64]>,
+    /// The instruction-set level (default [`sigah_kernels::isa::selected`]).
+    pub isa: Option<Isa>,
+    /// Work (keys probed plus codes read) after which a multi-index query gives up
+    /// and is scanned; default [`HammingIndex::default_budget`]. `usize::MAX`: never.
+    pub budget: Option<usize>,
+}
+
+/// Below this many codes the scan is used even when tables exist: a scan of a few
+/// thousand codes is a few microseconds, under the fixed cost of probing m tables.
+pub const MIH_MIN_CODES: usize = 4096;
+
+/// The costs of multi-index work in bytes of codes the scan reads in the same
+/// time; a query's budget is the scan's own cost, `n · bits / 8` bytes, so a
+/// query gives up once it has spent about what scanning would. Estimated from
+/// `sigah bench mih` (10M real 64-bit codes, one thread, docs/PERFORMANCE.md):
+/// the scan reads ~0.025 ns per byte; a probe (directory and bucket cache misses)
+/// takes ~100-150 ns, an entry read in place ~1 ns, a candidate fetched from the
+/// code array (a miss) ~50-100 ns.
+pub mod cost {
+    /// One key probed.
+    pub const PROBE: usize = 4096;
+    /// One bucket entry whose code is copied in the table.
+    pub const ENTRY: usize = 32;
+    /// One candidate read from the code array.
+    pub const CANDIDATE: usize = 2048;
 }
 
 impl HammingIndex {
     /// An empty index of `bits`-bit codes.
     pub fn new(bits: usize) -> Result<Self> {
-        Ok(Self { codes: Codes::zeros(0, bits)? })
+        Ok(Self::from_codes(Codes::zeros(0, bits)?))
     }
 
     /// An index over `codes` (ids 0..n). Mapped codes stay mapped.
     pub fn from_codes(codes: Codes) -> Self {
-        Self { codes }
+        Self { codes, ids: None, live: None, tables: None }
     }
 
-    /// Appends codes; they get the next ids.
-    pub fn add(&mut self, codes: &Codes) -> Result<()> {
-        self.codes.extend(codes)
-    }
-
-    /// Number of codes.
+    /// Number of codes stored, removed ones included (positions 0..len).
     pub fn len(&self) -> usize {
         self.codes.len()
     }
-    /// Whether the index is empty.
+    /// Whether the index stores no codes.
     pub fn is_empty(&self) -> bool {
         self.codes.is_empty()
     }
@@ -72,16 +148,60 @@ impl HammingIndex {
     pub fn bits(&self) -> usize {
         self.codes.bits()
     }
-    /// The codes, in id order.
+    /// The codes, in position (insertion) order.
     pub fn codes(&self) -> &Codes {
         &self.codes
     }
     /// Bytes of memory holding the codes: `n · bits / 8` plus under 8 when built,
     /// loaded or opened (a map's bytes are page cache, not heap); spare capacity
-    /// after [`HammingIndex::add`] until [`HammingIndex::shrink_to_fit`]. The rest
-    /// of the index is O(1).
+    /// after [`HammingIndex::add`] until [`HammingIndex::shrink_to_fit`]. Custom
+    /// ids add 8 bytes per code, removals n / 8 bytes, and multi-index tables
+    /// [`MultiIndex::memory_bytes`]; a plain index's rest is O(1).
     pub fn memory_bytes(&self) -> usize {
-        std::mem::size_of::<Self>() + self.codes.memory_bytes()
+        std::mem::size_of::<Self>()
+            + self.codes.memory_bytes()
+            + self.ids.as_ref().map_or(0, |v| v.capacity() * 8)
+            + self.live.as_ref().map_or(0, |v| v.capacity() * 8)
+            + self.tables.as_ref().map_or(0, |t| t.memory_bytes())
+    }
+
+    /// Builds the multi-index hashing tables with `m` substrings ([`auto_m`] when
+    /// `None`), on the calling rayon pool.
+    ///
+    /// Errors: m = 0, m above the bits or too small for 32-bit substrings, or
+    /// 2^32 − 1 codes or more ([`Error::Config`]).
+    pub fn build_multi_index(&mut self, m: Option<usize>) -> Result<()> {
+        let bits = self.bits();
+        let m = m.unwrap_or_else(|| auto_m(bits, self.len()));
+        let least = bits.div_ceil(MAX_SUBSTRING_BITS);
+        if m < least || m > bits {
+            return Err(Error::Config(format!(
+                "multi-index hashing of {bits}-bit codes needs {least} to {bits} substrings, got {m}"
+            )));
+        }
+        if self.len() >= u32::MAX as usize {
+            return Err(Error::Config(format!(
+                "multi-index hashing holds under 2^32 - 1 codes, this index has {}",
+                self.len()
+            )));
+        }
+        self.tables = Some(Arc::new(MultiIndex::build(&self.codes, m)));
+        Ok(())
+    }
+
+    /// The multi-index hashing tables, if built (or loaded).
+    pub fn multi_index(&self) -> Option<&MultiIndex> {
+        self.tables.as_deref()
+    }
+
+    /// The default work budget of a multi-index query: a quarter of what scanning
+    /// this index costs, in bytes read ([`cost`]). A quarter, because the cost model
+    /// is rough and random reads suffer more than the scan on a loaded machine:
+    /// with the whole scan cost as the budget, `sigah bench mih` on 1M uniform
+    /// 64-bit codes at k = 10 answered 159 of 200 queries by the tables and ran
+    /// at 0.70× the scan.
+    pub fn default_budget(&self) -> usize {
+        (self.len() * self.codes.bytes_per_code() / 4).max(64 * cost::PROBE)
     }
     /// Drops the spare capacity that adding codes leaves.
     pub fn shrink_to_fit(&mut self) {
@@ -90,15 +210,89 @@ impl HammingIndex {
 
     /// The k nearest codes of each query: `(distances, ids)`, both row-major
     /// `[queries.len(), k]`, each row in ascending (distance, id) order, padded with
-    /// `u32::MAX` / −1 when k exceeds the index size. Uses the rayon pool it is
-    /// called in and [`sigah_kernels::isa::selected`].
+    /// `u32::MAX` / −1 when k exceeds the index size. Removed codes are never
+    /// returned. Uses the rayon pool it is called in, [`Engine::Auto`] and
+    /// [`sigah_kernels::isa::selected`].
     ///
     /// Errors: k = 0 ([`Error::Config`]); queries of another width ([`Error::ShapeMismatch`]).
     pub fn knn(&self, queries: &Codes, k: usize) -> Result<(Vec<u32>, Vec<i64>)> {
-        self.knn_with(sigah_kernels::isa::selected(), queries, k)
+        self.search_knn(queries, k, &SearchOptions::default())
     }
 
-    /// [`HammingIndex::knn`] on a given instruction-set level (for tests and benches).
+    /// [`HammingIndex::knn`] with options: engine, allow-list, level, budget.
+    ///
+    /// Errors: as [`HammingIndex::knn`]; an allow-list id not in the index
+    /// ([`Error::Ids`]); an unsupported level ([`Error::Config`]).
+    pub fn search_knn(&self, queries: &Codes, k: usize, opts: &SearchOptions) -> Result<(Vec<u32>, Vec<i64>)> {
+        self.check_queries("HammingIndex::knn", queries)?;
+        if k == 0 {
+            return Err(Error::Config("k must be at least 1".into()));
+        }
+        Ok(search::to_rows(self.search(queries, Goal::Knn(k), opts)?, k))
+    }
+
+    /// [`HammingIndex::radius`] with options.
+    ///
+    /// Errors: as [`HammingIndex::search_knn`].
+    pub fn search_radius(&self, queries: &Codes, r: u32, opts: &SearchOptions) -> Result<Vec<Neighbours>> {
+        self.check_queries("HammingIndex::radius", queries)?;
+        Ok(self.search(queries, Goal::Radius(r), opts)?.into_iter().map(search::to_neighbours).collect())
+    }
+
+    fn search(&self, queries: &Codes, goal: Goal, opts: &SearchOptions) -> Result<Vec<Vec<(u32, u64)>>> {
+        let isa = opts.isa.unwrap_or_else(sigah_kernels::isa::selected);
+        check_isa(isa)?;
+        let allow = self.allow_bits(opts.allow)?;
+        let view = View::new(self.ids.as_deref(), allow.as_deref().or(self.live.as_deref()));
+        let built;
+        let tables = match (opts.engine, &self.tables) {
+            (Engine::Scan, _) => None,
+            (Engine::Auto, t) => t.as_deref().filter(|_| self.len() >= MIH_MIN_CODES),
+            (Engine::MultiIndex, Some(t)) => Some(&**t),
+            (Engine::MultiIndex, None) => {
+                let mut copy = Self::from_codes(self.codes.clone());
+                copy.build_multi_index(None)?;
+                built = copy.tables.expect("just built");
+                Some(&*built)
+            }
+        };
+        let scan = |qs: &Codes| match goal {
+            Goal::Knn(k) => search::knn(isa, &self.codes, qs, k, TopKMethod::Auto, &view),
+            Goal::Radius(r) => search::radius(isa, &self.codes, qs, r, &view),
+        };
+        let Some(tables) = tables else { return Ok(scan(queries)) };
+        let budget = opts.budget.unwrap_or_else(|| self.default_budget());
+        let mut out = mih_search::search(tables, isa, &self.codes, queries, goal, &view, budget);
+        // The queries that gave up, scanned together (the scan shares each block
+        // among a group of queries).
+        let left: Vec<usize> = (0..out.len()).filter(|&i| out[i].is_none()).collect();
+        if !left.is_empty() {
+            let mut rows = Codes::zeros(0, self.bits())?;
+            for &i in &left {
+                rows.push(queries.code_bytes(i))?;
+            }
+            for (i, list) in left.into_iter().zip(scan(&rows)) {
+                out[i] = Some(list);
+            }
+        }
+        Ok(out.into_iter().map(|l| l.expect("every query answered")).collect())
+    }
+
+    /// How many of `queries` multi-index hashing answers for k-NN within the
+    /// default budget (the rest [`Engine::Auto`] scans), counting the pilot's
+    /// decision ([`mih_search::search`]); 0 without tables. For benchmarks.
+    pub fn multi_index_coverage(&self, queries: &Codes, k: usize) -> Result<usize> {
+        self.check_queries("HammingIndex::multi_index_coverage", queries)?;
+        let Some(tables) = self.tables.as_deref() else { return Ok(0) };
+        let view = View::new(self.ids.as_deref(), self.live.as_deref());
+        let isa = sigah_kernels::isa::selected();
+        let out =
+            mih_search::search(tables, isa, &self.codes, queries, Goal::Knn(k.max(1)), &view, self.default_budget());
+        Ok(out.iter().filter(|r| r.is_some()).count())
+    }
+
+    /// [`HammingIndex::knn`] by the scan on a given instruction-set level (for
+    /// tests and benches).
     pub fn knn_with(&self, isa: Isa, queries: &Codes, k: usize) -> Result<(Vec<u32>, Vec<i64>)> {
         self.check_queries("HammingIndex::knn", queries)?;
         if k == 0 {
@@ -115,20 +309,20 @@ impl HammingIndex {
             return Err(Error::Config("k must be at least 1".into()));
         }
         check_isa(isa)?;
-        Ok(search::knn(isa, &self.codes, queries, k, method))
+        let view = View::new(self.ids.as_deref(), self.live.as_deref());
+        Ok(search::to_rows(search::knn(isa, &self.codes, queries, k, method, &view), k))
     }
 
     /// Every code within distance `r` (inclusive) of each query, one list per query in
     /// ascending (distance, id) order.
     pub fn radius(&self, queries: &Codes, r: u32) -> Result<Vec<Neighbours>> {
-        self.radius_with(sigah_kernels::isa::selected(), queries, r)
+        self.search_radius(queries, r, &SearchOptions::default())
     }
 
-    /// [`HammingIndex::radius`] on a given instruction-set level.
+    /// [`HammingIndex::radius`] by the scan on a given instruction-set level.
     pub fn radius_with(&self, isa: Isa, queries: &Codes, r: u32) -> Result<Vec<Neighbours>> {
-        self.check_queries("HammingIndex::radius", queries)?;
-        check_isa(isa)?;
-        Ok(search::radius(isa, &self.codes, queries, r))
+        let opts = SearchOptions { engine: Engine::Scan, isa: Some(isa), ..SearchOptions::default() };
+        self.search_radius(queries, r, &opts)
     }
 
     fn check_queries(&self, op: &'static str, queries: &Codes) -> Result<()> {
@@ -151,5 +345,7 @@ fn check_isa(isa: Isa) -> Result<()> {
     Ok(())
 }
 
+#[cfg(test)]
+mod mih_tests;
 #[cfg(test)]
 mod tests;

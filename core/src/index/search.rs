@@ -9,6 +9,7 @@ use sigah_kernels::hamming::bytes::hamming_bytes_scan_with;
 use sigah_kernels::hamming::hamming_scan_with;
 use sigah_kernels::Isa;
 
+use super::view::View;
 use super::Neighbours;
 use crate::Codes;
 
@@ -26,41 +27,50 @@ const QUERY_GROUP: usize = 64;
 
 /// What a query keeps of the codes it is shown. `threshold` is the bound the
 /// kernel rejects against (a code is offered only when its distance is below it);
-/// ids arrive in increasing order within one scan.
+/// positions arrive in increasing order within one scan (`hit` gets the position;
+/// the [`View`] says whether it counts and which id it reports).
 trait Collector: Send {
     fn threshold(&self) -> u32;
     fn hit(&mut self, d: u32, id: u64) -> u32;
 }
 
 /// The k best (distance, id) pairs seen: a max-heap whose top is the worst kept.
-/// A new code enters only with a strictly smaller distance than the top: an equal
-/// distance comes with a larger id (ids increase within a scan), so it ranks after.
-struct TopK {
+/// When ids follow positions a new code enters only with a strictly smaller
+/// distance than the top (an equal distance comes with a larger id, so it ranks
+/// after); otherwise the threshold admits equal distances too
+/// ([`View::slack`]) and (distance, id) decides.
+struct TopK<'v> {
     k: usize,
     heap: BinaryHeap<(u32, u64)>,
+    view: &'v View<'v>,
 }
 
-impl TopK {
-    fn new(k: usize) -> Self {
+impl<'v> TopK<'v> {
+    fn new(k: usize, view: &'v View<'v>) -> Self {
         // The heap grows to k at most; do not reserve a huge k up front (k > n).
-        Self { k, heap: BinaryHeap::with_capacity(k.min(1024)) }
+        Self { k, heap: BinaryHeap::with_capacity(k.min(1024)), view }
     }
 }
 
-impl Collector for TopK {
+impl Collector for TopK<'_> {
     fn threshold(&self) -> u32 {
         if self.heap.len() < self.k {
             u32::MAX
         } else {
-            self.heap.peek().map_or(u32::MAX, |top| top.0)
+            self.heap.peek().map_or(u32::MAX, |top| top.0.saturating_add(self.view.slack()))
         }
     }
 
-    fn hit(&mut self, d: u32, id: u64) -> u32 {
-        if self.heap.len() < self.k {
-            self.heap.push((d, id));
-        } else if let Some(mut top) = self.heap.peek_mut() {
-            *top = (d, id);
+    fn hit(&mut self, d: u32, pos: u64) -> u32 {
+        if self.view.allowed(pos as usize) {
+            let id = self.view.id(pos as usize);
+            if self.heap.len() < self.k {
+                self.heap.push((d, id));
+            } else if let Some(mut top) = self.heap.peek_mut() {
+                if (d, id) < *top {
+                    *top = (d, id);
+                }
+            }
         }
         self.threshold()
     }
@@ -116,17 +126,20 @@ impl Collector for CountK {
 }
 
 /// Everything within distance r: the threshold is fixed at r + 1.
-struct Within {
+struct Within<'v> {
     limit: u32,
     found: Vec<(u32, u64)>,
+    view: &'v View<'v>,
 }
 
-impl Collector for Within {
+impl Collector for Within<'_> {
     fn threshold(&self) -> u32 {
         self.limit
     }
-    fn hit(&mut self, d: u32, id: u64) -> u32 {
-        self.found.push((d, id));
+    fn hit(&mut self, d: u32, pos: u64) -> u32 {
+        if self.view.allowed(pos as usize) {
+            self.found.push((d, self.view.id(pos as usize)));
+        }
         self.limit
     }
 }
@@ -311,7 +324,9 @@ pub enum TopKMethod {
     Heap,
     /// A histogram of distances and a candidate list sorted once at the end.
     Counting,
-    /// The faster of the two for this k (see [`TopKMethod::for_k`]).
+    /// The faster of the two for this k (see [`TopKMethod::for_k`]); always the
+    /// heap when ids are custom or codes are filtered out (counting relies on
+    /// ids following positions).
     Auto,
 }
 
@@ -328,24 +343,22 @@ impl TopKMethod {
     }
 }
 
-/// Exact k-NN; see `HammingIndex::knn`.
-pub(super) fn knn(isa: Isa, db: &Codes, queries: &Codes, k: usize, method: TopKMethod) -> (Vec<u32>, Vec<i64>) {
-    let rows: Vec<Vec<(u32, u64)>> = match method {
-        TopKMethod::Auto => return knn(isa, db, queries, k, TopKMethod::for_k(k)),
-        TopKMethod::Heap => {
-            let merge = |mut a: TopK, b: TopK| {
-                for (d, id) in b.heap {
-                    if a.heap.len() < a.k {
-                        a.heap.push((d, id));
-                    } else if a.heap.peek().is_some_and(|&top| (d, id) < top) {
-                        a.heap.pop();
-                        a.heap.push((d, id));
-                    }
-                }
-                a
-            };
-            run(isa, db, queries, || TopK::new(k), merge).into_iter().map(|t| t.heap.into_sorted_vec()).collect()
-        }
+/// Exact k-NN, one list per query in (distance, id) order; see `HammingIndex::knn`.
+pub(super) fn knn(
+    isa: Isa,
+    db: &Codes,
+    queries: &Codes,
+    k: usize,
+    method: TopKMethod,
+    view: &View,
+) -> Vec<Vec<(u32, u64)>> {
+    match method {
+        TopKMethod::Counting if !view.is_identity() => knn(isa, db, queries, k, TopKMethod::Heap, view),
+        TopKMethod::Auto => knn(isa, db, queries, k, TopKMethod::for_k(k), view),
+        TopKMethod::Heap => run(isa, db, queries, || TopK::new(k, view), merge_top_k)
+            .into_iter()
+            .map(|t| t.heap.into_sorted_vec())
+            .collect(),
         TopKMethod::Counting => {
             let merge = |mut a: CountK, b: CountK| {
                 a.kept.extend(b.kept);
@@ -353,12 +366,35 @@ pub(super) fn knn(isa: Isa, db: &Codes, queries: &Codes, k: usize, method: TopKM
             };
             run(isa, db, queries, || CountK::new(k, db.bits()), merge).into_iter().map(CountK::into_sorted).collect()
         }
-    };
-    let nq = queries.len();
+    }
+}
+
+/// The k best of two shards' heaps.
+fn merge_top_k<'v>(mut a: TopK<'v>, b: TopK<'v>) -> TopK<'v> {
+    for (d, id) in b.heap {
+        if a.heap.len() < a.k {
+            a.heap.push((d, id));
+        } else if a.heap.peek().is_some_and(|&top| (d, id) < top) {
+            a.heap.pop();
+            a.heap.push((d, id));
+        }
+    }
+    a
+}
+
+fn merge_within<'v>(mut a: Within<'v>, b: Within<'v>) -> Within<'v> {
+    a.found.extend(b.found);
+    a
+}
+
+/// Lists of (distance, id) per query as `(distances, ids)` row-major `[nq, k]`,
+/// padded with `u32::MAX` / −1.
+pub(super) fn to_rows(lists: Vec<Vec<(u32, u64)>>, k: usize) -> (Vec<u32>, Vec<i64>) {
+    let nq = lists.len();
     let mut dist = vec![u32::MAX; nq * k];
     let mut ids = vec![-1i64; nq * k];
-    for (q, row) in rows.into_iter().enumerate() {
-        for (r, (d, id)) in row.into_iter().enumerate() {
+    for (q, row) in lists.into_iter().enumerate() {
+        for (r, (d, id)) in row.into_iter().enumerate().take(k) {
             dist[q * k + r] = d;
             ids[q * k + r] = id as i64;
         }
@@ -366,18 +402,19 @@ pub(super) fn knn(isa: Isa, db: &Codes, queries: &Codes, k: usize, method: TopKM
     (dist, ids)
 }
 
-/// Exact radius search; see `HammingIndex::radius`.
-pub(super) fn radius(isa: Isa, db: &Codes, queries: &Codes, r: u32) -> Vec<Neighbours> {
+/// Lists of (distance, id) with the ids as i64.
+pub(super) fn to_neighbours(list: Vec<(u32, u64)>) -> Neighbours {
+    list.into_iter().map(|(d, id)| (d, id as i64)).collect()
+}
+
+/// Exact radius search, each list in (distance, id) order; see `HammingIndex::radius`.
+pub(super) fn radius(isa: Isa, db: &Codes, queries: &Codes, r: u32, view: &View) -> Vec<Vec<(u32, u64)>> {
     let limit = r.saturating_add(1);
-    let merge = |mut a: Within, b: Within| {
-        a.found.extend(b.found);
-        a
-    };
-    run(isa, db, queries, || Within { limit, found: Vec::new() }, merge)
+    run(isa, db, queries, || Within { limit, found: Vec::new(), view }, merge_within)
         .into_iter()
         .map(|mut w| {
             w.found.sort_unstable();
-            w.found.into_iter().map(|(d, id)| (d, id as i64)).collect()
+            w.found
         })
         .collect()
 }

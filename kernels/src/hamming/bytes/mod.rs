@@ -114,6 +114,49 @@ pub fn hamming_bytes_scan_with<F: FnMut(usize, u32) -> u32>(
     }
 }
 
+/// `out[i] = popcount(query XOR code positions[i])`, where `codes` holds rows of
+/// `query.len()` bytes: the distances of a list of candidates in random order (the
+/// candidates a multi-index lookup finds, `sigah_core::index`). Scalar POPCNT
+/// serves every level above the reference: the rows are scattered, so each costs
+/// a cache miss and a 512-bit register would hold one or two of them at most.
+///
+/// # Panics
+/// If `out.len() != positions.len()`, a position's row lies beyond `codes`,
+/// `query.len() > MAX_ONE_TO_MANY_BYTES`, or `isa` is unsupported.
+pub fn hamming_bytes_gather_with(isa: Isa, query: &[u8], codes: &[u8], positions: &[u32], out: &mut [u16]) {
+    assert_eq!(
+        out.len(),
+        positions.len(),
+        "hamming_bytes_gather: {} outputs for {} positions",
+        out.len(),
+        positions.len()
+    );
+    assert!(
+        query.len() <= MAX_ONE_TO_MANY_BYTES,
+        "hamming_bytes_gather: {}-byte codes have distances beyond u16",
+        query.len()
+    );
+    assert!(isa.is_supported(), "hamming_bytes_gather: {isa} is not supported by this CPU");
+    if query.is_empty() {
+        out.fill(0);
+        return;
+    }
+    match route(isa, usize::MAX) {
+        Route::Reference => {
+            let b = query.len();
+            for (d, &p) in out.iter_mut().zip(positions) {
+                let at = p as usize * b;
+                *d = scalar::distance(query, &codes[at..at + b]) as u16;
+            }
+        }
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: route() picks Popcnt only when the CPU has POPCNT (Avx512 is never
+        // routed for usize::MAX bytes); positions are bounds-checked by slicing.
+        Route::Popcnt => unsafe { popcnt::gather(query, codes, positions, out) },
+        _ => popcnt::gather_plain(query, codes, positions, out),
+    }
+}
+
 /// The rows as u64 words when they are whole words and both slices are 8-aligned.
 /// A popcount of XOR does not depend on how bytes are ordered inside a word, so
 /// this holds on either endianness.

@@ -58,6 +58,8 @@ macro_rules! by_bytes {
             13 => $f::<13>($($arg),*),
             14 => $f::<14>($($arg),*),
             15 => $f::<15>($($arg),*),
+            16 => $f::<16>($($arg),*),
+            32 => $f::<32>($($arg),*),
             _ => $f::<0>($($arg),*),
         }
     };
@@ -78,6 +80,29 @@ fn scan_body<const B: usize>(q: &[u8], codes: &[u8], mut threshold: u32, hit: &m
             threshold = hit(i, d);
         }
     }
+}
+
+#[inline(always)]
+fn gather_body<const B: usize>(q: &[u8], codes: &[u8], positions: &[u32], out: &mut [u16]) {
+    let b = q.len();
+    for (d, &p) in out.iter_mut().zip(positions) {
+        let at = p as usize * b;
+        *d = dist::<B>(q, &codes[at..at + b]) as u16;
+    }
+}
+
+/// # Safety
+/// The CPU must support `popcnt`; lengths are checked by the caller (positions
+/// out of range panic on the slice bounds).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "popcnt")]
+pub(super) unsafe fn gather(q: &[u8], codes: &[u8], positions: &[u32], out: &mut [u16]) {
+    by_bytes!(q.len(), gather_body, q, codes, positions, out)
+}
+
+/// The same body without a target feature.
+pub(super) fn gather_plain(q: &[u8], codes: &[u8], positions: &[u32], out: &mut [u16]) {
+    by_bytes!(q.len(), gather_body, q, codes, positions, out)
 }
 
 /// # Safety

@@ -1,0 +1,234 @@
+//! Exact k-NN and radius search over the multi-index tables (`mih.rs`), with a
+//! work budget past which a query gives up and is answered by the scan instead.
+//!
+//! One query: for substring radius r = 0, 1, 2, … and within it table j = 0..m,
+//! probe every key of table j at exactly r bits from the query's substring j, and
+//! compute the full distance of each code found for the first time. After table j
+//! at radius r, a code not yet seen differs from the query by more than r bits in
+//! substrings 0..=j and by more than r − 1 in the others, so its distance is at
+//! least `m·r + j + 1` (the paper's bound, exact for unequal substring lengths
+//! too, since it only adds per-substring lower bounds). k-NN stops once it holds k
+//! codes of which the worst is below that bound: every unseen code is then
+//! strictly worse, so the k best by (distance, id) are final whatever the ids.
+//! Radius r_q stops once the bound exceeds r_q. Having visited n entries of one
+//! table (each code is in every table once) means every code was seen, which
+//! also ends the search.
+//!
+//! Tables that hold copies of the codes (`Table::rows`) are scanned bucket by
+//! bucket with the scan kernel and the current k-th distance as its threshold,
+//! so only codes that can enter the result touch the seen-bitset (which keeps a
+//! code found in two tables from being counted twice). Other tables mark every
+//! entry seen and compute the distances of the new ones by a gather.
+
+use std::collections::BinaryHeap;
+
+use rayon::prelude::*;
+use sigah_kernels::hamming::bytes::{hamming_bytes_gather_with, hamming_bytes_scan_with};
+use sigah_kernels::Isa;
+
+use super::cost;
+use super::mih::{for_each_mask, substring, MultiIndex};
+use super::view::View;
+use crate::Codes;
+
+/// What one query asks for.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Goal {
+    Knn(usize),
+    Radius(u32),
+}
+
+/// Per-thread memory reused across queries: a bitset of the positions seen, the
+/// list of words it dirtied (cleared after each query in time proportional to the
+/// work done, not to n), and the candidate and distance buffers.
+pub(crate) struct Scratch {
+    seen: Vec<u64>,
+    dirty: Vec<u32>,
+    cand: Vec<u32>,
+    dist: Vec<u16>,
+}
+
+impl Scratch {
+    pub(crate) fn new(n: usize) -> Self {
+        Self { seen: vec![0; n.div_ceil(64)], dirty: Vec::new(), cand: Vec::new(), dist: Vec::new() }
+    }
+
+    fn clear(&mut self) {
+        for &w in &self.dirty {
+            self.seen[w as usize] = 0;
+        }
+        self.dirty.clear();
+    }
+}
+
+/// The results of one query being gathered.
+enum Kept {
+    Best { k: usize, heap: BinaryHeap<(u32, u64)> },
+    Within { r: u32, found: Vec<(u32, u64)> },
+}
+
+impl Kept {
+    /// Codes at this distance or more cannot enter: the k-th distance plus one
+    /// (an equal distance may carry a smaller id), or r + 1.
+    fn threshold(&self) -> u32 {
+        match self {
+            Kept::Best { k, heap } if heap.len() == *k => heap.peek().map_or(u32::MAX, |t| t.0 + 1),
+            Kept::Best { .. } => u32::MAX,
+            Kept::Within { r, .. } => r.saturating_add(1),
+        }
+    }
+
+    fn offer(&mut self, d: u32, id: u64) {
+        match self {
+            Kept::Best { k, heap } => {
+                if heap.len() < *k {
+                    heap.push((d, id));
+                } else if let Some(mut top) = heap.peek_mut() {
+                    if (d, id) < *top {
+                        *top = (d, id);
+                    }
+                }
+            }
+            Kept::Within { r, found } => {
+                if d <= *r {
+                    found.push((d, id));
+                }
+            }
+        }
+    }
+
+    /// Whether every code at distance ≥ `bound` is irrelevant.
+    fn done(&self, bound: u32) -> bool {
+        match self {
+            Kept::Best { k, heap } => heap.len() == *k && heap.peek().is_some_and(|top| top.0 < bound),
+            Kept::Within { r, .. } => *r < bound,
+        }
+    }
+
+    fn into_sorted(self) -> Vec<(u32, u64)> {
+        match self {
+            Kept::Best { heap, .. } => heap.into_sorted_vec(),
+            Kept::Within { mut found, .. } => {
+                found.sort_unstable();
+                found
+            }
+        }
+    }
+}
+
+/// One query; `None` when its work (keys probed and codes read, weighted by
+/// [`cost`]) passes `budget`.
+pub(crate) fn query(
+    mi: &MultiIndex,
+    isa: Isa,
+    codes: &Codes,
+    q: &[u8],
+    goal: Goal,
+    view: &View,
+    budget: usize,
+    s: &mut Scratch,
+) -> Option<Vec<(u32, u64)>> {
+    let mut kept = match goal {
+        Goal::Knn(k) => Kept::Best { k, heap: BinaryHeap::with_capacity(k.min(1024) + 1) },
+        Goal::Radius(r) => Kept::Within { r, found: Vec::new() },
+    };
+    let rows = codes.as_bytes();
+    let row = codes.bytes_per_code();
+    let m = mi.tables.len() as u32;
+    let keys: Vec<u32> = mi.tables.iter().map(|t| substring(q, t.start, t.len)).collect();
+    let max_len = mi.tables.iter().map(|t| t.len).max().unwrap_or(0);
+    let mut work = 0usize;
+    let mut visited = vec![0usize; mi.tables.len()];
+    let mut over = false;
+    'radii: for r in 0..=max_len {
+        for (j, t) in mi.tables.iter().enumerate() {
+            s.cand.clear();
+            let Scratch { seen, dirty, cand, .. } = &mut *s;
+            // Marks p seen; whether it was new.
+            let mut first_time = |p: usize| {
+                let (w, b) = (p / 64, p % 64);
+                let new = seen[w] >> b & 1 == 0;
+                if seen[w] == 0 {
+                    dirty.push(w as u32);
+                }
+                seen[w] |= 1 << b;
+                new
+            };
+            for_each_mask(t.len, r, |mask| {
+                let range = t.range(keys[j] ^ mask);
+                visited[j] += range.len();
+                let per_entry = if t.rows.is_empty() { cost::CANDIDATE } else { cost::ENTRY };
+                work += cost::PROBE + per_entry * range.len();
+                if t.rows.is_empty() {
+                    for &p in &t.pos[range] {
+                        if first_time(p as usize) && view.allowed(p as usize) {
+                            cand.push(p);
+                        }
+                    }
+                } else if !range.is_empty() {
+                    let (a, block) = (range.start, &t.rows[range.start * row..range.end * row]);
+                    hamming_bytes_scan_with(isa, q, block, kept.threshold(), |i, d| {
+                        let p = t.pos[a + i] as usize;
+                        if view.allowed(p) && first_time(p) {
+                            kept.offer(d, view.id(p));
+                        }
+                        kept.threshold()
+                    });
+                }
+                over = work > budget;
+                !over
+            });
+            if over {
+                break 'radii;
+            }
+            if !s.cand.is_empty() {
+                s.dist.resize(s.cand.len(), 0);
+                hamming_bytes_gather_with(isa, q, rows, &s.cand, &mut s.dist);
+                for (&p, &d) in s.cand.iter().zip(&s.dist) {
+                    kept.offer(u32::from(d), view.id(p as usize));
+                }
+            }
+            // Every code seen (n entries of one table), or every unseen code
+            // provably irrelevant.
+            if visited[j] == mi.n || kept.done(m * r as u32 + j as u32 + 1) {
+                break 'radii;
+            }
+        }
+    }
+    s.clear();
+    (!over).then(|| kept.into_sorted())
+}
+
+/// Queries answered before deciding whether the rest should skip multi-index
+/// hashing: if more than half of them run out of budget, the data is too spread
+/// for the tables (uniform random codes at large k, say) and every remaining query
+/// goes straight to the scan, so at most this many queries' budgets are wasted.
+const PILOT: usize = 8;
+
+/// Every query by multi-index hashing; `None` for those left to the scan.
+pub(crate) fn search(
+    mi: &MultiIndex,
+    isa: Isa,
+    codes: &Codes,
+    queries: &Codes,
+    goal: Goal,
+    view: &View,
+    budget: usize,
+) -> Vec<Option<Vec<(u32, u64)>>> {
+    let n = codes.len();
+    let nq = queries.len();
+    let one = |s: &mut Scratch, i: usize| query(mi, isa, codes, queries.code_bytes(i), goal, view, budget, s);
+    let pilot = nq.min(PILOT);
+    let mut out: Vec<Option<Vec<(u32, u64)>>> =
+        (0..pilot).into_par_iter().map_init(|| Scratch::new(n), |s, i| one(s, i)).collect();
+    let gave_up = out.iter().filter(|r| r.is_none()).count();
+    if nq > pilot && 2 * gave_up > pilot {
+        out.resize(nq, None);
+        return out;
+    }
+    // Small chunks: queries differ a lot in cost, and each chunk pays one scratch.
+    let rest: Vec<Option<Vec<(u32, u64)>>> =
+        (pilot..nq).into_par_iter().with_min_len(8).map_init(|| Scratch::new(n), |s, i| one(s, i)).collect();
+    out.extend(rest);
+    out
+}
