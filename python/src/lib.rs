@@ -30,7 +30,7 @@ pub(crate) fn to_py(e: Error) -> PyErr {
             None => PyOSError::new_err(msg),
         },
         Error::Format { .. } | Error::Data { .. } => PyOSError::new_err(msg),
-        Error::ShapeMismatch { .. } | Error::Config(_) => PyValueError::new_err(msg),
+        Error::ShapeMismatch { .. } | Error::Config(_) | Error::Ids { .. } => PyValueError::new_err(msg),
         Error::NonFinite { .. } => PyRuntimeError::new_err(msg),
     }
 }
