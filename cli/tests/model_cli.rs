@@ -91,9 +91,14 @@ fn train_encode_info_round_trip() {
     let d = setup();
     let (model, log) = (d.s("m.safetensors"), d.s("log.jsonl"));
     run_train(&d, &model, &["--bits", "24", "--seed", "5", "--log", &log, "--threads", "2"]);
-    // One JSON line per epoch with the documented statistics.
+    // One JSON line per epoch with the documented statistics, and one per phase
+    // with its seconds, in the order they ran.
     let log = std::fs::read_to_string(&log).unwrap();
-    let lines: Vec<serde_json::Value> = log.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let all: Vec<serde_json::Value> = log.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let phases: Vec<&str> = all.iter().filter_map(|l| l.get("phase").and_then(|p| p.as_str())).collect();
+    assert_eq!(phases, ["loading", "preprocess", "itq start", "knn graph", "training", "writing"]);
+    assert!(all.iter().filter(|l| l.get("phase").is_some()).all(|l| l["seconds"].as_f64().is_some_and(|s| s >= 0.0)));
+    let lines: Vec<&serde_json::Value> = all.iter().filter(|l| l.get("epoch").is_some()).collect();
     assert_eq!(lines.len(), 3);
     for key in ["epoch", "loss_d", "loss_g", "energy_real", "energy_fake", "recon_mse", "bit_imbalance"] {
         assert!(lines[2].get(key).is_some(), "{key} missing from {}", lines[2]);
