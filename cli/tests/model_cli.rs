@@ -252,3 +252,26 @@ fn search_with_a_model_encodes_the_query_vectors_like_encode_does() {
     assert!(err.contains("q8.fvecs") && err.contains("dimension 8"), "{err}");
     assert!(!d.p("c.ids.npy").exists());
 }
+
+#[test]
+fn train_size_and_steps_bound_the_schedule() {
+    // 300 vectors, a 100-row sample in batches of 64: 2 batches an epoch, so 3
+    // steps take 2 whole epochs of the 10 asked for.
+    let d = setup();
+    let model = d.s("m.safetensors");
+    let args = ["--train-size", "100", "--steps", "3", "--epochs", "10"];
+    // Not quiet: the plan line is the check.
+    let a = train_args(&d, &model, &args);
+    let out = sigah(&a.iter().map(String::as_str).filter(|&s| s != "--quiet").collect::<Vec<_>>());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("from 100 of 300 x 16 vectors: 2 epochs of 2 batches (4 steps)"), "{err}");
+    let info: serde_json::Value = serde_json::from_str(&ok(&["info", &model, "--json"])).unwrap();
+    assert_eq!((info["training"]["train_vectors"].as_u64(), info["training"]["epochs"].as_u64()), (Some(100), Some(2)));
+    assert_eq!((info["config"]["train_size"].as_u64(), info["config"]["max_steps"].as_u64()), (Some(100), Some(3)));
+    // The help shows the defaults training uses.
+    let help = ok(&["train", "--help"]);
+    for want in ["[default: 30]", "[default: 100000]", "[default: 4000]", "[default: 42]", "[default: 256]"] {
+        assert!(help.contains(want), "{want} missing from the help");
+    }
+}
