@@ -177,14 +177,7 @@ impl Stepper {
         let rows = self.rows;
         self.shards.par_iter_mut().for_each(|sh| on_this_thread(|| sh.gen_forward(model, cfg, rows, keep_fake)));
         // Phase 2: the batch terms on the gathered code values.
-        self.u = Tensor::zeros(rows, cfg.bits);
-        for sh in &self.shards {
-            let (gv, ..) = sh.gen.as_ref().expect("phase 1 ran");
-            let u = sh.tape.value(gv.u);
-            for (r, &p) in sh.pos.iter().enumerate() {
-                self.u.row_mut(p).copy_from_slice(u.row(r));
-            }
-        }
+        self.u = self.gather(|sh| sh.tape.value(sh.gen.as_ref().expect("phase 1 ran").0.u));
         let x_all = (cfg.lambda_sim > 0.0).then(|| self.gather(|sh| &sh.x));
         let tape = &mut self.batch_tape;
         tape.reset();
