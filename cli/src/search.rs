@@ -196,6 +196,11 @@ pub enum ExportFormat {
     Faiss,
     /// sigah's own index file (checksummed; `sigah search --index` opens it mapped).
     Sigah,
+    /// Milvus bulk-insert files: the folder --out gets `id.npy` (int64 [n], the
+    /// index's ids) and `code.npy` (uint8 [n, bits/8]), one .npy per field of a
+    /// collection with an int64 primary key `id` and a BINARY_VECTOR `code`.
+    /// Removed codes are left out.
+    Milvus,
 }
 
 /// Raw `sigah export` arguments.
@@ -207,11 +212,25 @@ pub struct ExportArgs {
     /// The format to write.
     #[arg(long, value_enum)]
     format: ExportFormat,
-    /// The file to write (atomically).
+    /// The file to write (atomically); with --format milvus, the folder.
     #[arg(long, value_name = "FILE")]
     out: PathBuf,
     #[command(flatten)]
     common: Common,
+}
+
+/// `id.npy` and `code.npy` in `dir` (created if missing, never over a file),
+/// each written atomically; the live codes in position order.
+fn write_milvus(index: &HammingIndex, dir: &Path) -> anyhow::Result<()> {
+    anyhow::ensure!(!dir.is_file(), "{}: is a file; --format milvus writes a folder", dir.display());
+    std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create the folder", dir.display()))?;
+    let live: Vec<usize> = (0..index.len()).filter(|&p| !index.is_removed(p)).collect();
+    let ids: Vec<i64> = live.iter().map(|&p| index.id_at(p)).collect();
+    let width = index.bits() / 8;
+    let codes: Vec<u8> = live.iter().flat_map(|&p| index.codes().code_bytes(p).iter().copied()).collect();
+    npy::write(&dir.join("id.npy"), &[ids.len()], &ids)?;
+    npy::write(&dir.join("code.npy"), &[live.len(), width], &codes)?;
+    Ok(())
 }
 
 pub fn export(args: ExportArgs) -> anyhow::Result<()> {
@@ -220,6 +239,7 @@ pub fn export(args: ExportArgs) -> anyhow::Result<()> {
     match args.format {
         ExportFormat::Faiss => sigah_core::faiss::write_binary_flat(index.codes(), &args.out)?,
         ExportFormat::Sigah => index.save(&args.out)?,
+        ExportFormat::Milvus => write_milvus(&index, &args.out)?,
     }
     if !args.common.quiet {
         eprintln!("sigah: wrote {} codes of {} bits to {}", index.len(), index.bits(), args.out.display());

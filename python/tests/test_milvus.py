@@ -99,3 +99,28 @@ def test_bad_input_to_the_helpers(client):
         milvus.search(client, "x", np.zeros((1, 4), np.uint8), 0)
     with pytest.raises(ValueError, match="expected 2 integers"):
         milvus.export_bulk(np.zeros((2, 4), np.uint8), "/nonexistent-unused", ids=np.arange(3))
+
+
+def test_cli_export_writes_the_bulk_files(tmp_path, client, cli):
+    """`sigah export --format milvus` writes the arrays export_bulk writes (ids
+    0..n without custom ids); they go in through the insert API, and Milvus's
+    distances equal sigah's. A file where the folder should be is refused."""
+    codes = random_codes(700, 4, seed=8)
+    np.save(tmp_path / "codes.npy", codes)
+    cli("export", "--index", tmp_path / "codes.npy", "--format", "milvus", "--out", tmp_path / "cli", "--quiet")
+    milvus.export_bulk(codes, tmp_path / "py")
+    for name in ["id.npy", "code.npy"]:
+        got, want = np.load(tmp_path / "cli" / name), np.load(tmp_path / "py" / name)
+        assert got.dtype == want.dtype and got.shape == want.shape
+        np.testing.assert_array_equal(got, want)
+    milvus.create_collection(client, "cli", 32)
+    assert milvus.insert_files(client, "cli", tmp_path / "cli") == 700
+    q = codes[[1, 2, 3]]
+    D_m, I_m = milvus.search(client, "cli", q, 7)
+    D_s, _ = sigah.HammingIndex(codes).search(q, 7)
+    np.testing.assert_array_equal(D_m, D_s)
+    check_distances(D_m, I_m, codes, q, D_s)
+    (tmp_path / "afile").write_text("x")
+    p = cli("export", "--index", tmp_path / "codes.npy", "--format", "milvus", "--out", tmp_path / "afile", check=False)
+    assert p.returncode == 2 and "is a file" in p.stderr
+    assert (tmp_path / "afile").read_text() == "x"
