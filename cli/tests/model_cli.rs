@@ -269,6 +269,12 @@ fn train_size_and_steps_bound_the_schedule() {
     let info: serde_json::Value = serde_json::from_str(&ok(&["info", &model, "--json"])).unwrap();
     assert_eq!((info["training"]["train_vectors"].as_u64(), info["training"]["epochs"].as_u64()), (Some(100), Some(2)));
     assert_eq!((info["config"]["train_size"].as_u64(), info["config"]["max_steps"].as_u64()), (Some(100), Some(3)));
+    // A one-row sample has nothing to learn: one clear error, no model file.
+    let one = d.s("one.safetensors");
+    let a = train_args(&d, &one, &["--train-size", "1"]);
+    let err = fails(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(err.contains("nothing to learn"), "{err}");
+    assert!(!d.p("one.safetensors").exists());
     // The help shows the defaults training uses.
     let help = ok(&["train", "--help"]);
     for want in ["[default: 30]", "[default: 100000]", "[default: 4000]", "[default: 42]", "[default: 256]"] {
