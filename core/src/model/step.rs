@@ -71,7 +71,9 @@ struct Shard {
     params: Vec<Var>,
     /// After phase 1 of a generator step: the code values and the loss nodes.
     gen: Option<(GenVars, Var, Var)>,
-    /// Loss values (this shard's share of the batch means).
+    /// This shard's share of the batch means of the last step: its loss, then
+    /// the reconstruction (generator step) or E(x) (discriminator step), then
+    /// E(x̃) (discriminator step).
     loss: f64,
     second: f64,
     third: f64,
