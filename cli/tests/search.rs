@@ -125,7 +125,11 @@ fn bad_input_is_one_line_and_exit_2() {
     fails(&["search", "--index", &f, "--queries", &b, "--k", "1", "--out", &out], "f32.npy: codes must be uint8");
     fails(&["search", "--index", &b, "--queries", &b, "--out", &out], "--k");
     fails(&["search", "--index", &p(dir.path(), "none.npy"), "--queries", &b, "--k", "1", "--out", &out], "none.npy");
-    fails(&["export", "--index", &b, "--format", "milvus", "--out", &out], "milvus");
+    fails(&["export", "--index", &b, "--format", "parquet", "--out", &out], "parquet");
+    // Milvus bulk files go into a folder: a file there is refused, untouched.
+    let before = std::fs::read(dir.path().join("f32.npy")).unwrap();
+    fails(&["export", "--index", &b, "--format", "milvus", "--out", &f], "is a file");
+    assert_eq!(std::fs::read(dir.path().join("f32.npy")).unwrap(), before);
     let err =
         String::from_utf8_lossy(&sigah(&["search", "--index", &b, "--queries", &q, "--k", "1", "--out", &out]).stderr)
             .into_owned();
