@@ -121,43 +121,20 @@ fn build_add_remove_search_with_custom_ids() {
     let allowed: Vec<(Vec<u8>, i64)> = live.iter().filter(|l| allow.contains(&l.1)).cloned().collect();
     for k in [1, 10, 6000] {
         for engine in ["auto", "scan", "mih"] {
-            let out = p(d, &format!("r{k}{engine}"));
-            ok(&[
-                "search",
-                "--index",
-                &idx,
-                "--queries",
-                &p(d, "q.npy"),
-                "--k",
-                &k.to_string(),
-                "--engine",
-                engine,
-                "--out",
-                &out,
-                "--quiet",
-            ]);
-            let got = results(&out, 20, k);
-            for (qi, row) in got.iter().enumerate() {
+            // The k nearest of every query, optionally among the allowed ids.
+            let search = |name: &str, allow: Option<&str>| {
+                let (out, ks, queries) = (p(d, name), k.to_string(), p(d, "q.npy"));
+                let mut args = vec!["search", "--index", &idx, "--queries", &queries, "--k", &ks, "--engine", engine];
+                args.extend(allow.map(|a| ["--allow", a]).into_iter().flatten());
+                args.extend(["--out", &out, "--quiet"]);
+                ok(&args);
+                results(&out, 20, k)
+            };
+            for (qi, row) in search(&format!("r{k}{engine}"), None).iter().enumerate() {
                 assert_eq!(row, &brute(&live, q.code_bytes(qi), k), "k {k}, {engine}, query {qi}");
             }
-            let out = p(d, &format!("a{k}{engine}"));
-            ok(&[
-                "search",
-                "--index",
-                &idx,
-                "--queries",
-                &p(d, "q.npy"),
-                "--k",
-                &k.to_string(),
-                "--engine",
-                engine,
-                "--allow",
-                &p(d, "allow.npy"),
-                "--out",
-                &out,
-                "--quiet",
-            ]);
-            for (qi, row) in results(&out, 20, k).iter().enumerate() {
+            let allow_file = p(d, "allow.npy");
+            for (qi, row) in search(&format!("a{k}{engine}"), Some(&allow_file)).iter().enumerate() {
                 assert_eq!(row, &brute(&allowed, q.code_bytes(qi), k), "allow, k {k}, {engine}, query {qi}");
             }
         }
