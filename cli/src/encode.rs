@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use clap::Args;
 use sigah_core::eval::save_codes;
+use sigah_core::io::sniff::{self, Kind};
 use sigah_core::model::{load_training_vectors, SigahModel};
 
 use crate::Common;
@@ -49,6 +50,7 @@ pub fn run(args: EncodeArgs) -> anyhow::Result<()> {
 /// Loads a model and a vector file and checks that their dimensions agree
 /// (shared by `sigah encode` and `sigah search --model`).
 pub fn load_model_and_vectors(model_path: &Path, data_path: &Path) -> anyhow::Result<(SigahModel, sigah_core::Tensor)> {
+    sniff::expect(model_path, Kind::Safetensors, "a sigah model")?;
     let model = SigahModel::load(model_path)?;
     let data = load_training_vectors(data_path)?;
     anyhow::ensure!(

@@ -81,10 +81,10 @@ pub struct RemoveArgs {
 pub struct InfoArgs {
     /// The index file.
     #[arg(value_name = "FILE.sigah")]
-    index: PathBuf,
+    pub index: PathBuf,
     /// Also verify the checksum and ids (reads the whole file).
     #[arg(long)]
-    verify: bool,
+    pub verify: bool,
 }
 
 pub fn run(cmd: IndexCommand) -> anyhow::Result<()> {
@@ -195,7 +195,8 @@ fn remove(args: RemoveArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn info(args: InfoArgs) -> anyhow::Result<()> {
+/// `sigah index info`; also what `sigah info` prints for an index file.
+pub fn info(args: InfoArgs) -> anyhow::Result<()> {
     if args.verify {
         HammingIndex::verify(&args.index)?;
     }

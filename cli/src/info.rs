@@ -4,14 +4,16 @@
 use std::path::PathBuf;
 
 use clap::Args;
+use sigah_core::io::sniff::{self, Kind};
 use sigah_core::model::{SigahModel, FORMAT_VERSION};
 
 use crate::Common;
 
 #[derive(Args, Debug)]
 pub struct InfoArgs {
-    /// A model file (.safetensors) or a code file (.npy).
-    #[arg(value_name = "MODEL|CODES")]
+    /// A model file, a code file (.npy) or a sigah index file, known by its
+    /// first bytes whatever its name.
+    #[arg(value_name = "MODEL|CODES|INDEX")]
     file: PathBuf,
     /// Print one JSON object instead of text.
     #[arg(long)]
@@ -22,9 +24,19 @@ pub struct InfoArgs {
 
 pub fn run(args: InfoArgs) -> anyhow::Result<()> {
     args.common.apply()?;
-    let is_npy = args.file.extension().is_some_and(|e| e.eq_ignore_ascii_case("npy"));
-    if is_npy {
-        return codes_info(&args);
+    // By content, not by name (issue 13: `info x.sigah` and `info codes.bin`
+    // failed with a safetensors message).
+    match sniff::of_file(&args.file)? {
+        Kind::Npy => return codes_info(&args),
+        Kind::SigahIndex => {
+            return crate::index_cmd::info(crate::index_cmd::InfoArgs { index: args.file.clone(), verify: false })
+        }
+        Kind::Safetensors | Kind::Other => {}
+        kind => anyhow::bail!(
+            "{}: this is {}: sigah info describes models, codes (.npy) and sigah index files",
+            args.file.display(),
+            kind.describe()
+        ),
     }
     let m = SigahModel::load(&args.file)?;
     let params: usize = m.gen.tensors.iter().chain(&m.disc.tensors).map(|t| t.len()).sum();

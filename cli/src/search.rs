@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
-use sigah_core::index::{Engine, HammingIndex, Neighbours, SearchOptions, INDEX_MAGIC, MIH_MIN_CODES};
+use sigah_core::index::{Engine, HammingIndex, Neighbours, SearchOptions, MIH_MIN_CODES};
+use sigah_core::io::sniff::{self, Kind};
 use sigah_core::io::{npy, write_atomic};
 use sigah_core::Codes;
 
@@ -88,15 +89,39 @@ impl Output {
     }
 }
 
-/// Opens codes or a sigah index file (told apart by the index magic).
+/// Opens codes or a sigah index file, told apart by their magic bytes (not the
+/// name); a model or another kind of file is named as what it is.
 pub fn open_index(path: &Path) -> anyhow::Result<HammingIndex> {
-    let mut head = [0u8; 8];
-    let file = std::fs::File::open(path).with_context(|| format!("{}: cannot open", path.display()))?;
-    let n = std::io::Read::read(&mut &file, &mut head).with_context(|| format!("{}: cannot read", path.display()))?;
-    if n == 8 && &head == INDEX_MAGIC {
-        return Ok(HammingIndex::open(path)?);
+    match sniff::of_file(path)? {
+        Kind::SigahIndex => Ok(HammingIndex::open(path)?),
+        Kind::Npy | Kind::Other => Ok(HammingIndex::from_codes(Codes::open_npy(path)?)),
+        kind => Err(sigah_core::Error::format(
+            path,
+            0,
+            format!("this is {}, not codes or a sigah index{}", kind.describe(), hint(kind)),
+        )
+        .into()),
     }
-    Ok(HammingIndex::from_codes(Codes::open_npy(path)?))
+}
+
+/// Opens query codes (a uint8 `.npy`), naming a model or an index given instead.
+pub fn open_codes(path: &Path) -> anyhow::Result<Codes> {
+    match sniff::of_file(path)? {
+        Kind::Npy | Kind::Other => Ok(Codes::open_npy(path)?),
+        kind => Err(sigah_core::Error::format(
+            path,
+            0,
+            format!("this is {}, not codes (a uint8 .npy){}", kind.describe(), hint(kind)),
+        )
+        .into()),
+    }
+}
+
+fn hint(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Safetensors => ": encode vectors into codes with `sigah encode --model`",
+        _ => "",
+    }
 }
 
 pub fn run(args: SearchArgs) -> anyhow::Result<()> {
@@ -126,7 +151,7 @@ pub fn run(args: SearchArgs) -> anyhow::Result<()> {
         None => None,
     };
     let (queries, query_source) = match (&args.queries, &args.model, &args.query_vectors) {
-        (Some(q), _, _) => (Codes::open_npy(q)?, q),
+        (Some(q), _, _) => (open_codes(q)?, q),
         (None, Some(model_path), Some(vectors)) => {
             let (model, data) = crate::encode::load_model_and_vectors(model_path, vectors)?;
             (model.encode(&data)?, model_path)

@@ -2,6 +2,7 @@
 
 pub mod atomic;
 pub mod npy;
+pub mod sniff;
 pub mod vectors;
 
 pub use atomic::{is_stdout, stage, write_atomic, Staged};

@@ -19,7 +19,17 @@ pub enum DType {
     U32,
     F32,
     F64,
+    I8,
+    I16,
+    U16,
+    U64,
+    F16,
 }
+
+/// What `.npy` files sigah reads, said once for every message (issue 13: three
+/// messages disagreed).
+pub const READS: &str = "sigah reads .npy of float32, float64, float16, int8/16/32/64 and uint8/16/32/64, \
+                         little-endian, C order (vectors are converted to float32)";
 
 impl DType {
     /// The `descr` string NumPy writes for this type (little-endian).
@@ -31,15 +41,38 @@ impl DType {
             DType::U32 => "<u4",
             DType::F32 => "<f4",
             DType::F64 => "<f8",
+            DType::I8 => "|i1",
+            DType::I16 => "<i2",
+            DType::U16 => "<u2",
+            DType::U64 => "<u8",
+            DType::F16 => "<f2",
+        }
+    }
+
+    /// numpy's name for it, for messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            DType::U8 => "uint8",
+            DType::I32 => "int32",
+            DType::I64 => "int64",
+            DType::U32 => "uint32",
+            DType::F32 => "float32",
+            DType::F64 => "float64",
+            DType::I8 => "int8",
+            DType::I16 => "int16",
+            DType::U16 => "uint16",
+            DType::U64 => "uint64",
+            DType::F16 => "float16",
         }
     }
 
     /// Bytes per element.
     pub fn size(self) -> usize {
         match self {
-            DType::U8 => 1,
+            DType::U8 | DType::I8 => 1,
+            DType::I16 | DType::U16 | DType::F16 => 2,
             DType::I32 | DType::U32 | DType::F32 => 4,
-            DType::I64 | DType::F64 => 8,
+            DType::I64 | DType::F64 | DType::U64 => 8,
         }
     }
 
@@ -51,6 +84,11 @@ impl DType {
             "<u4" => DType::U32,
             "<f4" => DType::F32,
             "<f8" => DType::F64,
+            "|i1" | "<i1" | "i1" => DType::I8,
+            "<i2" => DType::I16,
+            "<u2" => DType::U16,
+            "<u8" => DType::U64,
+            "<f2" => DType::F16,
             _ => return None,
         })
     }
@@ -138,9 +176,7 @@ pub fn parse_header(path: &Path, bytes: &[u8]) -> Result<Header> {
 
     let descr = dict_value(text, "descr").ok_or_else(|| bad(start, "header has no 'descr'".into()))?;
     let descr = descr.trim().trim_matches(|c| c == '\'' || c == '"');
-    let dtype = DType::from_descr(descr).ok_or_else(|| {
-        bad(start, format!("unsupported dtype '{descr}' (sigah reads u1, i4, i8, u4, f4, f8, little-endian)"))
-    })?;
+    let dtype = DType::from_descr(descr).ok_or_else(|| bad(start, format!("unsupported dtype '{descr}': {READS}")))?;
     let fortran =
         dict_value(text, "fortran_order").ok_or_else(|| bad(start, "header has no 'fortran_order'".into()))?;
     if fortran.trim() != "False" {
@@ -217,6 +253,51 @@ pub fn decode<T: Element>(bytes: &[u8], n: usize) -> Vec<T> {
     let mut out = vec![T::zeroed(); n];
     bytemuck::cast_slice_mut::<T, u8>(&mut out).copy_from_slice(&bytes[..n * size]);
     out
+}
+
+/// The `n` elements at the start of `body` (of `dtype`) as f32: exact for
+/// float16, the integers up to 2^24 and every float64 a float32 holds, rounded to
+/// nearest otherwise. `Err((i, value))` names the first element that is not a
+/// finite number or, from float64, lies outside the float32 range.
+pub fn to_f32(dtype: DType, body: &[u8], n: usize) -> std::result::Result<Vec<f32>, (usize, f64)> {
+    let size = dtype.size();
+    let mut out = Vec::with_capacity(n);
+    for (i, c) in body[..n * size].chunks_exact(size).enumerate() {
+        let v: f64 = match dtype {
+            DType::U8 => c[0] as f64,
+            DType::I8 => c[0] as i8 as f64,
+            DType::I16 => i16::from_le_bytes([c[0], c[1]]) as f64,
+            DType::U16 => u16::from_le_bytes([c[0], c[1]]) as f64,
+            DType::F16 => f16_to_f32(u16::from_le_bytes([c[0], c[1]])) as f64,
+            DType::I32 => i32::from_le_bytes([c[0], c[1], c[2], c[3]]) as f64,
+            DType::U32 => u32::from_le_bytes([c[0], c[1], c[2], c[3]]) as f64,
+            DType::F32 => f32::from_le_bytes([c[0], c[1], c[2], c[3]]) as f64,
+            // i64/u64 → f64 may round beyond 2^53, then → f32 rounds again to
+            // 24 bits: the result is within one f32 ulp of the value.
+            DType::I64 => i64::from_le_bytes(c.try_into().unwrap_or_default()) as f64,
+            DType::U64 => u64::from_le_bytes(c.try_into().unwrap_or_default()) as f64,
+            DType::F64 => f64::from_le_bytes(c.try_into().unwrap_or_default()),
+        };
+        let f = v as f32;
+        if !f.is_finite() {
+            return Err((i, v));
+        }
+        out.push(f);
+    }
+    Ok(out)
+}
+
+/// IEEE binary16 to binary32, exactly (every half value is a float value).
+pub fn f16_to_f32(h: u16) -> f32 {
+    let sign = if h & 0x8000 != 0 { -1.0f32 } else { 1.0 };
+    let exp = (h >> 10) & 0x1f;
+    let frac = (h & 0x3ff) as f32;
+    match exp {
+        0 => sign * frac * (2.0f32).powi(-24),
+        0x1f if frac == 0.0 => sign * f32::INFINITY,
+        0x1f => f32::NAN,
+        e => sign * (1.0 + frac / 1024.0) * (2.0f32).powi(e as i32 - 15),
+    }
 }
 
 /// The header bytes for an array of `dtype` and `shape` (version 1.0 when it fits).

@@ -26,6 +26,18 @@ pub enum Format {
 }
 
 impl Format {
+    /// The format of a file from its first bytes, then its name: a `.npy` is
+    /// known by its magic whatever it is called, a model, an index or an HDF5
+    /// file given as vectors is named as what it is; texmex and CSV have no
+    /// magic, so their extension decides.
+    pub fn of_content(path: &Path, bytes: &[u8]) -> Result<Format> {
+        match crate::io::sniff::of_bytes(&bytes[..bytes.len().min(crate::io::sniff::SNIFF_LEN)]) {
+            crate::io::sniff::Kind::Npy => Ok(Format::Npy),
+            crate::io::sniff::Kind::Other => Format::of(path),
+            kind => Err(Error::format(path, 0, format!("this is {}, not vectors or labels", kind.describe()))),
+        }
+    }
+
     /// The format of `path`, by its extension (case-insensitive).
     pub fn of(path: &Path) -> Result<Format> {
         let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
@@ -120,9 +132,8 @@ pub fn load_vectors(path: &Path) -> Result<Tensor> {
 /// Loads a vector file; a CSV file is read with `csv`, and its label column (if
 /// any) is returned too.
 pub fn load_vectors_with(path: &Path, csv: &CsvOptions) -> Result<(Tensor, Option<Vec<i32>>)> {
-    let format = Format::of(path)?;
     let bytes = map_file(path)?;
-    match format {
+    match Format::of_content(path, &bytes)? {
         Format::Fvecs => parse_fvecs(path, &bytes).map(|t| (t, None)),
         Format::Bvecs => parse_bvecs(path, &bytes).map(|t| (t, None)),
         Format::Npy => parse_npy_vectors(path, &bytes).map(|t| (t, None)),
@@ -149,9 +160,8 @@ pub fn load_ivecs(path: &Path) -> Result<Vec<Vec<i32>>> {
 /// `n × 1`) `.npy` of i32/i64/u8, or a CSV file (its label column when `csv.label`
 /// is set, else its only column).
 pub fn load_labels(path: &Path, csv: &CsvOptions) -> Result<Vec<i32>> {
-    let format = Format::of(path)?;
     let bytes = map_file(path)?;
-    match format {
+    match Format::of_content(path, &bytes)? {
         Format::Ivecs => parse_label_ivecs(path, &bytes),
         Format::Npy => parse_npy_labels(path, &bytes),
         Format::Csv => {
@@ -300,25 +310,37 @@ fn non_finite(path: &Path, row: usize, col: usize, offset: u64, v: f64) -> Error
     Error::format(path, offset, format!("row {row}, column {col}: value {v} is not finite"))
 }
 
-/// Parses `.npy` bytes holding a 2-D (or 1-D: one column) array of f32 or u8.
+/// Parses `.npy` bytes holding a 2-D array `[n, d]` of any dtype [`npy::READS`]
+/// lists, converted to f32 (issue 13: float64, numpy's default, was refused).
+/// A 1-D array is refused: n values are n vectors of one dimension or one vector
+/// of n, and guessing wrong trains on nonsense.
 pub fn parse_npy_vectors(path: &Path, bytes: &[u8]) -> Result<Tensor> {
     let header = npy::parse_header(path, bytes)?;
-    let (n, d) = header.rows_cols(path)?;
+    let [n, d] = header.shape[..] else {
+        return Err(Error::format(
+            path,
+            0,
+            format!(
+                "vectors must be a 2-D array [n, d], found shape {:?} (numpy: x.reshape(1, -1) for one vector, x.reshape(-1, 1) for n values)",
+                header.shape
+            ),
+        ));
+    };
     let body = &bytes[header.data_offset..];
-    match header.dtype {
-        DType::F32 => {
-            let data = npy::decode::<f32>(body, n * d);
-            if let Some(i) = data.iter().position(|v| !v.is_finite()) {
-                let offset = (header.data_offset + 4 * i) as u64;
-                return Err(non_finite(path, i / d.max(1), i % d.max(1), offset, data[i] as f64));
-            }
-            Ok(Tensor::new(n, d, data))
+    let data = npy::to_f32(header.dtype, body, n * d).map_err(|(i, v)| {
+        let offset = (header.data_offset + header.dtype.size() * i) as u64;
+        let (row, col) = (i / d.max(1), i % d.max(1));
+        if v.is_finite() {
+            Error::format(
+                path,
+                offset,
+                format!("row {row}, column {col}: {} value {v:e} is outside the float32 range", header.dtype.name()),
+            )
+        } else {
+            non_finite(path, row, col, offset, v)
         }
-        DType::U8 => Ok(Tensor::new(n, d, body[..n * d].iter().map(|&b| b as f32).collect())),
-        other => {
-            Err(Error::format(path, 0, format!("vectors must be float32 or uint8, found dtype {}", other.descr())))
-        }
-    }
+    })?;
+    Ok(Tensor::new(n, d, data))
 }
 
 /// Parses `.npy` labels: 1-D or `n × 1`, of i32, i64 (in the i32 range) or u8.
@@ -349,9 +371,35 @@ pub fn parse_npy_labels(path: &Path, bytes: &[u8]) -> Result<Vec<i32>> {
                 })
             })
             .collect(),
-        other => {
-            Err(Error::format(path, 0, format!("labels must be int32, int64 or uint8, found dtype {}", other.descr())))
+        DType::I8 | DType::I16 | DType::U16 | DType::U32 | DType::U64 => {
+            // Exact through f64 for these (all within 2^53 or checked below).
+            let size = header.dtype.size();
+            body[..n * size]
+                .chunks_exact(size)
+                .enumerate()
+                .map(|(i, c)| {
+                    let v: i128 = match header.dtype {
+                        DType::I8 => c[0] as i8 as i128,
+                        DType::I16 => i16::from_le_bytes([c[0], c[1]]) as i128,
+                        DType::U16 => u16::from_le_bytes([c[0], c[1]]) as i128,
+                        DType::U32 => u32::from_le_bytes([c[0], c[1], c[2], c[3]]) as i128,
+                        _ => u64::from_le_bytes(c.try_into().unwrap_or_default()) as i128,
+                    };
+                    i32::try_from(v).map_err(|_| {
+                        Error::format(
+                            path,
+                            (header.data_offset + size * i) as u64,
+                            format!("row {i}: label {v} is outside the int32 range"),
+                        )
+                    })
+                })
+                .collect()
         }
+        other => Err(Error::format(
+            path,
+            0,
+            format!("labels must be integers (int8-int64, uint8-uint64), found {}", other.name()),
+        )),
     }
 }
 

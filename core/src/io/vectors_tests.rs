@@ -98,8 +98,52 @@ fn npy_vectors_and_labels() {
     npy::write(&p, &[2, 2], &[1.0f32, 2.0, f32::NAN, 4.0]).unwrap();
     let e = err(load_vectors(&p));
     assert!(e.contains("row 1, column 0") && e.contains("v.npy"), "{e}");
-    npy::write(&p, &[2], &[1.0f64, 2.0]).unwrap();
-    assert!(err(load_vectors(&p)).contains("float32 or uint8"));
+    // Issue 13: a 1-D array was read as n vectors of dimension 1.
+    npy::write(&p, &[2], &[1.0f32, 2.0]).unwrap();
+    assert!(err(load_vectors(&p)).contains("vectors must be a 2-D array [n, d], found shape [2]"));
+    // Issue 13: float64 (numpy's default) was refused; now converted, exactly
+    // where float32 holds the value.
+    npy::write(&p, &[2, 2], &[0.5f64, -3.0, 1e-3, 16_777_216.0]).unwrap();
+    assert_eq!(load_vectors(&p).unwrap(), Tensor::new(2, 2, vec![0.5, -3.0, 1e-3f64 as f32, 16_777_216.0]));
+    npy::write(&p, &[1, 2], &[1.0f64, 1e300]).unwrap();
+    let e = err(load_vectors(&p));
+    assert!(e.contains("row 0, column 1: float64 value 1e300 is outside the float32 range"), "{e}");
+    npy::write(&p, &[1, 2], &[f64::NAN, 1.0]).unwrap();
+    assert!(err(load_vectors(&p)).contains("row 0, column 0: value NaN is not finite"));
+    npy::write(&p, &[1, 3], &[-7i64, 1 << 24, 3]).unwrap();
+    assert_eq!(load_vectors(&p).unwrap(), Tensor::new(1, 3, vec![-7.0, 16_777_216.0, 3.0]));
+    npy::write(&p, &[1, 2], &[u32::MAX, 9]).unwrap();
+    assert_eq!(load_vectors(&p).unwrap(), Tensor::new(1, 2, vec![4_294_967_296.0, 9.0]));
+    // float16, int8, int16, uint16, uint64 by their raw bytes.
+    let raw = |dtype: DType, shape: &[usize], body: &[u8]| {
+        let mut b = npy::header_bytes(dtype, shape);
+        b.extend_from_slice(body);
+        std::fs::write(&p, b).unwrap();
+    };
+    // 1.0, -2.5, 65504 (the largest half), 2^-24 (the smallest subnormal).
+    raw(DType::F16, &[2, 2], &[0x00, 0x3c, 0x00, 0xc1, 0xff, 0x7b, 0x01, 0x00]);
+    assert_eq!(load_vectors(&p).unwrap(), Tensor::new(2, 2, vec![1.0, -2.5, 65504.0, 2f32.powi(-24)]));
+    raw(DType::F16, &[1, 1], &[0x00, 0x7c]);
+    assert!(err(load_vectors(&p)).contains("value inf is not finite"));
+    raw(DType::I8, &[1, 2], &[0xff, 0x7f]);
+    assert_eq!(load_vectors(&p).unwrap(), Tensor::new(1, 2, vec![-1.0, 127.0]));
+    raw(DType::I16, &[1, 1], &(-300i16).to_le_bytes());
+    assert_eq!(load_vectors(&p).unwrap(), Tensor::new(1, 1, vec![-300.0]));
+    raw(DType::U16, &[1, 1], &60000u16.to_le_bytes());
+    assert_eq!(load_vectors(&p).unwrap(), Tensor::new(1, 1, vec![60000.0]));
+    raw(DType::U64, &[1, 1], &5u64.to_le_bytes());
+    assert_eq!(load_vectors(&p).unwrap(), Tensor::new(1, 1, vec![5.0]));
+    // One message says what is read; complex numbers are not.
+    let mut b = npy::header_bytes(DType::F32, &[1, 1]);
+    let at = b.windows(3).position(|w| w == b"<f4").unwrap();
+    b[at..at + 3].copy_from_slice(b"<c8");
+    b.extend_from_slice(&[0; 8]);
+    std::fs::write(&p, b).unwrap();
+    assert!(err(load_vectors(&p)).contains(npy::READS));
+    raw(DType::I16, &[2], &[1, 0, 2, 0]);
+    assert_eq!(load_labels(&p, &CsvOptions::default()).unwrap(), vec![1, 2]);
+    npy::write(&p, &[2], &[1.0f32, 2.0]).unwrap();
+    assert!(err(load_labels(&p, &CsvOptions::default())).contains("labels must be integers"));
     npy::write(&p, &[3], &[4i64, 5, 6]).unwrap();
     assert_eq!(load_labels(&p, &CsvOptions::default()).unwrap(), vec![4, 5, 6]);
     npy::write(&p, &[2], &[1i64 << 40, 5]).unwrap();
@@ -152,12 +196,13 @@ fn csv_errors_name_row_line_column() {
 
 #[test]
 fn unknown_extension_and_missing_file() {
-    let e = err(load_vectors(Path::new("x.parquet")));
+    // The file is read first (its magic bytes decide before its name does).
+    let dir = tempfile::tempdir().unwrap();
+    let e = err(load_vectors(&write(&dir, "x.parquet", b"PAR1 not sigah")));
     assert!(e.contains("x.parquet") && e.contains("unknown extension '.parquet'"), "{e}");
-    assert!(err(load_vectors(Path::new("noext"))).contains("no extension"));
+    assert!(err(load_vectors(&write(&dir, "noext", b"1,2\n"))).contains("no extension"));
     let e = err(load_vectors(Path::new("/nonexistent/sigah/a.fvecs")));
     assert!(e.contains("/nonexistent/sigah/a.fvecs"), "{e}");
-    let dir = tempfile::tempdir().unwrap();
     let empty = write(&dir, "e.fvecs", &[]);
     assert!(err(load_vectors(&empty)).contains("empty file"));
 }
