@@ -45,11 +45,33 @@ pub fn sliced_index(i: usize, t: usize, w: usize) -> usize {
 /// If `row` is 0 while `rows` is not empty, `rows.len()` is not a multiple of
 /// `row`, or `out.len()` is not [`sliced_len`] of the rows.
 pub fn slice_rows(rows: &[u8], row: usize, out: &mut [u64]) {
-    let n = if row == 0 { 0 } else { rows.len() / row };
+    let n = rows.len().checked_div(row).unwrap_or(0);
     assert!(row > 0 && rows.len() == n * row || rows.is_empty(), "slice_rows: {} bytes in rows of {row}", rows.len());
     let w = row.div_ceil(8);
     assert_eq!(out.len(), sliced_len(n, w), "slice_rows: output for {n} codes of {w} words");
     // The last group's padding codes read as zeros.
+    out[n / LANES * LANES * w..].fill(0);
+    #[cfg(target_arch = "x86_64")]
+    if row % 8 == 0 && (w == 2 || w == 4) && crate::isa::has_avx512_vpopcntdq() {
+        let whole = n / LANES * LANES;
+        // SAFETY: AVX-512F is present; the rows hold `whole` codes of w words and
+        // out has room for them (checked above).
+        unsafe { x86_avx512::slice_groups(&rows[..whole * row], w, out) };
+        let tail = &rows[whole * row..];
+        let dst = &mut out[whole * w..];
+        return match w {
+            2 => slice_words::<2>(tail, dst),
+            _ => slice_words::<4>(tail, dst),
+        };
+    }
+    slice_rows_plain(rows, row, out)
+}
+
+/// [`slice_rows`] without vector instructions (the reference for the AVX-512
+/// transposition, and every other level).
+pub fn slice_rows_plain(rows: &[u8], row: usize, out: &mut [u64]) {
+    let n = rows.len().checked_div(row).unwrap_or(0);
+    let w = row.div_ceil(8);
     out[n / LANES * LANES * w..].fill(0);
     match (row % 8, w) {
         (0, 1) => slice_words::<1>(rows, out),
