@@ -18,7 +18,7 @@ pub struct EncodeArgs {
     /// Vectors to encode (.fvecs, .bvecs, .npy f32/u8, .csv).
     #[arg(long, value_name = "FILE")]
     data: PathBuf,
-    /// Output codes (.npy, uint8 [n, bits/8]).
+    /// Output codes (.npy, uint8 [n, bits/8]); `-` writes them to standard output.
     #[arg(long, value_name = "CODES.npy")]
     out: PathBuf,
     #[command(flatten)]

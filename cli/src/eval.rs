@@ -76,7 +76,7 @@ pub struct RunArgs {
     /// Seed of every random choice (LSH projections, ITQ's initial rotation, ...).
     #[arg(long, default_value_t = 0, value_name = "N")]
     seed: u64,
-    /// Write the results as JSON here.
+    /// Write the results as JSON here (`-`: standard output, the table then goes to stderr).
     #[arg(long, value_name = "FILE.json")]
     report: Option<PathBuf>,
     /// Draw precision-recall and recall@N curves (SVG) into this folder.
@@ -139,6 +139,14 @@ impl RunArgs {
                 parent.display()
             );
         }
+        for (flag, dir) in [("--plots", &self.plots), ("--save-codes", &self.save_codes)] {
+            if let Some(dir) = dir {
+                anyhow::ensure!(
+                    !sigah_core::io::is_stdout(dir),
+                    "{flag} names a folder of files; it cannot be standard output"
+                );
+            }
+        }
         if let Some(dir) = &self.plots {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("{}: cannot create the plots folder", dir.display()))?;
@@ -173,9 +181,16 @@ impl RunArgs {
             bar.set_message(line.to_string());
         })?;
         bar.finish_and_clear();
-        let mut out = std::io::stdout().lock();
-        out.write_all(eval::markdown_table(&rows).as_bytes())?;
-        out.flush()?;
+        // `--report -` puts the JSON on stdout; the table then goes to stderr so
+        // that stdout stays one JSON document.
+        let table = eval::markdown_table(&rows);
+        if self.report.as_deref().is_some_and(sigah_core::io::is_stdout) {
+            eprint!("{table}");
+        } else {
+            let mut out = std::io::stdout().lock();
+            out.write_all(table.as_bytes())?;
+            out.flush()?;
+        }
         if let Some(path) = &self.report {
             eval::write_report(path, &rows)?;
         }

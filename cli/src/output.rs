@@ -17,3 +17,53 @@ pub fn check_output(path: &Path, what: &str) -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+/// What one search result costs at its peak: the search's (distance, id) pair
+/// (16 bytes) plus its cell in the id and distance rows written out (8 + 4).
+pub const BYTES_PER_RESULT: u64 = 28;
+
+/// The most results a command may hold (issue 13: `--k 10^12` aborted on out of
+/// memory after allocating). From `--max-results`, else half the memory the
+/// kernel reports available (`MemAvailable`), else 2^27 (3.5 GB of results).
+#[derive(Clone, Copy, Debug)]
+pub struct ResultLimit {
+    pub max: u64,
+    from_flag: bool,
+}
+
+impl ResultLimit {
+    pub fn new(flag: Option<u64>) -> Self {
+        match flag {
+            Some(max) => ResultLimit { max, from_flag: true },
+            None => {
+                let max = available_memory().map(|b| b / 2 / BYTES_PER_RESULT).unwrap_or(1 << 27);
+                ResultLimit { max, from_flag: false }
+            }
+        }
+    }
+
+    /// Fails (exit 2, nothing allocated) when `results` exceeds the limit; `what`
+    /// says where the count comes from.
+    pub fn check(&self, results: Option<u64>, what: &dyn Fn() -> String) -> anyhow::Result<()> {
+        match results {
+            Some(r) if r <= self.max => Ok(()),
+            r => {
+                let count = r.map_or_else(|| "more than 2^64".to_string(), |r| r.to_string());
+                let source = if self.from_flag {
+                    "--max-results".to_string()
+                } else {
+                    format!("half the available memory at {BYTES_PER_RESULT} bytes each; --max-results raises it")
+                };
+                anyhow::bail!("{} make {count} results, over the limit of {} ({source})", what(), self.max)
+            }
+        }
+    }
+}
+
+/// `MemAvailable` from `/proc/meminfo`, in bytes (Linux; `None` elsewhere).
+fn available_memory() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    kb.checked_mul(1024)
+}

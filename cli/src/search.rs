@@ -6,10 +6,11 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
-use sigah_core::index::{Engine, HammingIndex, SearchOptions, INDEX_MAGIC, MIH_MIN_CODES};
+use sigah_core::index::{Engine, HammingIndex, Neighbours, SearchOptions, INDEX_MAGIC, MIH_MIN_CODES};
 use sigah_core::io::{npy, write_atomic};
 use sigah_core::Codes;
 
+use crate::output::ResultLimit;
 use crate::Common;
 
 /// Raw `sigah search` arguments.
@@ -47,9 +48,13 @@ pub struct SearchArgs {
     /// Output: PREFIX.ids.npy (int64 [nq, k], -1 padding) and PREFIX.dist.npy
     /// (int32 [nq, k], 2147483647 padding, as FAISS pads); with --radius the width
     /// is the longest list. A name ending in .tsv writes one line per result
-    /// instead: query, rank, id, distance.
+    /// instead: query, rank, id, distance; so does `-` (standard output).
     #[arg(long, value_name = "PREFIX")]
     out: PathBuf,
+    /// Refuse (exit 2) a search whose results would exceed N (queries × k, or
+    /// the lists a radius finds). Default: what half the available memory holds.
+    #[arg(long, value_name = "N")]
+    max_results: Option<u64>,
     #[command(flatten)]
     common: Common,
 }
@@ -70,7 +75,8 @@ enum Output {
 
 impl Output {
     fn from_arg(out: &Path) -> Self {
-        if out.extension().is_some_and(|e| e.eq_ignore_ascii_case("tsv")) {
+        // Two .npy files cannot share one stream: `-` (stdout) gets the TSV.
+        if sigah_core::io::is_stdout(out) || out.extension().is_some_and(|e| e.eq_ignore_ascii_case("tsv")) {
             return Output::Tsv(out.to_path_buf());
         }
         let with = |suffix: &str| {
@@ -140,21 +146,80 @@ pub fn run(args: SearchArgs) -> anyhow::Result<()> {
         (Some((_, p)), e @ sigah_core::Error::Ids { .. }) => anyhow::anyhow!("{}: {e}", p.display()),
         (_, e) => e.into(),
     };
-    let lists: Vec<Vec<(u32, i64)>> = match (args.k, args.radius) {
+    let limit = ResultLimit::new(args.max_results);
+    let nq = queries.len();
+    // The codes a query can reach: k beyond them would only be padding.
+    let reachable = allow.as_ref().map_or(index.live_len(), |(a, _)| a.len().min(index.live_len()));
+    let (lists, width) = match (args.k, args.radius) {
         (Some(k), _) => {
-            let (d, ids) = index.search_knn(&queries, k, &opts).map_err(name_allow)?;
-            d.chunks(k).zip(ids.chunks(k)).map(|(d, i)| d.iter().copied().zip(i.iter().copied()).collect()).collect()
+            let k = k.min(reachable);
+            let cells = (nq as u64).checked_mul(k as u64);
+            limit.check(cells, &|| format!("{nq} queries × k = {k} (--k capped at the {reachable} codes searched)"))?;
+            let lists: Vec<Vec<(u32, i64)>> = if k == 0 {
+                vec![Vec::new(); nq]
+            } else {
+                let (d, ids) = index.search_knn(&queries, k, &opts).map_err(name_allow)?;
+                d.chunks(k)
+                    .zip(ids.chunks(k))
+                    .map(|(d, i)| d.iter().copied().zip(i.iter().copied()).collect())
+                    .collect()
+            };
+            (lists, k)
         }
-        (None, Some(r)) => index.search_radius(&queries, r, &opts).map_err(name_allow)?,
+        (None, Some(r)) => radius_in_batches(&index, &queries, r, &opts, &limit, reachable).map_err(name_allow)?,
         (None, None) => unreachable!("clap requires --k or --radius"),
     };
-    let width = args.k.unwrap_or_else(|| lists.iter().map(Vec::len).max().unwrap_or(0));
+    if !matches!(output, Output::Tsv(_)) {
+        // The .npy rows are padded to the longest list: that, not the count of
+        // results, is what gets allocated.
+        let cells = (nq as u64).checked_mul(width as u64);
+        limit.check(cells, &|| {
+            format!("{nq} queries padded to the longest list, {width} (write .tsv for no padding)")
+        })?;
+    }
     write_results(&output, &lists, width)?;
     if !args.common.quiet {
         let found: usize = lists.iter().map(|l| l.iter().filter(|p| p.1 >= 0).count()).sum();
-        eprintln!("sigah: {} queries over {} codes: {found} results", lists.len(), index.live_len());
+        let capped = match args.k {
+            Some(k) if k > width => format!(" (--k {k} capped at {width}, the codes searched)"),
+            _ => String::new(),
+        };
+        eprintln!("sigah: {nq} queries over {} codes: {found} results{capped}", index.live_len());
     }
     Ok(())
+}
+
+/// Radius search a batch of queries at a time, so that even the worst case (every
+/// code within the radius of every query) holds at most `limit` results at once;
+/// refused as soon as the lists found so far pass the limit.
+fn radius_in_batches(
+    index: &HammingIndex,
+    queries: &Codes,
+    r: u32,
+    opts: &SearchOptions,
+    limit: &ResultLimit,
+    reachable: usize,
+) -> sigah_core::Result<(Vec<Neighbours>, usize)> {
+    let batch = (limit.max / (reachable.max(1) as u64)).clamp(1, 1 << 16) as usize;
+    let width = queries.bytes_per_code();
+    let (mut lists, mut found, mut longest) = (Vec::with_capacity(queries.len()), 0u64, 0usize);
+    for q0 in (0..queries.len()).step_by(batch) {
+        let q1 = (q0 + batch).min(queries.len());
+        let part = Codes::from_bytes(queries.bits(), &queries.as_bytes()[q0 * width..q1 * width])?;
+        for list in index.search_radius(&part, r, opts)? {
+            found += list.len() as u64;
+            longest = longest.max(list.len());
+            lists.push(list);
+        }
+        if found > limit.max {
+            let why = format!("radius {r} over queries 0..{q1}");
+            return Err(sigah_core::Error::Config(match limit.check(Some(found), &|| why.clone()) {
+                Err(e) => e.to_string(),
+                Ok(()) => why,
+            }));
+        }
+    }
+    Ok((lists, longest))
 }
 
 fn write_results(output: &Output, lists: &[Vec<(u32, i64)>], width: usize) -> anyhow::Result<()> {
@@ -169,12 +234,12 @@ fn write_results(output: &Output, lists: &[Vec<(u32, i64)>], width: usize) -> an
                     dist_rows[q * width + r] = d as i32;
                 }
             }
-            npy::write(ids, &[nq, width], &id_rows)?;
-            if let Err(e) = npy::write(dist, &[nq, width], &dist_rows) {
-                // Half a result (ids without distances) is worse than none.
-                let _ = std::fs::remove_file(ids);
-                return Err(e.into());
-            }
+            // Half a result (ids without distances) is worse than none: both are
+            // written before either is put in place (a failed one drops both temps).
+            let ids = npy::stage(ids, &[nq, width], &id_rows)?;
+            let dist = npy::stage(dist, &[nq, width], &dist_rows)?;
+            ids.commit()?;
+            dist.commit()?;
         }
         Output::Tsv(path) => write_atomic(path, |w: &mut dyn Write| {
             writeln!(w, "query\trank\tid\tdistance")?;
@@ -222,6 +287,10 @@ pub struct ExportArgs {
 /// `id.npy` and `code.npy` in `dir` (created if missing, never over a file),
 /// each written atomically; the live codes in position order.
 fn write_milvus(index: &HammingIndex, dir: &Path) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        !sigah_core::io::is_stdout(dir),
+        "--format milvus writes a folder of two files, not standard output"
+    );
     anyhow::ensure!(!dir.is_file(), "{}: is a file; --format milvus writes a folder", dir.display());
     std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create the folder", dir.display()))?;
     let live: Vec<usize> = (0..index.len()).filter(|&p| !index.is_removed(p)).collect();

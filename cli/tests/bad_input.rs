@@ -239,16 +239,65 @@ fn bits_not_a_multiple_of_8_or_too_many() {
 }
 
 #[test]
-fn k_zero_is_an_error_and_k_beyond_n_is_padded() {
+fn k_zero_is_an_error_and_k_beyond_n_is_capped() {
     let d = Dir::new();
     let c = d.i("c.npy");
     sigah_core::io::npy::write(Path::new(&c), &[3, 1], &[0u8, 1, 3]).unwrap();
     d.fails(&["search", "--index", &c, "--queries", &c, "--k", "0", "--out", &d.o("r")], &["--k"]);
-    d.ok(&["search", "--index", &c, "--queries", &c, "--k", "5", "--out", &d.o("r"), "--quiet"]);
-    let (shape, ids) = sigah_core::io::npy::read::<i64>(Path::new(&d.o("r.ids.npy"))).unwrap();
-    assert_eq!(shape, vec![3, 5]);
-    // Query 0 (code 0): itself, then code 1 (distance 1), code 3 (distance 2), padding.
-    assert_eq!(&ids[..5], &[0, 1, 2, -1, -1]);
+    // Issue 13: k beyond n was padding (--k 20000 over 10,000 codes wrote half
+    // padding), 10^12 aborted on out of memory, 18446744073709552 overflowed nq·k
+    // and panicked. Now k is capped at n and the output's shape says so.
+    for k in ["5", "1000000000000", "18446744073709552", "18446744073709551615"] {
+        let out = sigah(&["search", "--index", &c, "--queries", &c, "--k", k, "--out", &d.o("r")]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "--k {k}: {err}");
+        assert!(err.contains(&format!("--k {k} capped at 3")), "--k {k}: {err}");
+        let (shape, ids) = sigah_core::io::npy::read::<i64>(Path::new(&d.o("r.ids.npy"))).unwrap();
+        assert_eq!(shape, vec![3, 3]);
+        // Query 0 (code 0): itself, then code 1 (distance 1), code 3 (distance 2).
+        assert_eq!(&ids[..3], &[0, 1, 2]);
+    }
+}
+
+#[test]
+fn results_over_the_limit_are_refused_before_any_work() {
+    let d = Dir::new();
+    let c = d.i("c.npy");
+    sigah_core::io::npy::write(Path::new(&c), &[3, 1], &[0u8, 1, 3]).unwrap();
+    let q = d.i("q.npy");
+    sigah_core::io::npy::write(Path::new(&q), &[2, 1], &[0u8, 0]).unwrap();
+    let run = |extra: &[&'static str]| -> Vec<String> {
+        ["search", "--index", &c, "--queries", &q].iter().chain(extra).map(|s| s.to_string()).collect()
+    };
+    let r = d.o("r");
+    d.fails(
+        &strs(&run(&["--k", "3", "--max-results", "5", "--out"]), &r),
+        &["2 queries × k = 3", "6 results", "limit of 5", "--max-results"],
+    );
+    // A radius search is refused the same way once its lists pass the limit
+    // (radius 1 finds 2 codes per query: 4 results).
+    d.fails(&strs(&run(&["--radius", "1", "--max-results", "3", "--out"]), &r), &["radius 1", "limit of 3"]);
+    d.ok(&strs(&run(&["--radius", "1", "--max-results", "4", "--quiet", "--out"]), &r));
+    // The default limit comes from the available memory: a large k over a small
+    // index is fine (it is capped), and the count is checked, not wrapped.
+    d.ok(&strs(&run(&["--k", "18446744073709551615", "--quiet", "--out"]), &r));
+}
+
+/// `args` then `last`, as the `&[&str]` the runners take.
+fn strs<'a>(args: &'a [String], last: &'a str) -> Vec<&'a str> {
+    args.iter().map(String::as_str).chain([last]).collect()
+}
+
+#[test]
+fn gt_k_beyond_the_base_set_is_an_error() {
+    // Issue 13: --gt-k 100000 over 2,000 vectors was clamped to 2,000 and
+    // reported mAP 1.0000.
+    let d = Dir::new();
+    let base = d.write("base.fvecs", &fvecs(&rows(30, 8)));
+    let q = d.write("q.fvecs", &fvecs(&rows(5, 8)));
+    let args = ["eval", "--base", &base, "--queries", &q, "--methods", "lsh", "--bits", "8", "--quiet", "--gt-k"];
+    d.fails(&[&args[..], &["31"]].concat(), &["base.fvecs", "--gt-k 31", "30 base vectors"]);
+    d.ok(&[&args[..], &["30"]].concat());
 }
 
 #[test]

@@ -113,7 +113,20 @@ pub fn load_with_relevances(
                 check_count(p, rows.len(), "ground-truth rows", queries_t.rows, "query", queries)?;
                 Relevance::Neighbours { ids: ground_truth_ids(p, &rows, base_t.rows)? }
             }
-            RelevanceSource::TopK(k) => Relevance::Neighbours { ids: exact_knn(&base_t, &queries_t, *k)? },
+            RelevanceSource::TopK(k) => {
+                // Issue 13: k was clamped to n, so --gt-k 100000 over 2,000 vectors
+                // made every base vector relevant and reported mAP 1.0.
+                if *k > base_t.rows {
+                    return Err(Error::data(
+                        base,
+                        format!(
+                            "--gt-k {k} asks for more neighbours than the {} base vectors (every one would be relevant)",
+                            base_t.rows
+                        ),
+                    ));
+                }
+                Relevance::Neighbours { ids: exact_knn(&base_t, &queries_t, *k)? }
+            }
             RelevanceSource::CsvColumn(_) => {
                 let (base, queries) = column_labels.clone().unwrap_or_default();
                 Relevance::Labels { base, queries }

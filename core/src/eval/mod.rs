@@ -1,6 +1,7 @@
 //! The evaluation protocol (DESIGN §4): for every method and code width, train on
-//! the base set, encode base and queries, rank the whole base set by Hamming
-//! distance for each query and score the ranking under each relevance.
+//! the training sample of the base set (the one SiGAH trains on), encode base and
+//! queries, rank the whole base set by Hamming distance for each query and score
+//! the ranking under each relevance.
 //!
 //! A method is a name and a trainer function ([`Method`]); [`baseline_methods`]
 //! lists LSH, PCAH and ITQ. The SiGAH model registers itself the same way, so
@@ -59,7 +60,7 @@ impl<'a> TrainSet<'a> {
     }
 }
 
-/// Trains a hash function on the base set.
+/// Trains a hash function on the training set (a sample of the base, see [`run`]).
 pub type Trainer = fn(&TrainSet<'_>, &TrainOptions) -> Result<Box<dyn HashFunction>>;
 
 /// A hash method the evaluation can run.
@@ -152,7 +153,7 @@ pub struct ResultRow {
     pub r_at_1000: f64,
     /// Precision within Hamming radius 2 (empty lookups count 0).
     pub p_r2: f64,
-    /// Seconds to train on the base set.
+    /// Seconds to train on the training sample.
     pub train_s: f64,
     /// Seconds to encode the base set and the queries.
     pub encode_s: f64,
@@ -210,10 +211,15 @@ pub fn run(
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     }
     let mut rows = Vec::new();
-    let train_set = TrainSet::new(base);
+    // Every method trains on the sample SiGAH would train on (the same rows for
+    // the same seed and train_size), and every method encodes the whole base: the
+    // comparison is then between methods, not between training sets.
+    let sample_cfg = crate::model::SigahConfig { seed: config.seed, ..config.sigah.clone().unwrap_or_default() };
+    let sample = crate::model::training_sample(base, &sample_cfg);
+    let train_set = TrainSet::new(sample.as_ref().unwrap_or(base));
     for &bits in &config.bits {
         for method in &config.methods {
-            status(&format!("{} {bits} bits: training on {} vectors", method.name, base.rows));
+            status(&format!("{} {bits} bits: training on {} vectors", method.name, train_set.x.rows));
             let opts = TrainOptions { bits, seed: config.seed, epochs: config.epochs, sigah: config.sigah.clone() };
             let t = Instant::now();
             let hash = (method.train)(&train_set, &opts)?;

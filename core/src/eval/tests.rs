@@ -110,3 +110,33 @@ fn dimension_and_width_errors() {
         .to_string()
         .contains("multiple of 8"));
 }
+
+/// The rows and the first value of the set the probe method was last trained on.
+static PROBE_SEEN: std::sync::Mutex<(usize, f32)> = std::sync::Mutex::new((0, 0.0));
+
+fn probe_trainer(t: &TrainSet<'_>, o: &TrainOptions) -> Result<Box<dyn HashFunction>> {
+    *PROBE_SEEN.lock().unwrap() = (t.x.rows, t.x.data[0]);
+    Ok(Box::new(train_lsh(t.x, o.bits, o.seed)?))
+}
+
+#[test]
+fn every_method_trains_on_the_sample_sigah_trains_on() {
+    // 300 rows whose first value is the row number: with train_size 120 the
+    // methods must see exactly SiGAH's 120-row sample, and still encode all 300.
+    let base = Tensor::new(300, 4, (0..1200).map(|i| if i % 4 == 0 { (i / 4) as f32 } else { 0.5 }).collect());
+    let queries = Tensor::new(5, 4, vec![1.0; 20]);
+    let sigah = crate::model::SigahConfig { train_size: 120, ..Default::default() };
+    let cfg = EvalConfig {
+        methods: vec![Method { name: "probe", train: probe_trainer }],
+        bits: vec![8],
+        seed: 3,
+        epochs: None,
+        save_codes: None,
+        sigah: Some(sigah.clone()),
+    };
+    let rel = [Relevance::Neighbours { ids: crate::dataset::exact_knn(&base, &queries, 10).unwrap() }];
+    run(&base, &queries, &rel, &cfg, &mut |_| {}).unwrap();
+    let expected = crate::model::training_sample(&base, &crate::model::SigahConfig { seed: 3, ..sigah }).unwrap();
+    assert_eq!(expected.rows, 120);
+    assert_eq!(*PROBE_SEEN.lock().unwrap(), (120, expected.data[0]));
+}

@@ -229,7 +229,8 @@ impl HammingIndex {
         if k == 0 {
             return Err(Error::Config("k must be at least 1".into()));
         }
-        Ok(search::to_rows(self.search(queries, Goal::Knn(k), opts)?, k))
+        search::rows_len(queries.len(), k)?;
+        search::to_rows(self.search(queries, Goal::Knn(k), opts)?, k)
     }
 
     /// [`HammingIndex::radius`] with options.
@@ -311,7 +312,8 @@ impl HammingIndex {
         }
         check_isa(isa)?;
         let view = View::new(self.ids.as_deref(), self.live.as_deref());
-        Ok(search::to_rows(search::knn(isa, &self.codes, queries, k, method, &view), k))
+        search::rows_len(queries.len(), k)?;
+        search::to_rows(search::knn(isa, &self.codes, queries, k, method, &view), k)
     }
 
     /// Every code within distance `r` (inclusive) of each query, one list per query in

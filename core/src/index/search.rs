@@ -13,7 +13,7 @@ use sigah_kernels::Isa;
 use super::repack::{scan_repacked, scan_sliced, REPACK_MIN_QUERIES};
 use super::view::View;
 use super::Neighbours;
-use crate::Codes;
+use crate::{Codes, Error, Result};
 
 /// Bytes of database codes scanned by every query of a group before moving on:
 /// 32 KiB stays in L1d (32-48 KiB on current cores) beside the queries and heaps,
@@ -352,17 +352,35 @@ fn merge_within<'v>(mut a: Within<'v>, b: Within<'v>) -> Within<'v> {
 
 /// Lists of (distance, id) per query as `(distances, ids)` row-major `[nq, k]`,
 /// padded with `u32::MAX` / −1.
-pub(super) fn to_rows(lists: Vec<Vec<(u32, u64)>>, k: usize) -> (Vec<u32>, Vec<i64>) {
+pub(super) fn to_rows(lists: Vec<Vec<(u32, u64)>>, k: usize) -> Result<(Vec<u32>, Vec<i64>)> {
     let nq = lists.len();
-    let mut dist = vec![u32::MAX; nq * k];
-    let mut ids = vec![-1i64; nq * k];
+    let cells = rows_len(nq, k)?;
+    let mut dist = try_filled(cells, u32::MAX, nq, k)?;
+    let mut ids = try_filled(cells, -1i64, nq, k)?;
     for (q, row) in lists.into_iter().enumerate() {
         for (r, (d, id)) in row.into_iter().enumerate().take(k) {
             dist[q * k + r] = d;
             ids[q * k + r] = id as i64;
         }
     }
-    (dist, ids)
+    Ok((dist, ids))
+}
+
+/// `nq · k`, the cells of a `[nq, k]` result, or an error when it overflows
+/// (issue 13: `--k 18446744073709552` wrapped here and panicked on the index).
+pub(super) fn rows_len(nq: usize, k: usize) -> Result<usize> {
+    nq.checked_mul(k)
+        .ok_or_else(|| Error::Config(format!("{nq} queries × k = {k} results do not fit in memory's address space")))
+}
+
+/// A vector of `cells` copies of `fill`, or an error instead of an abort when
+/// the allocator refuses.
+fn try_filled<T: Clone>(cells: usize, fill: T, nq: usize, k: usize) -> Result<Vec<T>> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(cells)
+        .map_err(|_| Error::Config(format!("{nq} queries × k = {k} results: cannot allocate {cells} cells")))?;
+    v.resize(cells, fill);
+    Ok(v)
 }
 
 /// Lists of (distance, id) with the ids as i64.

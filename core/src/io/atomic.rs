@@ -1,43 +1,163 @@
-//! Crash-safe writes: every output is written to a temp file in the destination's
-//! folder, fsync'd, then renamed over the destination. A crash or an error midway
-//! leaves either the old file or the new one, never half of one, and no temp file.
+//! Writes that touch only what the user asked for (issue 13).
+//!
+//! The rule, by what stands at the output path:
+//! - nothing, or a regular file: a temp file in the same folder, fsync'd, renamed
+//!   over it, the folder fsync'd. A crash or an error midway leaves the old file
+//!   or the new one, never half of one, and no temp file.
+//! - a symlink (to a file, or dangling): the link is followed to its final target
+//!   and that target is replaced atomically in *its* folder; the link stays a link.
+//! - a character device, a pipe, a socket (`/dev/null`, a FIFO, a terminal), and
+//!   anything under `/dev/` or `/proc/` (`/dev/stdout` is a symlink into
+//!   `/proc/self/fd`): written directly, no temp file, never renamed over (a
+//!   rename would replace the system's file and nothing would reach the reader).
+//! - `-` (and `/dev/stdout`): standard output.
+//! - a folder: refused.
 
-use std::fs::{self, File};
+use std::fs::{self, File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use crate::{Error, Result};
 
-/// Writes the file at `path` with `fill`, atomically.
-///
-/// `fill` gets a buffered writer; if it fails, the temp file is removed and the
-/// destination is untouched.
-pub fn write_atomic<F>(path: &Path, fill: F) -> Result<()>
-where
-    F: FnOnce(&mut dyn Write) -> std::io::Result<()>,
-{
-    let tmp = temp_path(path);
-    let result = (|| -> std::io::Result<()> {
-        let file = File::create(&tmp)?;
-        let mut out = BufWriter::with_capacity(1 << 20, file);
-        fill(&mut out)?;
-        let file = out.into_inner().map_err(|e| e.into_error())?;
-        file.sync_all()?;
-        drop(file);
-        fs::rename(&tmp, path)?;
+/// How an output path is written.
+#[derive(Debug, PartialEq, Eq)]
+enum Target {
+    /// Atomically: temp file + rename in this (symlink-resolved) path's folder.
+    Replace(PathBuf),
+    /// Opened and written in place (a device, a pipe, a system path).
+    Direct,
+    /// The process's standard output.
+    Stdout,
+}
+
+/// Whether `path` names standard output (`-`, `/dev/stdout`, fd 1).
+pub fn is_stdout(path: &Path) -> bool {
+    matches!(path.to_str(), Some("-" | "/dev/stdout" | "/dev/fd/1" | "/proc/self/fd/1"))
+}
+
+fn classify(path: &Path) -> std::io::Result<Target> {
+    if is_stdout(path) {
+        return Ok(Target::Stdout);
+    }
+    // `fs::metadata` follows links: it sees what a write would reach.
+    match fs::metadata(path) {
+        Ok(m) if m.is_dir() => return Err(std::io::Error::other("this is a folder, not a file")),
+        Ok(m) if !m.is_file() => return Ok(Target::Direct),
+        _ => {}
+    }
+    if path.starts_with("/dev") || path.starts_with("/proc") {
+        return Ok(Target::Direct);
+    }
+    Ok(Target::Replace(resolve_links(path)?))
+}
+
+/// Follows a chain of symlinks to the path it ends at (which need not exist: a
+/// dangling link is written through, creating its target).
+fn resolve_links(path: &Path) -> std::io::Result<PathBuf> {
+    let mut p = path.to_path_buf();
+    // The kernel's own limit on a chain (ELOOP after 40).
+    for _ in 0..40 {
+        match fs::symlink_metadata(&p) {
+            Ok(m) if m.file_type().is_symlink() => {
+                let to = fs::read_link(&p)?;
+                p = match p.parent() {
+                    Some(dir) if to.is_relative() => dir.join(to),
+                    _ => to,
+                };
+            }
+            _ => return Ok(p),
+        }
+    }
+    Err(std::io::Error::other("too many levels of symbolic links"))
+}
+
+/// An output written but not yet in place: [`Staged::commit`] renames it over
+/// the destination; dropping it removes the temp file. Lets a command write two
+/// files (search ids and distances) and put them in place only when both succeeded.
+#[derive(Debug)]
+pub struct Staged {
+    path: PathBuf,
+    /// (temp file, destination) while a rename is pending.
+    pending: Option<(PathBuf, PathBuf)>,
+}
+
+impl Staged {
+    /// Puts the file in place (a no-op for direct and stdout writes, already done).
+    pub fn commit(mut self) -> Result<()> {
+        let Some((tmp, dest)) = self.pending.take() else { return Ok(()) };
+        let done = fs::rename(&tmp, &dest);
+        if let Err(e) = done {
+            let _ = fs::remove_file(&tmp);
+            return Err(Error::io(&self.path, e));
+        }
         // Make the rename itself durable. Not every platform lets a folder be
         // opened and synced; a failure there does not undo the write.
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        if let Some(dir) = dest.parent().filter(|d| !d.as_os_str().is_empty()) {
             if let Ok(d) = File::open(dir) {
                 let _ = d.sync_all();
             }
         }
         Ok(())
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        if let Some((tmp, _)) = self.pending.take() {
+            let _ = fs::remove_file(tmp);
+        }
+    }
+}
+
+/// Writes `fill`'s bytes for `path` without putting them in place yet (see the
+/// module docs for what each kind of path gets). Direct and stdout writes cannot
+/// be staged: they are written now.
+pub fn stage<F>(path: &Path, fill: F) -> Result<Staged>
+where
+    F: FnOnce(&mut dyn Write) -> std::io::Result<()>,
+{
+    let target = classify(path).map_err(|e| Error::io(path, e))?;
+    let dest = match target {
+        Target::Stdout => {
+            let mut out = BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+            fill(&mut out).and_then(|()| out.flush()).map_err(|e| Error::io(path, e))?;
+            return Ok(Staged { path: path.to_path_buf(), pending: None });
+        }
+        Target::Direct => {
+            // No truncate: a device or pipe has nothing to truncate, and O_TRUNC
+            // on a terminal or /dev/null is at best ignored.
+            let direct = OpenOptions::new().write(true).open(path).and_then(|file| {
+                let mut out = BufWriter::with_capacity(1 << 16, file);
+                fill(&mut out)?;
+                out.flush()
+            });
+            direct.map_err(|e| Error::io(path, e))?;
+            return Ok(Staged { path: path.to_path_buf(), pending: None });
+        }
+        Target::Replace(dest) => dest,
+    };
+    let tmp = temp_path(&dest);
+    let staged = Staged { path: path.to_path_buf(), pending: Some((tmp.clone(), dest)) };
+    let written = (|| -> std::io::Result<()> {
+        let file = File::create(&tmp)?;
+        let mut out = BufWriter::with_capacity(1 << 20, file);
+        fill(&mut out)?;
+        let file = out.into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()
     })();
-    result.map_err(|e| {
-        let _ = fs::remove_file(&tmp);
-        Error::io(path, e)
-    })
+    // On error `staged` drops here and removes the temp file.
+    written.map_err(|e| Error::io(path, e))?;
+    Ok(staged)
+}
+
+/// Writes the file at `path` with `fill`: atomically for a file (through a
+/// symlink to its target), directly for a device or pipe, `-` to stdout, a
+/// folder refused. If `fill` fails, the destination is untouched.
+pub fn write_atomic<F>(path: &Path, fill: F) -> Result<()>
+where
+    F: FnOnce(&mut dyn Write) -> std::io::Result<()>,
+{
+    stage(path, fill)?.commit()
 }
 
 /// `.<name>.tmp.<pid>` beside `path`: hidden, and unique per process.
@@ -47,37 +167,5 @@ fn temp_path(path: &Path) -> PathBuf {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn writes_and_replaces() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("a.bin");
-        write_atomic(&path, |w| w.write_all(b"one")).unwrap();
-        write_atomic(&path, |w| w.write_all(b"two")).unwrap();
-        assert_eq!(fs::read(&path).unwrap(), b"two");
-        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1, "no temp file left behind");
-    }
-
-    #[test]
-    fn failure_keeps_the_old_file_and_no_temp() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("a.bin");
-        write_atomic(&path, |w| w.write_all(b"old")).unwrap();
-        let err = write_atomic(&path, |w| {
-            w.write_all(b"partial")?;
-            Err(std::io::Error::other("boom"))
-        });
-        assert!(err.is_err());
-        assert_eq!(fs::read(&path).unwrap(), b"old");
-        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
-    }
-
-    #[test]
-    fn unwritable_folder_is_an_io_error_naming_the_path() {
-        let path = Path::new("/nonexistent-sigah-dir/x.npy");
-        let err = write_atomic(path, |w| w.write_all(b"x")).unwrap_err();
-        assert!(err.to_string().contains("/nonexistent-sigah-dir/x.npy"), "{err}");
-    }
-}
+#[path = "atomic_tests.rs"]
+mod tests;

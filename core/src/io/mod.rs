@@ -4,4 +4,4 @@ pub mod atomic;
 pub mod npy;
 pub mod vectors;
 
-pub use atomic::write_atomic;
+pub use atomic::{is_stdout, stage, write_atomic, Staged};

@@ -8,7 +8,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use crate::{io::write_atomic, Error, Result};
+use crate::{Error, Result};
 
 /// The element types sigah reads and writes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -252,13 +252,22 @@ pub fn header_bytes(dtype: DType, shape: &[usize]) -> Vec<u8> {
 /// # Panics
 /// If the shape's product is not `data.len()`.
 pub fn write<T: Element>(path: &Path, shape: &[usize], data: &[T]) -> Result<()> {
+    stage(path, shape, data)?.commit()
+}
+
+/// Writes `data` with `shape` for `path` without putting it in place yet
+/// ([`crate::io::stage`]): for outputs that must appear together or not at all.
+///
+/// # Panics
+/// If the shape's product is not `data.len()`.
+pub fn stage<T: Element>(path: &Path, shape: &[usize], data: &[T]) -> Result<crate::io::Staged> {
     assert_eq!(
         shape.iter().product::<usize>(),
         data.len(),
         "npy::write: shape {shape:?} does not hold {} elements",
         data.len()
     );
-    write_atomic(path, |w: &mut dyn Write| {
+    crate::io::stage(path, |w: &mut dyn Write| {
         w.write_all(&header_bytes(T::DTYPE, shape))?;
         w.write_all(bytemuck::cast_slice(data))
     })

@@ -35,7 +35,7 @@ fn linear_trainer(t: &TrainSet<'_>, o: &EvalTrainOptions) -> Result<Box<dyn Hash
 }
 
 /// The default configuration (or the one `--sigah-config` gave) at the requested
-/// width, seed and (when given) epochs, changed by `edit`, trained on the base set.
+/// width, seed and (when given) epochs, changed by `edit`, trained on the evaluation's training set.
 fn train_variant(
     t: &TrainSet<'_>,
     o: &EvalTrainOptions,
