@@ -61,11 +61,14 @@ pub struct RunArgs {
     /// pcah, lsh (default: sigah,itq,pcah,lsh).
     #[arg(long, value_delimiter = ',', value_name = "LIST")]
     methods: Option<Vec<String>>,
-    /// Code widths in bits, comma-separated (multiples of 8).
+    /// Code widths in bits, comma-separated (multiples of 8) [default: 16,32,64,128
+    /// for eval (one SiGAH training each), 32,64 for demo].
     #[arg(long, value_delimiter = ',', value_name = "LIST")]
     bits: Option<Vec<usize>>,
-    /// Training epochs of methods that have them (SiGAH).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", help = crate::train::with_default(
+        "Training epochs of methods that have them (SiGAH); else --sigah-config's",
+        crate::train::defaults().epochs,
+    ))]
     epochs: Option<usize>,
     /// SiGAH hyper-parameters (JSON, or TOML if the name ends in .toml) for the
     /// sigah methods instead of the defaults; keys left out keep their defaults.
@@ -73,8 +76,10 @@ pub struct RunArgs {
     /// --epochs when given, else from the file.
     #[arg(long, value_name = "FILE.json")]
     sigah_config: Option<PathBuf>,
-    /// Seed of every random choice (LSH projections, ITQ's initial rotation, ...).
-    #[arg(long, default_value_t = 0, value_name = "N")]
+    /// Seed of every random choice (the training sample, SiGAH's initialisation,
+    /// LSH projections, ITQ's initial rotation): `sigah train`'s default, so the
+    /// model trained with the same flags is the one evaluated.
+    #[arg(long, default_value_t = crate::train::defaults().seed, value_name = "N")]
     seed: u64,
     /// Write the results as JSON here (`-`: standard output, the table then goes to stderr).
     #[arg(long, value_name = "FILE.json")]
@@ -85,6 +90,10 @@ pub struct RunArgs {
     /// Write every method's codes as DIR/<method>_<bits>_base.npy and _query.npy.
     #[arg(long, value_name = "DIR")]
     save_codes: Option<PathBuf>,
+    /// Keep every SiGAH model trained as DIR/<method>_<bits>.safetensors (what
+    /// `sigah encode --model` reads; the baselines have no model file).
+    #[arg(long, value_name = "DIR")]
+    save_models: Option<PathBuf>,
     #[command(flatten)]
     pub common: Common,
 }
@@ -123,6 +132,7 @@ impl RunArgs {
             seed: self.seed,
             epochs: self.epochs,
             save_codes: self.save_codes.clone(),
+            save_models: self.save_models.clone(),
             sigah,
         })
     }
@@ -139,7 +149,9 @@ impl RunArgs {
                 parent.display()
             );
         }
-        for (flag, dir) in [("--plots", &self.plots), ("--save-codes", &self.save_codes)] {
+        for (flag, dir) in
+            [("--plots", &self.plots), ("--save-codes", &self.save_codes), ("--save-models", &self.save_models)]
+        {
             if let Some(dir) = dir {
                 anyhow::ensure!(
                     !sigah_core::io::is_stdout(dir),

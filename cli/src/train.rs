@@ -20,11 +20,11 @@ use crate::Common;
 
 /// "TEXT [default: V]", the default read from [`SigahConfig::default`] so that
 /// the help can never disagree with what training does.
-fn with_default(text: &str, value: impl std::fmt::Display) -> String {
+pub fn with_default(text: &str, value: impl std::fmt::Display) -> String {
     format!("{text} [default: {value}]")
 }
 
-fn defaults() -> SigahConfig {
+pub fn defaults() -> SigahConfig {
     SigahConfig::default()
 }
 

@@ -253,3 +253,55 @@ fn csv_vectors_with_a_label_column() {
     let o = sigah(&["eval", "--base", &f.arg("b.csv"), "--queries", &f.arg("q.csv"), "--label-column", "kind"]);
     assert_one_line_error(&o, &["b.csv", "no column named 'kind'"]);
 }
+
+#[test]
+fn help_texts_show_the_real_defaults() {
+    // Issue 13: `train --help` said epochs 20 (it was 30), eval seeded with 0 and
+    // train with 42, and `eval --help` showed neither its widths nor its epochs.
+    let cfg = sigah_core::model::SigahConfig::default();
+    let train = stdout(&sigah(&["train", "--help"]));
+    let line =
+        |help: &str, flag: &str| help.lines().find(|l| l.trim_start().starts_with(flag)).unwrap_or("").to_string();
+    assert!(line(&train, "--epochs").ends_with(&format!("[default: {}]", cfg.epochs)), "{train}");
+    assert!(line(&train, "--seed").ends_with(&format!("[default: {}]", cfg.seed)), "{train}");
+    let eval = stdout(&sigah(&["eval", "--help"]));
+    assert!(line(&eval, "--seed").ends_with(&format!("[default: {}]", cfg.seed)), "{eval}");
+    assert!(line(&eval, "--epochs").ends_with(&format!("[default: {}]", cfg.epochs)), "{eval}");
+    assert!(eval.contains("16,32,64,128"), "{eval}");
+}
+
+#[test]
+fn save_models_keeps_the_model_that_made_the_codes() {
+    let f = Fixture::new();
+    let (models, codes) = (f.arg("models"), f.arg("codes"));
+    let o = sigah(&[
+        "eval",
+        "--base",
+        &f.arg("base.bvecs"),
+        "--queries",
+        &f.arg("query.bvecs"),
+        "--gt-k",
+        "10",
+        "--methods",
+        "sigah,lsh",
+        "--bits",
+        "16",
+        "--epochs",
+        "1",
+        "--save-models",
+        &models,
+        "--save-codes",
+        &codes,
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let names: Vec<String> =
+        std::fs::read_dir(&models).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into()).collect();
+    assert_eq!(names, vec!["sigah_16.safetensors".to_string()], "the baselines have no model file");
+    // The saved model encodes the queries into the codes eval scored.
+    let out = f.arg("q.npy");
+    let m = format!("{models}/sigah_16.safetensors");
+    let o = sigah(&["encode", "--model", &m, "--data", &f.arg("query.bvecs"), "--out", &out, "-q"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(std::fs::read(&out).unwrap(), std::fs::read(format!("{codes}/sigah_16_query.npy")).unwrap());
+}

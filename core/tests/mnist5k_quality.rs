@@ -38,6 +38,7 @@ fn itq_beats_pcah_and_lsh_and_reaches_the_published_map() {
         seed: 0,
         epochs: None,
         save_codes: None,
+        save_models: None,
         sigah: None,
     };
     let rows = run(&base, &queries, &[labels, gt], &config, &mut |_| {}).unwrap();

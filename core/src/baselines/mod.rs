@@ -19,8 +19,10 @@ use sigah_kernels::gemm::{gemm, MatMut, MatRef};
 
 use crate::{Codes, Error, Result, Tensor};
 
-/// A trained hash function: vectors in, packed binary codes out.
-pub trait HashFunction: Send + Sync {
+/// A trained hash function: vectors in, packed binary codes out. `Any` lets
+/// `sigah eval --save-models` tell a SiGAH model (which has a file format) from
+/// the baselines (which do not).
+pub trait HashFunction: Send + Sync + std::any::Any {
     /// Code width in bits.
     fn bits(&self) -> usize;
     /// Input dimension.

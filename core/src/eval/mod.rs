@@ -135,6 +135,9 @@ pub struct EvalConfig {
     pub epochs: Option<usize>,
     /// Where to write `<method>_<bits>_base.npy` and `_query.npy`.
     pub save_codes: Option<PathBuf>,
+    /// Where to write each trained SiGAH model as `<method>_<bits>.safetensors`
+    /// (the baselines have no model file).
+    pub save_models: Option<PathBuf>,
     /// See [`TrainOptions::sigah`].
     pub sigah: Option<crate::model::SigahConfig>,
 }
@@ -207,7 +210,7 @@ pub fn run(
     for &bits in &config.bits {
         crate::codes::check_bits(bits)?;
     }
-    if let Some(dir) = &config.save_codes {
+    for dir in [&config.save_codes, &config.save_models].into_iter().flatten() {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     }
     let mut rows = Vec::new();
@@ -234,6 +237,12 @@ pub fn run(
                     method.name,
                     base_codes.bits()
                 )));
+            }
+            if let Some(dir) = &config.save_models {
+                let any: &dyn std::any::Any = hash.as_ref();
+                if let Some(model) = any.downcast_ref::<crate::model::SigahModel>() {
+                    model.save(&dir.join(format!("{}_{bits}.safetensors", method.name)))?;
+                }
             }
             if let Some(dir) = &config.save_codes {
                 save_codes(&dir.join(format!("{}_{bits}_base.npy", method.name)), &base_codes)?;

@@ -61,6 +61,7 @@ fn end_to_end_on_two_clusters() {
         seed: 1,
         epochs: None,
         save_codes: Some(dir.path().join("codes")),
+        save_models: None,
         sigah: None,
     };
     let mut lines = Vec::new();
@@ -101,8 +102,15 @@ fn end_to_end_on_two_clusters() {
 fn dimension_and_width_errors() {
     let base = Tensor::zeros(4, 3);
     let q = Tensor::zeros(1, 2);
-    let cfg =
-        EvalConfig { methods: baseline_methods(), bits: vec![8], seed: 0, epochs: None, save_codes: None, sigah: None };
+    let cfg = EvalConfig {
+        methods: baseline_methods(),
+        bits: vec![8],
+        seed: 0,
+        epochs: None,
+        save_codes: None,
+        save_models: None,
+        sigah: None,
+    };
     assert!(run(&base, &q, &[], &cfg, &mut |_| {}).is_err());
     let cfg = EvalConfig { bits: vec![12], ..cfg };
     assert!(run(&base, &Tensor::zeros(1, 3), &[], &cfg, &mut |_| {})
@@ -132,6 +140,7 @@ fn every_method_trains_on_the_sample_sigah_trains_on() {
         seed: 3,
         epochs: None,
         save_codes: None,
+        save_models: None,
         sigah: Some(sigah.clone()),
     };
     let rel = [Relevance::Neighbours { ids: crate::dataset::exact_knn(&base, &queries, 10).unwrap() }];

@@ -92,6 +92,16 @@ impl NeighbourSampler {
         let mut target = Tensor::zeros(anchors, r);
         let mut mask = Tensor::zeros(anchors, r);
         let mut weight = Tensor::zeros(anchors, 1);
+        // The batch positions of each training row, sorted by row: an anchor looks
+        // up its list_k neighbours (and itself) here, instead of testing each of
+        // the batch's rows against its neighbour list.
+        let mut at: Vec<(usize, usize)> = rows.iter().enumerate().map(|(j, &row)| (row, j)).collect();
+        at.sort_unstable();
+        let positions = |row: usize| {
+            let first = at.partition_point(|e| e.0 < row);
+            let count = at[first..].partition_point(|e| e.0 == row);
+            at[first..first + count].iter().map(|e| e.1)
+        };
         // Anchors are independent: their rows are filled in parallel.
         target
             .data
@@ -99,20 +109,31 @@ impl NeighbourSampler {
             .zip(mask.data.par_chunks_mut(r.max(1)))
             .zip(weight.data.par_iter_mut())
             .zip(rows[..anchors].par_iter())
-            .for_each_init(Vec::new, |near: &mut Vec<u32>, (((t, m), w), &a)| {
-                near.clear();
-                near.extend_from_slice(&g[a * k..a * k + self.list_k]);
-                near.sort_unstable();
-                for (j, &row) in rows.iter().enumerate() {
-                    if row == a {
-                        m[j] = -1e30;
-                    } else if near.binary_search(&(row as u32)).is_ok() {
-                        t[j] = 1.0;
+            .for_each(|(((t, m), w), &a)| {
+                positions(a).for_each(|j| m[j] = -1e30);
+                let mut hits = 0;
+                for &near in &g[a * k..a * k + self.list_k] {
+                    let near = near as usize;
+                    if near == a {
+                        continue;
+                    }
+                    for j in positions(near) {
+                        if t[j] == 0.0 {
+                            t[j] = 1.0;
+                            hits += 1;
+                        }
                     }
                 }
-                let hits = t.iter().filter(|&&v| v > 0.0).count();
                 if hits > 0 {
-                    t.iter_mut().for_each(|v| *v /= hits as f32);
+                    for &near in &g[a * k..a * k + self.list_k] {
+                        let near = near as usize;
+                        if near == a {
+                            continue;
+                        }
+                        for j in positions(near) {
+                            t[j] = 1.0 / hits as f32;
+                        }
+                    }
                     *w = 1.0;
                 }
             });
@@ -196,5 +217,33 @@ mod tests {
         assert!(s.list_targets(&[20, 30, 0], 2).is_none());
         let off = NeighbourSampler::new(&data, &pre, &SigahConfig { lambda_list: 0.0, ..cfg });
         assert!(off.list_targets(&rows, 3).is_none());
+    }
+
+    #[test]
+    fn list_targets_equal_a_row_by_row_reference() {
+        // Random batches with repeated rows, on clustered points: each target row
+        // is 1/hits on the batch rows among the anchor's list_k nearest (not the
+        // anchor itself), and the anchor's own copies are masked.
+        let mut rng = ChaCha8Rng::seed_from_u64(7);
+        let data = Tensor::new(300, 2, (0..600).map(|i| ((i * 37) % 101) as f32 + (i % 3) as f32 * 0.1).collect());
+        let pre = Preprocess::fit(&data, 0).unwrap();
+        let cfg = SigahConfig { lambda_list: 1.0, list_k: 12, ..Default::default() };
+        let s = NeighbourSampler::new(&data, &pre, &cfg);
+        let (g, k) = s.graph.as_ref().unwrap();
+        for _ in 0..20 {
+            let rows: Vec<usize> = (0..120).map(|_| rng.random_range(0..60)).collect();
+            let l = s.list_targets(&rows, 40).unwrap();
+            for (i, &a) in rows[..40].iter().enumerate() {
+                let near = &g[a * k..a * k + 12];
+                let hit = |r: usize| r != a && near.contains(&(r as u32));
+                let hits = rows.iter().filter(|&&r| hit(r)).count();
+                for (j, &r) in rows.iter().enumerate() {
+                    let t = if hit(r) { 1.0 / hits as f32 } else { 0.0 };
+                    assert_eq!(l.target.row(i)[j], t, "anchor {a}, row {r}");
+                    assert_eq!(l.mask.row(i)[j], if r == a { -1e30 } else { 0.0 });
+                }
+                assert_eq!(l.weight.data[i], if hits > 0 { 1.0 } else { 0.0 });
+            }
+        }
     }
 }
