@@ -92,16 +92,9 @@ impl NeighbourSampler {
         let mut target = Tensor::zeros(anchors, r);
         let mut mask = Tensor::zeros(anchors, r);
         let mut weight = Tensor::zeros(anchors, 1);
-        // The batch positions of each training row, sorted by row: an anchor looks
-        // up its list_k neighbours (and itself) here, instead of testing each of
-        // the batch's rows against its neighbour list.
-        let mut at: Vec<(usize, usize)> = rows.iter().enumerate().map(|(j, &row)| (row, j)).collect();
-        at.sort_unstable();
-        let positions = |row: usize| {
-            let first = at.partition_point(|e| e.0 < row);
-            let count = at[first..].partition_point(|e| e.0 == row);
-            at[first..first + count].iter().map(|e| e.1)
-        };
+        // An anchor looks up its list_k neighbours (and itself) among the batch's
+        // rows, instead of testing each batch row against its neighbour list.
+        let at = BatchPositions::new(rows);
         // Anchors are independent: their rows are filled in parallel.
         target
             .data
@@ -109,36 +102,74 @@ impl NeighbourSampler {
             .zip(mask.data.par_chunks_mut(r.max(1)))
             .zip(weight.data.par_iter_mut())
             .zip(rows[..anchors].par_iter())
-            .for_each(|(((t, m), w), &a)| {
-                positions(a).for_each(|j| m[j] = -1e30);
-                let mut hits = 0;
+            .for_each_init(Vec::new, |hit: &mut Vec<usize>, (((t, m), w), &a)| {
+                at.each(a, |j| m[j] = -1e30);
+                hit.clear();
                 for &near in &g[a * k..a * k + self.list_k] {
-                    let near = near as usize;
-                    if near == a {
-                        continue;
-                    }
-                    for j in positions(near) {
-                        if t[j] == 0.0 {
-                            t[j] = 1.0;
-                            hits += 1;
-                        }
+                    if near as usize != a {
+                        at.each(near as usize, |j| hit.push(j));
                     }
                 }
-                if hits > 0 {
-                    for &near in &g[a * k..a * k + self.list_k] {
-                        let near = near as usize;
-                        if near == a {
-                            continue;
-                        }
-                        for j in positions(near) {
-                            t[j] = 1.0 / hits as f32;
-                        }
-                    }
+                // A row listed twice (a repeated neighbour) counts once.
+                hit.sort_unstable();
+                hit.dedup();
+                if !hit.is_empty() {
+                    let share = 1.0 / hit.len() as f32;
+                    hit.iter().for_each(|&j| t[j] = share);
                     *w = 1.0;
                 }
             });
         let active = weight.data.iter().filter(|&&w| w > 0.0).count();
         (active > 0).then_some(ListTargets { target, mask, weight, active })
+    }
+}
+
+/// Where each training row sits in a batch: an open-addressing table from row id
+/// to its first position, and a chain through the row's other positions (rows
+/// repeat: an anchor can also be another anchor's neighbour).
+struct BatchPositions {
+    /// `(row, first position)` per slot; `usize::MAX` marks an empty slot.
+    slots: Vec<(usize, usize)>,
+    /// The next position of the same row, or `usize::MAX`.
+    next: Vec<usize>,
+}
+
+impl BatchPositions {
+    fn new(rows: &[usize]) -> Self {
+        let size = (2 * rows.len()).next_power_of_two().max(2);
+        let mut slots = vec![(usize::MAX, usize::MAX); size];
+        let mut next = vec![usize::MAX; rows.len()];
+        for (j, &row) in rows.iter().enumerate().rev() {
+            let s = Self::slot(&slots, row);
+            if slots[s].0 == row {
+                next[j] = slots[s].1;
+            }
+            slots[s] = (row, j);
+        }
+        Self { slots, next }
+    }
+
+    /// The slot that holds `row`, or the empty slot where it would go.
+    fn slot(slots: &[(usize, usize)], row: usize) -> usize {
+        let mask = slots.len() - 1;
+        // Fibonacci hashing spreads consecutive row ids over the table.
+        let mut s = (row.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 20) & mask;
+        while slots[s].0 != row && slots[s].0 != usize::MAX {
+            s = (s + 1) & mask;
+        }
+        s
+    }
+
+    /// Calls `f` with each position of `row` in the batch, in increasing order.
+    fn each(&self, row: usize, mut f: impl FnMut(usize)) {
+        let (found, mut j) = self.slots[Self::slot(&self.slots, row)];
+        if found != row {
+            return;
+        }
+        while j != usize::MAX {
+            f(j);
+            j = self.next[j];
+        }
     }
 }
 
