@@ -9,6 +9,7 @@ use clap::Args;
 use sigah_core::index::HammingIndex;
 use sigah_core::Codes;
 use sigah_kernels::hamming::bytes::row_path_name;
+use sigah_kernels::hamming::sliced::{sliced_path_name, sliced_pays};
 use sigah_kernels::isa;
 
 use crate::Common;
@@ -62,6 +63,16 @@ pub fn random_codes(n: usize, bits: usize, seed: u64) -> anyhow::Result<Codes> {
     Ok(Codes::from_bytes(bits, &bytes)?)
 }
 
+/// The kernel a search of `nq` queries runs on a level (the search slices blocks
+/// for groups of at least 8 queries where the level has a sliced kernel).
+fn path_name(level: isa::Isa, bits: usize, nq: usize) -> &'static str {
+    if nq >= 8 && sliced_pays(level, bits.div_ceil(64)) {
+        sliced_path_name(level)
+    } else {
+        row_path_name(level, bits / 8)
+    }
+}
+
 pub fn run(args: SearchBenchArgs) -> anyhow::Result<()> {
     args.common.apply()?;
     anyhow::ensure!(args.k > 0, "--k must be at least 1");
@@ -82,7 +93,7 @@ pub fn run(args: SearchBenchArgs) -> anyhow::Result<()> {
     let mut seen = Vec::new();
     let mut rows = Vec::new();
     for level in levels {
-        let path = row_path_name(level, bits / 8);
+        let path = path_name(level, bits, nq);
         if seen.contains(&path) {
             continue; // two levels that run the same code (e.g. avx2 -> popcnt at this width)
         }
@@ -113,7 +124,7 @@ pub fn run(args: SearchBenchArgs) -> anyhow::Result<()> {
         }));
     }
     if args.json {
-        let selected = row_path_name(isa::selected(), bits / 8);
+        let selected = path_name(isa::selected(), bits, nq);
         let report = serde_json::json!({
             "op": "search", "n": n, "bits": bits, "queries": nq, "k": k, "threads": threads,
             "selected": selected, "index_bytes": index.memory_bytes(), "results": rows,

@@ -135,10 +135,12 @@ fn backprop(nodes: &[Node], grads: &mut [Option<Tensor>], pool: &mut Pool, i: us
                 elementwise::bias_grad(gd, &mut slot(grads, pool, nodes, bias).data);
             }
         }
-        // dx += g·1[x > 0] (ReLU'(0) = 0).
-        Op::Relu(x) => {
-            elementwise::relu_backward(&val(x).data, gd, &mut slot(grads, pool, nodes, x).data);
-        }
+        // dx += g·1[x > 0] (ReLU'(0) = 0). The first contribution is written in one
+        // pass, so the buffer is not zeroed first (the SIMD kernel accumulates).
+        Op::Relu(x) => match &mut grads[x] {
+            Some(dx) => elementwise::relu_backward(&val(x).data, gd, &mut dx.data),
+            None => accumulate(grads, pool, nodes, x, gd, &val(x).data, |g, x| if x > 0.0 { g } else { 0.0 }),
+        },
         // dv += g·1[|v| > θ], dθ += Σ_rows −sign(v)·g·1[|v| > θ]. The kernel computes
         // both: dθ always goes to a small 1 × cols scratch (so x and θ may even be
         // the same var), dv to a scratch only when x needs no gradient.

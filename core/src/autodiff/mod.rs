@@ -240,6 +240,13 @@ impl Tape {
         self.constant(copy)
     }
 
+    /// [`Tape::constant`] of a copy of rows `first..first + count` of `value`.
+    pub fn constant_rows_from(&mut self, value: &Tensor, first: usize, count: usize) -> Var {
+        let rows = &value.data[first * value.cols..(first + count) * value.cols];
+        let copy = self.pool.collect(count, value.cols, rows.iter().copied());
+        self.constant(copy)
+    }
+
     /// [`Tape::param`] of a copy of `value`, in a buffer recycled across resets.
     pub fn param_from(&mut self, value: &Tensor) -> Var {
         let copy = self.pool.collect(value.rows, value.cols, value.data.iter().copied());

@@ -150,7 +150,8 @@ impl Tape {
     /// `max(x, 0)`.
     pub fn relu(&mut self, x: Var) -> Var {
         let (r, c) = self.shape(x);
-        let mut out = self.pool.zeros(r, c);
+        // The kernel writes every element: no zeroing.
+        let mut out = self.pool.dirty(r, c);
         elementwise::relu_forward(&self.nodes[x.0].value.data, &mut out.data);
         let needs = self.needs(x);
         self.push(Op::Relu(x.0), out, needs)
@@ -164,7 +165,7 @@ impl Tape {
     pub fn soft_threshold(&mut self, x: Var, theta: Var) -> Var {
         let ((r, c), st) = (self.shape(x), self.shape(theta));
         assert_eq!(st, (1, c), "soft_threshold: x is {r}x{c}, theta is {}x{} (expected 1x{c})", st.0, st.1);
-        let mut out = self.pool.zeros(r, c);
+        let mut out = self.pool.dirty(r, c);
         elementwise::soft_threshold_forward(
             &self.nodes[x.0].value.data,
             &self.nodes[theta.0].value.data,

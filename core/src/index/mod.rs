@@ -33,6 +33,7 @@ mod file;
 mod ids;
 mod mih;
 mod mih_search;
+mod repack;
 mod search;
 mod view;
 

@@ -7,8 +7,10 @@ use std::collections::BinaryHeap;
 use rayon::prelude::*;
 use sigah_kernels::hamming::bytes::hamming_bytes_scan_with;
 use sigah_kernels::hamming::hamming_scan_with;
+use sigah_kernels::hamming::sliced::sliced_pays;
 use sigah_kernels::Isa;
 
+use super::repack::{scan_repacked, scan_sliced, REPACK_MIN_QUERIES};
 use super::view::View;
 use super::Neighbours;
 use crate::{Codes, Error, Result};
@@ -19,17 +21,32 @@ use crate::{Codes, Error, Result};
 /// dispatch is negligible. Measured (CPU time, 500 queries × 1M codes, one
 /// thread, k = 10): 16/32 KiB 0.19 s at 64 bits and 0.97/0.89 s at 256 bits,
 /// 128 KiB and 512 KiB 0.24 s and 0.98 s.
-const BLOCK_BYTES: usize = 32 << 10;
+pub(super) const BLOCK_BYTES: usize = 32 << 10;
 
 /// Queries per group: enough that each block is reused many times from L2, few
 /// enough that their heaps stay in L1/L2 and groups balance across threads.
 const QUERY_GROUP: usize = 64;
 
+/// Queries per group where blocks are sliced (`repack.rs`): the copy of each
+/// block is shared by the group, so a larger group pays it less often. 1M
+/// 256-bit codes, 1,000 queries, k = 10, one thread: 2,253 queries/s in groups
+/// of 64, 2,619-2,781 in groups of 256 (k = 100: 2,031 and 2,378-2,603); 64 KiB
+/// blocks lost 20 % (they leave L1).
+const SLICED_QUERY_GROUP: usize = 256;
+
+fn query_group(isa: Isa, db: &Codes) -> usize {
+    if sliced_pays(isa, db.bytes_per_code().div_ceil(8)) {
+        SLICED_QUERY_GROUP
+    } else {
+        QUERY_GROUP
+    }
+}
+
 /// What a query keeps of the codes it is shown. `threshold` is the bound the
 /// kernel rejects against (a code is offered only when its distance is below it);
 /// positions arrive in increasing order within one scan (`hit` gets the position;
 /// the [`View`] says whether it counts and which id it reports).
-trait Collector: Send {
+pub(super) trait Collector: Send {
     fn threshold(&self) -> u32;
     fn hit(&mut self, d: u32, id: u64) -> u32;
 }
@@ -88,11 +105,20 @@ struct CountK {
     /// towards it (kept codes at or above a lowered bound no longer do).
     bound: u32,
     below: usize,
+    /// List length that triggers the next compaction.
+    compact_at: usize,
 }
 
 impl CountK {
     fn new(k: usize, bits: usize) -> Self {
-        Self { k, hist: vec![0; bits + 1], kept: Vec::new(), bound: bits as u32 + 1, below: 0 }
+        Self {
+            k,
+            hist: vec![0; bits + 1],
+            kept: Vec::new(),
+            bound: bits as u32 + 1,
+            below: 0,
+            compact_at: (4 * k).max(64),
+        }
     }
 
     fn into_sorted(mut self) -> Vec<(u32, u64)> {
@@ -121,6 +147,14 @@ impl Collector for CountK {
             self.below -= self.hist[self.bound as usize - 1] as usize;
             self.bound -= 1;
         }
+        // Entries at or above the bound rank after k others: drop them now and then,
+        // so the list stays O(k) whatever order the codes come in (amortised O(1)
+        // per hit: a compaction runs only after the list has doubled).
+        if self.kept.len() >= self.compact_at {
+            let bound = self.bound;
+            self.kept.retain(|e| e.0 < bound);
+            self.compact_at = (2 * self.kept.len()).max(4 * self.k).max(64);
+        }
         self.threshold()
     }
 }
@@ -147,10 +181,16 @@ impl Collector for Within<'_> {
 /// Runs every query of `queries` (rows of bytes) over database codes `[lo, hi)`,
 /// block by block, feeding `collectors[q]`. Rows of whole, aligned u64 words go
 /// to the word kernel directly (decided here once, not per block); other widths
-/// to the byte-row kernel.
+/// to the byte-row kernel. Where the level has a sliced kernel for this width
+/// (AVX-512, 128 bits and up) and the group is large enough, each block is
+/// sliced once and every query of the group scans the copy (`repack.rs`).
 fn scan_range<C: Collector>(isa: Isa, db: &Codes, queries: &[&[u8]], lo: usize, hi: usize, collectors: &mut [C]) {
     let row = db.bytes_per_code();
     let block = (BLOCK_BYTES / row).max(1);
+    let w = row.div_ceil(8);
+    if queries.len() >= REPACK_MIN_QUERIES && sliced_pays(isa, w) {
+        return scan_sliced(isa, db.as_bytes(), row, queries, lo, hi, collectors);
+    }
     let q_words: Option<Vec<&[u64]>> = queries.iter().map(|q| bytemuck::try_cast_slice(q).ok()).collect();
     if let (Some(words), Some(q_words)) = (db.as_words(), q_words) {
         let w = row / 8;
@@ -183,87 +223,9 @@ fn scan_range<C: Collector>(isa: Isa, db: &Codes, queries: &[&[u8]], lo: usize, 
 /// 72/96/120 bits 4.6k/4.9k/4.9k padded vs 1.9k/1.9k/0.5k on byte rows.
 const BYTE_KERNEL_MAX: usize = 4;
 
-/// Queries a group needs for a block's repacking to pay off (it is amortised over
-/// the group; with fewer, the byte-row kernel reads the rows as they are).
-const REPACK_MIN_QUERIES: usize = 8;
-
-/// Rows wider than [`BYTE_KERNEL_MAX`] bytes that are not whole words: each block
-/// is copied into a scratch buffer of rows padded to whole u64 words (zeros above),
-/// and every query of the group (padded the same way, once) runs the word kernel
-/// over it. The scratch is one block (L1-sized), so memory stays n · bits / 8 plus
-/// O(1) per thread.
-fn scan_repacked<C: Collector>(
-    isa: Isa,
-    rows: &[u8],
-    row: usize,
-    queries: &[&[u8]],
-    lo: usize,
-    hi: usize,
-    collectors: &mut [C],
-) {
-    let w = row.div_ceil(8);
-    let mut q_words = vec![0u64; queries.len() * w];
-    for (dst, q) in q_words.chunks_exact_mut(w).zip(queries) {
-        pad_rows(q, row, dst);
-    }
-    let block = (BLOCK_BYTES / (8 * w)).max(1);
-    let mut scratch = vec![0u64; block * w];
-    for_blocks(lo, hi, block, |start, end| {
-        let words = &mut scratch[..(end - start) * w];
-        pad_rows(&rows[start * row..end * row], row, words);
-        let words = &*words;
-        for (q, c) in q_words.chunks_exact(w).zip(collectors.iter_mut()) {
-            let (base, t) = (start as u64, c.threshold());
-            hamming_scan_with(isa, q, words, t, |i, d| c.hit(d, base + i as u64));
-        }
-    });
-}
-
-/// Rows of `row` bytes (`src`) into rows of `ceil(row / 8)` little-endian u64 words
-/// (`dst`), zeros above. While a whole padded row's bytes remain in `src`, a row is
-/// `W` unaligned 8-byte reads, the last masked (a const width so the loop is
-/// straight-line: the copy then costs a fraction of one query's scan of the block);
-/// the last rows are copied byte-wise.
-fn pad_rows(src: &[u8], row: usize, dst: &mut [u64]) {
-    match row.div_ceil(8) {
-        1 => pad_rows_w::<1>(src, row, dst),
-        2 => pad_rows_w::<2>(src, row, dst),
-        3 => pad_rows_w::<3>(src, row, dst),
-        4 => pad_rows_w::<4>(src, row, dst),
-        _ => pad_rows_slow(src, row, dst, 0),
-    }
-}
-
-fn pad_rows_w<const W: usize>(src: &[u8], row: usize, dst: &mut [u64]) {
-    let tail = row - 8 * (W - 1);
-    let mask = if tail == 8 { !0 } else { (1u64 << (8 * tail)) - 1 };
-    let fast = if src.len() >= 8 * W { (src.len() - 8 * W) / row + 1 } else { 0 };
-    let fast = fast.min(dst.len() / W);
-    for (i, code) in dst[..fast * W].chunks_exact_mut(W).enumerate() {
-        let bytes = &src[i * row..i * row + 8 * W];
-        for (word, b) in code.iter_mut().zip(bytes.chunks_exact(8)) {
-            *word = u64::from_le_bytes(b.try_into().expect("8 bytes"));
-        }
-        code[W - 1] &= mask;
-    }
-    pad_rows_slow(src, row, dst, fast);
-}
-
-/// Rows `from..` of [`pad_rows`], byte-wise.
-fn pad_rows_slow(src: &[u8], row: usize, dst: &mut [u64], from: usize) {
-    let w = row.div_ceil(8);
-    for (i, code) in dst.chunks_exact_mut(w).enumerate().skip(from) {
-        for (word, bytes) in code.iter_mut().zip(src[i * row..(i + 1) * row].chunks(8)) {
-            let mut b = [0u8; 8];
-            b[..bytes.len()].copy_from_slice(bytes);
-            *word = u64::from_le_bytes(b);
-        }
-    }
-}
-
 /// Calls `f(start, end)` for consecutive blocks of at most `block` codes covering
 /// `[lo, hi)`.
-fn for_blocks(lo: usize, hi: usize, block: usize, mut f: impl FnMut(usize, usize)) {
+pub(super) fn for_blocks(lo: usize, hi: usize, block: usize, mut f: impl FnMut(usize, usize)) {
     let mut start = lo;
     while start < hi {
         let end = (start + block).min(hi);
@@ -287,11 +249,12 @@ fn run<C: Collector>(
     let n = db.len();
     let q_rows: Vec<&[u8]> = (0..nq).map(|i| queries.code_bytes(i)).collect();
     let threads = rayon::current_num_threads().max(1);
-    let groups = nq.div_ceil(QUERY_GROUP);
+    let qg = query_group(isa, db);
+    let groups = nq.div_ceil(qg);
     if groups >= threads || n < 2 * threads {
         // Enough independent work: each task scans the whole database for a group
         // of queries. Small groups when queries are few so every thread gets some.
-        let group = nq.div_ceil(threads).clamp(1, QUERY_GROUP);
+        let group = nq.div_ceil(threads).clamp(1, qg);
         return q_rows
             .par_chunks(group)
             .flat_map_iter(|qs| {
@@ -308,7 +271,7 @@ fn run<C: Collector>(
         .map(|s| {
             let mut cs: Vec<C> = (0..nq).map(|_| make()).collect();
             let (lo, hi) = ((s * shard).min(n), ((s + 1) * shard).min(n));
-            for (qs, group) in q_rows.chunks(QUERY_GROUP).zip(cs.chunks_mut(QUERY_GROUP)) {
+            for (qs, group) in q_rows.chunks(qg).zip(cs.chunks_mut(qg)) {
                 scan_range(isa, db, qs, lo, hi, group);
             }
             cs
@@ -339,7 +302,7 @@ impl TopKMethod {
     /// number of codes that improve the bound, which adversarial orderings can make
     /// O(n)), so the heap is the default and counting is kept for comparison.
     pub fn for_k(_k: usize) -> TopKMethod {
-        TopKMethod::Heap
+        TopKMethod::Counting
     }
 }
 
@@ -435,29 +398,4 @@ pub(super) fn radius(isa: Isa, db: &Codes, queries: &Codes, r: u32, view: &View)
             w.found
         })
         .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn pad_rows_matches_bytewise_padding() {
-        // Every width 1..=40 bytes, with row counts that leave 0 to several rows for
-        // the byte-wise tail.
-        for row in 1usize..=40 {
-            let w = row.div_ceil(8);
-            for n in [0, 1, 2, 3, 17] {
-                let src: Vec<u8> = (0..n * row).map(|i| (i * 37 % 255 + 1) as u8).collect();
-                let mut fast = vec![u64::MAX; n * w];
-                super::pad_rows(&src, row, &mut fast);
-                let mut slow = vec![u64::MAX; n * w];
-                super::pad_rows_slow(&src, row, &mut slow, 0);
-                assert_eq!(fast, slow, "{row} bytes, {n} rows");
-                for (i, code) in slow.chunks_exact(w).enumerate() {
-                    let bytes: Vec<u8> = code.iter().flat_map(|x| x.to_le_bytes()).collect();
-                    assert_eq!(&bytes[..row], &src[i * row..(i + 1) * row]);
-                    assert!(bytes[row..].iter().all(|&b| b == 0));
-                }
-            }
-        }
-    }
 }

@@ -105,10 +105,28 @@ fn code_similarity(tape: &mut Tape, a: Var, b: Var) -> Var {
     tape.mean_rows(prod)
 }
 
-/// The generator's batch terms on the code values `u` (`rows × k`, in `layout`
-/// order): `λ_bal Σ_j (mean_rows s_j)²` with `s = sign(u)` (hard-tanh STE), plus
-/// the neighbour terms. `x` (the batch's preprocessed rows) is only read by the
-/// similarity term (`lambda_sim > 0`).
+/// The batch terms other than the listwise one, and the codes the neighbour
+/// terms compare (`None` when no neighbour term is on).
+pub struct BatchTerms {
+    pub loss: Var,
+    pub codes: Option<Var>,
+}
+
+/// The listwise targets when the listwise term applies to this batch.
+pub fn list_targets_in_use<'a>(
+    cfg: &SigahConfig,
+    layout: BatchLayout,
+    rows: usize,
+    list: Option<&'a ListTargets>,
+) -> Option<&'a ListTargets> {
+    let n = layout.anchors;
+    list.filter(|l| cfg.lambda_list > 0.0 && n > 0 && rows == layout.rows() && l.target.shape() == (n, rows))
+}
+
+/// The whole batch-term loss on one tape: [`batch_terms`] plus [`list_loss`]
+/// over every anchor. The trainer computes the same sum with the listwise part
+/// cut by anchors over the cores (`step.rs`); this form is the tests' reference.
+#[cfg(test)]
 pub fn batch_gen_loss(
     tape: &mut Tape,
     cfg: &SigahConfig,
@@ -117,6 +135,35 @@ pub fn batch_gen_loss(
     list: Option<&ListTargets>,
     x: Option<&Tensor>,
 ) -> Var {
+    let rows = tape.value(u).rows;
+    let list = list_targets_in_use(cfg, layout, rows, list);
+    let relaxed = relaxed_codes(tape, cfg, u);
+    let terms = batch_terms(tape, cfg, u, relaxed, layout, list.is_some(), x);
+    match (list, terms.codes) {
+        (Some(l), Some(codes)) => {
+            let ll = list_loss(tape, cfg, codes, l, 0, layout.anchors);
+            tape.add(terms.loss, ll)
+        }
+        _ => terms.loss,
+    }
+}
+
+/// The generator's batch terms but the listwise one, on the code values `u`
+/// (`rows × k`, in `layout` order): `λ_bal Σ_j (mean_rows s_j)²` with
+/// `s = sign(u)` (hard-tanh STE), plus the similarity, pair and ranking terms.
+/// `x` (the batch's preprocessed rows) is only read by the similarity term
+/// (`lambda_sim > 0`). With `list`, the codes the listwise term compares are
+/// made even when no other neighbour term needs them. `relaxed` is
+/// [`relaxed_codes`] of `u` (`None` when `relax_beta` is 0).
+pub fn batch_terms(
+    tape: &mut Tape,
+    cfg: &SigahConfig,
+    u: Var,
+    relaxed: Option<Var>,
+    layout: BatchLayout,
+    list: bool,
+    x: Option<&Tensor>,
+) -> BatchTerms {
     let s = tape.sign_ste(u);
     let ms = tape.mean_cols(s);
     let ms2 = tape.square(ms);
@@ -138,20 +185,12 @@ pub fn batch_gen_loss(
         let sim = tape.scale(sim, cfg.lambda_sim);
         loss = tape.add(loss, sim);
     }
-    let list = list.filter(|l| cfg.lambda_list > 0.0 && rows_ok && l.target.shape() == (n, rows));
     let pair = cfg.lambda_pair > 0.0 && layout.pair && rows_ok;
     let rank = cfg.lambda_rank > 0.0 && layout.rank && rows_ok;
-    if n == 0 || !(pair || rank || list.is_some()) {
-        return loss;
+    if n == 0 || !(pair || rank || list) {
+        return BatchTerms { loss, codes: None };
     }
-    // The codes the neighbour terms compare: the signs (hard-tanh STE), or the
-    // smooth tanh(β·u), whose gradient grows as a bit nears its flip.
-    let sv = if cfg.relax_beta > 0.0 {
-        let bu = tape.scale(u, cfg.relax_beta);
-        tape.tanh(bu)
-    } else {
-        s
-    };
+    let sv = relaxed.unwrap_or(s);
     let sa = tape.slice_rows(sv, 0, n);
     if pair {
         // Pull each anchor and its neighbour to the code similarity τ.
@@ -184,24 +223,40 @@ pub fn batch_gen_loss(
         let rl = tape.scale(rl, cfg.lambda_rank);
         loss = tape.add(loss, rl);
     }
-    if let Some(l) = list {
-        // Listwise: each anchor's softmax over the batch rows of −h/T, h the
-        // relaxed Hamming distance as a fraction of the bits; since
-        // h = (1 − c_a·c_j/k)/2, −h/T is c_a·c_j/(2kT) up to a constant per row,
-        // which the softmax ignores. Cross-entropy against its kNN rows.
-        let sim = tape.matmul_nt(sa, sv);
-        let logits = tape.scale(sim, 1.0 / (2.0 * cfg.list_temp * cfg.bits as f32));
-        let mask = tape.constant_from(&l.mask);
-        let logits = tape.add(logits, mask);
-        let target = tape.constant_from(&l.target);
-        let xent = tape.softmax_xent(logits, target);
-        let weight = tape.constant_from(&l.weight);
-        let xent = tape.mul(xent, weight);
-        let ll = tape.sum(xent);
-        let ll = tape.scale(ll, cfg.lambda_list / l.active as f32);
-        loss = tape.add(loss, ll);
-    }
-    loss
+    BatchTerms { loss, codes: Some(sv) }
+}
+
+/// The codes the neighbour terms compare: the smooth tanh(β·u), whose gradient
+/// grows as a bit nears its flip, with `relax_beta` β > 0; else `None`, and they
+/// compare the signs (hard-tanh STE). A row term: the trainer computes it on the
+/// shards, in parallel, and hands it to [`batch_terms`].
+pub fn relaxed_codes(tape: &mut Tape, cfg: &SigahConfig, u: Var) -> Option<Var> {
+    (cfg.relax_beta > 0.0).then(|| {
+        let bu = tape.scale(u, cfg.relax_beta);
+        tape.tanh(bu)
+    })
+}
+
+/// The listwise term of anchors `first..first + count` (its share of the batch
+/// total: the anchors' sums add up to it). `codes` are the compared codes of the
+/// whole batch, anchors first.
+///
+/// Each anchor's softmax over the batch rows of −h/T, h the relaxed Hamming
+/// distance as a fraction of the bits; since h = (1 − c_a·c_j/k)/2, −h/T is
+/// c_a·c_j/(2kT) up to a constant per row, which the softmax ignores.
+/// Cross-entropy against its kNN rows.
+pub fn list_loss(tape: &mut Tape, cfg: &SigahConfig, codes: Var, l: &ListTargets, first: usize, count: usize) -> Var {
+    let sa = tape.slice_rows(codes, first, count);
+    let sim = tape.matmul_nt(sa, codes);
+    let logits = tape.scale(sim, 1.0 / (2.0 * cfg.list_temp * cfg.bits as f32));
+    let mask = tape.constant_rows_from(&l.mask, first, count);
+    let logits = tape.add(logits, mask);
+    let target = tape.constant_rows_from(&l.target, first, count);
+    let xent = tape.softmax_xent(logits, target);
+    let weight = tape.constant_rows_from(&l.weight, first, count);
+    let xent = tape.mul(xent, weight);
+    let ll = tape.sum(xent);
+    tape.scale(ll, cfg.lambda_list / l.active as f32)
 }
 
 /// The discriminator loss on one shard.

@@ -92,6 +92,9 @@ impl NeighbourSampler {
         let mut target = Tensor::zeros(anchors, r);
         let mut mask = Tensor::zeros(anchors, r);
         let mut weight = Tensor::zeros(anchors, 1);
+        // An anchor looks up its list_k neighbours (and itself) among the batch's
+        // rows, instead of testing each batch row against its neighbour list.
+        let at = BatchPositions::new(rows);
         // Anchors are independent: their rows are filled in parallel.
         target
             .data
@@ -99,25 +102,74 @@ impl NeighbourSampler {
             .zip(mask.data.par_chunks_mut(r.max(1)))
             .zip(weight.data.par_iter_mut())
             .zip(rows[..anchors].par_iter())
-            .for_each_init(Vec::new, |near: &mut Vec<u32>, (((t, m), w), &a)| {
-                near.clear();
-                near.extend_from_slice(&g[a * k..a * k + self.list_k]);
-                near.sort_unstable();
-                for (j, &row) in rows.iter().enumerate() {
-                    if row == a {
-                        m[j] = -1e30;
-                    } else if near.binary_search(&(row as u32)).is_ok() {
-                        t[j] = 1.0;
+            .for_each_init(Vec::new, |hit: &mut Vec<usize>, (((t, m), w), &a)| {
+                at.each(a, |j| m[j] = -1e30);
+                hit.clear();
+                for &near in &g[a * k..a * k + self.list_k] {
+                    if near as usize != a {
+                        at.each(near as usize, |j| hit.push(j));
                     }
                 }
-                let hits = t.iter().filter(|&&v| v > 0.0).count();
-                if hits > 0 {
-                    t.iter_mut().for_each(|v| *v /= hits as f32);
+                // A row listed twice (a repeated neighbour) counts once.
+                hit.sort_unstable();
+                hit.dedup();
+                if !hit.is_empty() {
+                    let share = 1.0 / hit.len() as f32;
+                    hit.iter().for_each(|&j| t[j] = share);
                     *w = 1.0;
                 }
             });
         let active = weight.data.iter().filter(|&&w| w > 0.0).count();
         (active > 0).then_some(ListTargets { target, mask, weight, active })
+    }
+}
+
+/// Where each training row sits in a batch: an open-addressing table from row id
+/// to its first position, and a chain through the row's other positions (rows
+/// repeat: an anchor can also be another anchor's neighbour).
+struct BatchPositions {
+    /// `(row, first position)` per slot; `usize::MAX` marks an empty slot.
+    slots: Vec<(usize, usize)>,
+    /// The next position of the same row, or `usize::MAX`.
+    next: Vec<usize>,
+}
+
+impl BatchPositions {
+    fn new(rows: &[usize]) -> Self {
+        let size = (2 * rows.len()).next_power_of_two().max(2);
+        let mut slots = vec![(usize::MAX, usize::MAX); size];
+        let mut next = vec![usize::MAX; rows.len()];
+        for (j, &row) in rows.iter().enumerate().rev() {
+            let s = Self::slot(&slots, row);
+            if slots[s].0 == row {
+                next[j] = slots[s].1;
+            }
+            slots[s] = (row, j);
+        }
+        Self { slots, next }
+    }
+
+    /// The slot that holds `row`, or the empty slot where it would go.
+    fn slot(slots: &[(usize, usize)], row: usize) -> usize {
+        let mask = slots.len() - 1;
+        // Fibonacci hashing spreads consecutive row ids over the table.
+        let mut s = (row.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 20) & mask;
+        while slots[s].0 != row && slots[s].0 != usize::MAX {
+            s = (s + 1) & mask;
+        }
+        s
+    }
+
+    /// Calls `f` with each position of `row` in the batch, in increasing order.
+    fn each(&self, row: usize, mut f: impl FnMut(usize)) {
+        let (found, mut j) = self.slots[Self::slot(&self.slots, row)];
+        if found != row {
+            return;
+        }
+        while j != usize::MAX {
+            f(j);
+            j = self.next[j];
+        }
     }
 }
 
@@ -196,5 +248,33 @@ mod tests {
         assert!(s.list_targets(&[20, 30, 0], 2).is_none());
         let off = NeighbourSampler::new(&data, &pre, &SigahConfig { lambda_list: 0.0, ..cfg });
         assert!(off.list_targets(&rows, 3).is_none());
+    }
+
+    #[test]
+    fn list_targets_equal_a_row_by_row_reference() {
+        // Random batches with repeated rows, on clustered points: each target row
+        // is 1/hits on the batch rows among the anchor's list_k nearest (not the
+        // anchor itself), and the anchor's own copies are masked.
+        let mut rng = ChaCha8Rng::seed_from_u64(7);
+        let data = Tensor::new(300, 2, (0..600).map(|i| ((i * 37) % 101) as f32 + (i % 3) as f32 * 0.1).collect());
+        let pre = Preprocess::fit(&data, 0).unwrap();
+        let cfg = SigahConfig { lambda_list: 1.0, list_k: 12, ..Default::default() };
+        let s = NeighbourSampler::new(&data, &pre, &cfg);
+        let (g, k) = s.graph.as_ref().unwrap();
+        for _ in 0..20 {
+            let rows: Vec<usize> = (0..120).map(|_| rng.random_range(0..60)).collect();
+            let l = s.list_targets(&rows, 40).unwrap();
+            for (i, &a) in rows[..40].iter().enumerate() {
+                let near = &g[a * k..a * k + 12];
+                let hit = |r: usize| r != a && near.contains(&(r as u32));
+                let hits = rows.iter().filter(|&&r| hit(r)).count();
+                for (j, &r) in rows.iter().enumerate() {
+                    let t = if hit(r) { 1.0 / hits as f32 } else { 0.0 };
+                    assert_eq!(l.target.row(i)[j], t, "anchor {a}, row {r}");
+                    assert_eq!(l.mask.row(i)[j], if r == a { -1e30 } else { 0.0 });
+                }
+                assert_eq!(l.weight.data[i], if hits > 0 { 1.0 } else { 0.0 });
+            }
+        }
     }
 }

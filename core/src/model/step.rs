@@ -11,8 +11,11 @@
 //! 1. every shard, in parallel, runs the generator on its rows and the row
 //!    terms (`loss::shard_gen_loss`);
 //! 2. the calling thread gathers the code values `u` of all rows and runs the
-//!    batch terms (`loss::batch_gen_loss`) on their own small tape, which gives
-//!    `G = ∂(batch terms)/∂u`;
+//!    batch terms (`loss::batch_terms`) on their own small tape. The listwise
+//!    term, the one batch term whose cost grows with rows × anchors, is cut by
+//!    anchors into tasks of its own, in parallel (`loss::list_loss`); their
+//!    gradients with respect to the compared codes join the small tape the same
+//!    way `G` joins the shards in phase 3. Backward gives `G = ∂(batch terms)/∂u`;
 //! 3. every shard, in parallel, adds `Σ u ⊙ G` (a constant `G`, whose gradient
 //!    with respect to `u` is exactly `G`) to its loss and runs backward;
 //! 4. each parameter's gradient is the sum of the shards' in shard order.
@@ -24,7 +27,9 @@ use rayon::prelude::*;
 use sigah_kernels::threads::on_this_thread;
 
 use super::graph::{generator, leaves, GenVars};
-use super::loss::{batch_gen_loss, disc_loss, shard_gen_loss, BatchLayout, ListTargets};
+use super::loss::{
+    batch_terms, disc_loss, list_loss, list_targets_in_use, relaxed_codes, shard_gen_loss, BatchLayout, ListTargets,
+};
 use super::{SigahConfig, SigahModel};
 use crate::autodiff::{Tape, Var};
 use crate::Tensor;
@@ -66,11 +71,18 @@ struct Shard {
     x: Tensor,
     /// x̃ of the batch's first generator step (the discriminator's input).
     fake: Tensor,
+    /// The generator step's tape, and the discriminator step's: each always
+    /// builds the same graph, so its recycled buffers fit the next step's (one
+    /// tape alternating two graphs would keep only the last one's sizes).
     tape: Tape,
-    /// The parameters' vars on `tape`.
+    disc_tape: Tape,
+    /// The generator's parameter vars on `tape`.
     params: Vec<Var>,
-    /// After phase 1 of a generator step: the code values and the loss nodes.
-    gen: Option<(GenVars, Var, Var)>,
+    /// The discriminator's parameter vars on `disc_tape`.
+    disc_params: Vec<Var>,
+    /// After phase 1 of a generator step: the code values, the loss nodes and
+    /// the relaxed codes.
+    gen: Option<(GenVars, Var, Var, Option<Var>)>,
     /// This shard's share of the batch means of the last step: its loss, then
     /// the reconstruction (generator step) or E(x) (discriminator step), then
     /// E(x̃) (discriminator step).
@@ -97,35 +109,39 @@ impl Shard {
         }
         let disc = cfg.adversarial.then(|| leaves(tape, &model.disc, false));
         let gl = shard_gen_loss(tape, cfg, disc.as_deref(), xv, &gv, batch_rows);
+        let neighbour_terms = cfg.lambda_pair > 0.0 || cfg.lambda_rank > 0.0 || cfg.lambda_list > 0.0;
+        let relaxed = if neighbour_terms { relaxed_codes(tape, cfg, gv.u) } else { None };
         self.loss = tape.value(gl.loss).item() as f64;
         self.second = tape.value(gl.recon).item() as f64;
         self.params.clone_from(&gv.params);
-        self.gen = Some((gv, gl.loss, gl.recon));
+        self.gen = Some((gv, gl.loss, gl.recon, relaxed));
     }
 
-    /// Phase 3 of a generator step: `g_u` is the batch terms' gradient with
-    /// respect to the code values of every row of the batch.
-    fn gen_backward(&mut self, g_u: Option<&Tensor>) {
-        let (gv, mut loss, _) = self.gen.take().expect("gen_forward ran first");
+    /// Phase 3 of a generator step: `g_u` and `g_relaxed` are the batch terms'
+    /// gradients with respect to the code values and the relaxed codes of every
+    /// row of the batch.
+    fn gen_backward(&mut self, g_u: Option<&Tensor>, g_relaxed: Option<&Tensor>) {
+        let (gv, mut loss, _, relaxed) = self.gen.take().expect("gen_forward ran first");
         let tape = &mut self.tape;
-        if let Some(g_u) = g_u {
-            let g = g_u.gather_rows(&self.pos);
-            let g = tape.constant(g);
-            let link = tape.mul(gv.u, g);
-            let link = tape.sum(link);
-            loss = tape.add(loss, link);
+        for (var, g) in [(Some(gv.u), g_u), (relaxed, g_relaxed)] {
+            if let (Some(var), Some(g)) = (var, g) {
+                let g = tape.constant(g.gather_rows(&self.pos));
+                let link = tape.mul(var, g);
+                let link = tape.sum(link);
+                loss = tape.add(loss, link);
+            }
         }
         tape.backward(loss);
     }
 
     /// A whole discriminator step on this shard (phases 1 and 3).
     fn disc(&mut self, model: &SigahModel, batch_rows: usize) {
-        let tape = &mut self.tape;
+        let tape = &mut self.disc_tape;
         tape.reset();
         let xv = tape.constant_from(&self.x);
         let fv = tape.constant_from(&self.fake);
-        self.params = leaves(tape, &model.disc, true);
-        let dl = disc_loss(tape, &self.params, xv, fv, model.summary.margin, batch_rows);
+        self.disc_params = leaves(tape, &model.disc, true);
+        let dl = disc_loss(tape, &self.disc_params, xv, fv, model.summary.margin, batch_rows);
         self.loss = tape.value(dl.loss).item() as f64;
         self.second = tape.value(dl.energy_real).item() as f64;
         self.third = tape.value(dl.energy_fake).item() as f64;
@@ -139,8 +155,12 @@ impl Shard {
 pub(crate) struct Stepper {
     shards: Vec<Shard>,
     batch_tape: Tape,
+    /// The listwise term's tasks, one per [`SHARD_ANCHORS`] anchors.
+    list_tasks: Vec<ListTask>,
     /// The code values of every row of the batch, gathered from the shards.
     u: Tensor,
+    /// Their relaxed codes (`loss::relaxed_codes`), when the shards made them.
+    relaxed: Tensor,
     rows: usize,
 }
 
@@ -180,20 +200,37 @@ impl Stepper {
         self.shards.par_iter_mut().for_each(|sh| on_this_thread(|| sh.gen_forward(model, cfg, rows, keep_fake)));
         // Phase 2: the batch terms on the gathered code values.
         self.u = self.gather(|sh| sh.tape.value(sh.gen.as_ref().expect("phase 1 ran").0.u));
+        let relaxed_on = self.shards.first().is_some_and(|sh| sh.gen.as_ref().is_some_and(|g| g.3.is_some()));
+        if relaxed_on {
+            self.relaxed = self.gather(|sh| sh.tape.value(sh.gen.as_ref().and_then(|g| g.3).expect("phase 1 ran")));
+        }
         let x_all = (cfg.lambda_sim > 0.0).then(|| self.gather(|sh| &sh.x));
         let tape = &mut self.batch_tape;
         tape.reset();
         let u = tape.param_from(&self.u);
-        let bl = batch_gen_loss(tape, cfg, u, b.layout, b.list, x_all.as_ref());
-        let batch_loss = tape.value(bl).item() as f64;
-        tape.backward(bl);
+        let list = list_targets_in_use(cfg, b.layout, rows, b.list);
+        let relaxed = relaxed_on.then(|| tape.param_from(&self.relaxed));
+        let terms = batch_terms(tape, cfg, u, relaxed, b.layout, list.is_some(), x_all.as_ref());
+        let mut batch_loss = tape.value(terms.loss).item() as f64;
+        let mut loss = terms.loss;
+        if let (Some(l), Some(codes)) = (list, terms.codes) {
+            let (value, g) = list_in_parallel(&mut self.list_tasks, cfg, tape.value(codes), l);
+            batch_loss += value;
+            // Σ codes ⊙ G_list: its gradient with respect to the codes is G_list.
+            let g = tape.constant(g);
+            let link = tape.mul(codes, g);
+            let link = tape.sum(link);
+            loss = tape.add(loss, link);
+        }
+        tape.backward(loss);
         let g_u = tape.grad(u);
-        self.shards.par_iter_mut().for_each(|sh| on_this_thread(|| sh.gen_backward(g_u)));
+        let g_relaxed = relaxed.and_then(|r| tape.grad(r));
+        self.shards.par_iter_mut().for_each(|sh| on_this_thread(|| sh.gen_backward(g_u, g_relaxed)));
         let out = GenOut {
             loss: self.shards.iter().map(|s| s.loss).sum::<f64>() + batch_loss,
             recon: self.shards.iter().map(|s| s.second).sum(),
         };
-        (out, self.reduce())
+        (out, self.reduce(|sh| (&sh.tape, &sh.params)))
     }
 
     /// The discriminator's loss gradients on the loaded batch, against the x̃ the
@@ -203,17 +240,21 @@ impl Stepper {
         self.shards.par_iter_mut().for_each(|sh| on_this_thread(|| sh.disc(model, rows)));
         let sum = |f: fn(&Shard) -> f64| self.shards.iter().map(f).sum::<f64>();
         let out = DiscOut { loss: sum(|s| s.loss), energy_real: sum(|s| s.second), energy_fake: sum(|s| s.third) };
-        (out, self.reduce())
+        (out, self.reduce(|sh| (&sh.disc_tape, &sh.disc_params)))
     }
 
     /// Each parameter's gradient: the shards' in shard order (parameters in
-    /// parallel; each sum's order is fixed).
-    fn reduce(&self) -> Vec<Option<Tensor>> {
-        let count = self.shards.first().map_or(0, |s| s.params.len());
+    /// parallel; each sum's order is fixed). `player` picks a shard's tape and
+    /// parameter vars.
+    fn reduce(&self, player: impl Fn(&Shard) -> (&Tape, &Vec<Var>) + Sync) -> Vec<Option<Tensor>> {
+        let count = self.shards.first().map_or(0, |s| player(s).1.len());
         (0..count)
             .into_par_iter()
             .map(|p| {
-                let mut parts = self.shards.iter().filter_map(|s| s.tape.grad(s.params[p]));
+                let mut parts = self.shards.iter().filter_map(|s| {
+                    let (tape, params) = player(s);
+                    tape.grad(params[p])
+                });
                 let mut sum = parts.next()?.clone();
                 for g in parts {
                     sum.data.iter_mut().zip(&g.data).for_each(|(a, &b)| *a += b);
@@ -234,6 +275,42 @@ impl Stepper {
         }
         all
     }
+}
+
+/// One task of the listwise term: a tape, and its anchors' loss and codes var.
+#[derive(Default)]
+struct ListTask {
+    tape: Tape,
+    loss: f64,
+    codes: Option<Var>,
+}
+
+/// The listwise term of the batch whose compared codes are `codes`, its anchors
+/// cut into tasks of [`SHARD_ANCHORS`] run in parallel: the term's value, and its
+/// gradient with respect to `codes` (the tasks' gradients summed in task order).
+fn list_in_parallel(tasks: &mut Vec<ListTask>, cfg: &SigahConfig, codes: &Tensor, l: &ListTargets) -> (f64, Tensor) {
+    let anchors = l.target.rows;
+    tasks.resize_with(anchors.div_ceil(SHARD_ANCHORS), ListTask::default);
+    tasks.par_iter_mut().enumerate().for_each(|(j, task)| {
+        on_this_thread(|| {
+            let first = j * SHARD_ANCHORS;
+            let count = SHARD_ANCHORS.min(anchors - first);
+            let tape = &mut task.tape;
+            tape.reset();
+            let c = tape.param_from(codes);
+            let ll = list_loss(tape, cfg, c, l, first, count);
+            task.loss = tape.value(ll).item() as f64;
+            tape.backward(ll);
+            task.codes = Some(c);
+        })
+    });
+    let mut grad = Tensor::zeros(codes.rows, codes.cols);
+    for task in tasks.iter() {
+        if let Some(g) = task.codes.and_then(|c| task.tape.grad(c)) {
+            grad.data.iter_mut().zip(&g.data).for_each(|(a, &b)| *a += b);
+        }
+    }
+    (tasks.iter().map(|t| t.loss).sum(), grad)
 }
 
 #[cfg(test)]

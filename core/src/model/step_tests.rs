@@ -7,6 +7,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use super::*;
+use crate::model::loss::batch_gen_loss;
 use crate::model::sampler::NeighbourSampler;
 use crate::model::{SigahConfig, Trainer};
 

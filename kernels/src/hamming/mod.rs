@@ -50,6 +50,7 @@ pub(crate) use by_width;
 pub mod bytes;
 mod popcnt;
 pub mod scalar;
+pub mod sliced;
 
 #[cfg(target_arch = "aarch64")]
 mod aarch64_neon;

@@ -1,0 +1,143 @@
+//! Block copies a group of queries shares: rows padded to whole words
+//! ([`scan_repacked`]) or sliced word-major ([`scan_sliced`]), one L1-sized block
+//! at a time, so memory stays n · bits / 8 plus O(1) per thread.
+
+use sigah_kernels::hamming::hamming_scan_with;
+use sigah_kernels::hamming::sliced::{hamming_sliced_scan_with, slice_rows, sliced_len, LANES};
+use sigah_kernels::Isa;
+
+use super::search::{for_blocks, Collector, BLOCK_BYTES};
+
+/// Queries a group needs for a block's repacking to pay off (it is amortised over
+/// the group; with fewer, the byte-row kernel reads the rows as they are).
+pub(super) const REPACK_MIN_QUERIES: usize = 8;
+
+/// Rows wider than [`BYTE_KERNEL_MAX`] bytes that are not whole words: each block
+/// is copied into a scratch buffer of rows padded to whole u64 words (zeros above),
+/// and every query of the group (padded the same way, once) runs the word kernel
+/// over it. The scratch is one block (L1-sized), so memory stays n · bits / 8 plus
+/// O(1) per thread.
+pub(super) fn scan_repacked<C: Collector>(
+    isa: Isa,
+    rows: &[u8],
+    row: usize,
+    queries: &[&[u8]],
+    lo: usize,
+    hi: usize,
+    collectors: &mut [C],
+) {
+    let w = row.div_ceil(8);
+    let mut q_words = vec![0u64; queries.len() * w];
+    for (dst, q) in q_words.chunks_exact_mut(w).zip(queries) {
+        pad_rows(q, row, dst);
+    }
+    let block = (BLOCK_BYTES / (8 * w)).max(1);
+    let mut scratch = vec![0u64; block * w];
+    for_blocks(lo, hi, block, |start, end| {
+        let words = &mut scratch[..(end - start) * w];
+        pad_rows(&rows[start * row..end * row], row, words);
+        let words = &*words;
+        for (q, c) in q_words.chunks_exact(w).zip(collectors.iter_mut()) {
+            let (base, t) = (start as u64, c.threshold());
+            hamming_scan_with(isa, q, words, t, |i, d| c.hit(d, base + i as u64));
+        }
+    });
+}
+
+/// Rows of `row` bytes (`src`) into rows of `ceil(row / 8)` little-endian u64 words
+/// (`dst`), zeros above. While a whole padded row's bytes remain in `src`, a row is
+/// `W` unaligned 8-byte reads, the last masked (a const width so the loop is
+/// straight-line: the copy then costs a fraction of one query's scan of the block);
+/// the last rows are copied byte-wise.
+fn pad_rows(src: &[u8], row: usize, dst: &mut [u64]) {
+    match row.div_ceil(8) {
+        1 => pad_rows_w::<1>(src, row, dst),
+        2 => pad_rows_w::<2>(src, row, dst),
+        3 => pad_rows_w::<3>(src, row, dst),
+        4 => pad_rows_w::<4>(src, row, dst),
+        _ => pad_rows_slow(src, row, dst, 0),
+    }
+}
+
+fn pad_rows_w<const W: usize>(src: &[u8], row: usize, dst: &mut [u64]) {
+    let tail = row - 8 * (W - 1);
+    let mask = if tail == 8 { !0 } else { (1u64 << (8 * tail)) - 1 };
+    let fast = if src.len() >= 8 * W { (src.len() - 8 * W) / row + 1 } else { 0 };
+    let fast = fast.min(dst.len() / W);
+    for (i, code) in dst[..fast * W].chunks_exact_mut(W).enumerate() {
+        let bytes = &src[i * row..i * row + 8 * W];
+        for (word, b) in code.iter_mut().zip(bytes.chunks_exact(8)) {
+            *word = u64::from_le_bytes(b.try_into().expect("8 bytes"));
+        }
+        code[W - 1] &= mask;
+    }
+    pad_rows_slow(src, row, dst, fast);
+}
+
+/// Rows `from..` of [`pad_rows`], byte-wise.
+fn pad_rows_slow(src: &[u8], row: usize, dst: &mut [u64], from: usize) {
+    let w = row.div_ceil(8);
+    for (i, code) in dst.chunks_exact_mut(w).enumerate().skip(from) {
+        for (word, bytes) in code.iter_mut().zip(src[i * row..(i + 1) * row].chunks(8)) {
+            let mut b = [0u8; 8];
+            b[..bytes.len()].copy_from_slice(bytes);
+            *word = u64::from_le_bytes(b);
+        }
+    }
+}
+
+/// Every query of the group over `[lo, hi)`, block by block, each block sliced
+/// word-major once ([`slice_rows`]) and scanned by the sliced kernel: at 128 and
+/// 256 bits its AVX-512 path needs no permutes to reduce a code's words (see
+/// `sigah_kernels::hamming::sliced`). Blocks are whole groups of 8 codes.
+pub(super) fn scan_sliced<C: Collector>(
+    isa: Isa,
+    rows: &[u8],
+    row: usize,
+    queries: &[&[u8]],
+    lo: usize,
+    hi: usize,
+    collectors: &mut [C],
+) {
+    let w = row.div_ceil(8);
+    let mut q_words = vec![0u64; queries.len() * w];
+    for (dst, q) in q_words.chunks_exact_mut(w).zip(queries) {
+        pad_rows(q, row, dst);
+    }
+    let block = (BLOCK_BYTES / (8 * w)).max(LANES) / LANES * LANES;
+    let mut scratch = vec![0u64; sliced_len(block, w)];
+    for_blocks(lo, hi, block, |start, end| {
+        let sliced = &mut scratch[..sliced_len(end - start, w)];
+        slice_rows(&rows[start * row..end * row], row, sliced);
+        let sliced = &*sliced;
+        for (q, c) in q_words.chunks_exact(w).zip(collectors.iter_mut()) {
+            let (base, t) = (start as u64, c.threshold());
+            hamming_sliced_scan_with(isa, q, sliced, end - start, t, |i, d| c.hit(d, base + i as u64));
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn pad_rows_matches_bytewise_padding() {
+        // Every width 1..=40 bytes, with row counts that leave 0 to several rows for
+        // the byte-wise tail.
+        for row in 1usize..=40 {
+            let w = row.div_ceil(8);
+            for n in [0, 1, 2, 3, 17] {
+                let src: Vec<u8> = (0..n * row).map(|i| (i * 37 % 255 + 1) as u8).collect();
+                let mut fast = vec![u64::MAX; n * w];
+                super::pad_rows(&src, row, &mut fast);
+                let mut slow = vec![u64::MAX; n * w];
+                super::pad_rows_slow(&src, row, &mut slow, 0);
+                assert_eq!(fast, slow, "{row} bytes, {n} rows");
+                for (i, code) in slow.chunks_exact(w).enumerate() {
+                    let bytes: Vec<u8> = code.iter().flat_map(|x| x.to_le_bytes()).collect();
+                    assert_eq!(&bytes[..row], &src[i * row..(i + 1) * row]);
+                    assert!(bytes[row..].iter().all(|&b| b == 0));
+                }
+            }
+        }
+    }
+}
