@@ -51,5 +51,5 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
         )?;
     }
     let relevances = [labels, Relevance::Neighbours { ids: shipped }];
-    args.run.execute(&config, &base, &queries, &relevances)
+    args.run.execute(&config, &[], &base, &queries, &relevances)
 }

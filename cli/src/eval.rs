@@ -2,7 +2,7 @@
 //! shared driver that `sigah demo` runs on the built-in MNIST sample.
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::Args;
@@ -166,10 +166,38 @@ impl RunArgs {
         Ok(())
     }
 
+    /// How the report was made (issue 13): sigah's version and commit, the
+    /// command line, every input with its size, the seed, the threads, the
+    /// instruction set and the cores. Each method's config is in its rows.
+    fn provenance(&self, config: &EvalConfig, inputs: &[(&str, &Path)]) -> serde_json::Value {
+        let files: Vec<serde_json::Value> = inputs
+            .iter()
+            .map(|(role, p)| {
+                let bytes = std::fs::metadata(p).ok().map(|m| m.len());
+                serde_json::json!({"role": role, "path": p.display().to_string(), "bytes": bytes})
+            })
+            .collect();
+        serde_json::json!({
+            "sigah_version": env!("CARGO_PKG_VERSION"),
+            "git_commit": option_env!("SIGAH_GIT_COMMIT"),
+            "command_line": std::env::args_os().map(|a| a.to_string_lossy().into_owned()).collect::<Vec<_>>(),
+            "inputs": files,
+            "methods": config.methods.iter().map(|m| m.name).collect::<Vec<_>>(),
+            "bits": config.bits,
+            "seed": config.seed,
+            "epochs": config.epochs,
+            "threads": rayon::current_num_threads(),
+            "isa": sigah_kernels::isa::selected().name(),
+            "cores": std::thread::available_parallelism().map(|n| n.get()).ok(),
+        })
+    }
+
     /// Runs the evaluation, prints the table, writes the requested files.
+    /// `inputs` (role, path) go into the report.
     pub fn execute(
         &self,
         config: &EvalConfig,
+        inputs: &[(&str, &Path)],
         base: &Tensor,
         queries: &Tensor,
         rel: &[Relevance],
@@ -204,7 +232,7 @@ impl RunArgs {
             out.flush()?;
         }
         if let Some(path) = &self.report {
-            eval::write_report(path, &rows)?;
+            eval::write_report_with(path, &self.provenance(config, inputs), &rows)?;
         }
         if let Some(dir) = &self.plots {
             eval::write_plots(dir, &rows)?;
@@ -245,5 +273,11 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
         "give --base-labels/--query-labels, --label-column, --gt or --gt-k (default K {DEFAULT_K})"
     );
     let (base, queries, relevances) = load_with_relevances(&args.base, &args.queries, &sources)?;
-    args.run.execute(&config, &base, &queries, &relevances)
+    let mut inputs: Vec<(&str, &Path)> = vec![("base", &args.base), ("queries", &args.queries)];
+    let optional = [("base_labels", &args.base_labels), ("query_labels", &args.query_labels), ("gt", &args.gt)];
+    inputs.extend(optional.iter().filter_map(|(role, p)| p.as_deref().map(|p| (*role, p))));
+    if let Some(p) = &args.run.sigah_config {
+        inputs.push(("sigah_config", p));
+    }
+    args.run.execute(&config, &inputs, &base, &queries, &relevances)
 }

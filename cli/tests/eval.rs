@@ -95,8 +95,23 @@ fn eval_with_labels_writes_table_report_plots_and_codes() {
     assert!(table.contains("| label | 32 | itq |"), "{table}");
 
     let json: serde_json::Value = serde_json::from_slice(&std::fs::read(f.path("r.json")).unwrap()).unwrap();
+    // Issue 13: the report held only `results`; now it says what made them.
+    let run = &json["run"];
+    assert_eq!(run["sigah_version"], env!("CARGO_PKG_VERSION"), "{run}");
+    // Built from a checkout here, so the commit is known (40 hex digits).
+    assert_eq!(run["git_commit"].as_str().map(str::len), Some(40), "{run}");
+    assert!(run["command_line"].as_array().unwrap().iter().any(|a| a == "--save-codes"), "{run}");
+    assert_eq!(run["inputs"][0]["role"], "base");
+    assert_eq!(run["inputs"][0]["path"], f.arg("base.bvecs"));
+    assert_eq!(run["inputs"][0]["bytes"], 600 * (4 + 784));
+    assert_eq!(run["inputs"][3]["role"], "query_labels");
+    assert_eq!(run["seed"], sigah_core::model::SigahConfig::default().seed);
+    assert_eq!(run["threads"], 2);
+    assert!(run["isa"].as_str().is_some_and(|s| !s.is_empty()) && run["cores"].as_u64() >= Some(1), "{run}");
     let results = json["results"].as_array().unwrap();
     assert_eq!(results.len(), 6);
+    let itq = results.iter().find(|r| r["method"] == "itq").unwrap();
+    assert_eq!(itq["config"]["iterations"], 50, "{itq}");
     for r in results {
         assert_eq!(r["relevance"], "label");
         let map = r["map"].as_f64().unwrap();
@@ -292,12 +307,20 @@ fn save_models_keeps_the_model_that_made_the_codes() {
         &models,
         "--save-codes",
         &codes,
+        "--report",
+        &f.arg("r.json"),
         "-q",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let names: Vec<String> =
         std::fs::read_dir(&models).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into()).collect();
     assert_eq!(names, vec!["sigah_16.safetensors".to_string()], "the baselines have no model file");
+    // The report carries each method's whole config as trained.
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(f.path("r.json")).unwrap()).unwrap();
+    let sigah_row = json["results"].as_array().unwrap().iter().find(|r| r["method"] == "sigah").unwrap();
+    let cfg = &sigah_row["config"];
+    assert_eq!((&cfg["bits"], &cfg["epochs"], &cfg["seed"]), (&16.into(), &1.into(), &42.into()), "{cfg}");
+    assert!(cfg["lr_g"].as_f64().is_some() && cfg["hidden"].is_array(), "{cfg}");
     // The saved model encodes the queries into the codes eval scored.
     let out = f.arg("q.npy");
     let m = format!("{models}/sigah_16.safetensors");

@@ -11,7 +11,7 @@ mod plots;
 mod report;
 
 pub use plots::write_plots;
-pub use report::{markdown_table, write_report};
+pub use report::{markdown_table, write_report, write_report_with};
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -160,6 +160,10 @@ pub struct ResultRow {
     pub train_s: f64,
     /// Seconds to encode the base set and the queries.
     pub encode_s: f64,
+    /// The method's whole configuration as trained (issue 13: reports must be
+    /// traceable): a SiGAH model's own `SigahConfig`, a baseline's width, seed
+    /// and iterations.
+    pub config: serde_json::Value,
     /// The precision-recall curve by Hamming radius.
     pub pr_curve: Vec<PrPoint>,
     /// precision@N and recall@N over the ranking cut-offs.
@@ -181,6 +185,7 @@ impl ResultRow {
             p_r2: m.p_r2,
             train_s,
             encode_s,
+            config: serde_json::Value::Null,
             pr_curve: m.pr_curve,
             at_n: m.at_n,
         }
@@ -238,19 +243,30 @@ pub fn run(
                     base_codes.bits()
                 )));
             }
-            if let Some(dir) = &config.save_models {
-                let any: &dyn std::any::Any = hash.as_ref();
-                if let Some(model) = any.downcast_ref::<crate::model::SigahModel>() {
-                    model.save(&dir.join(format!("{}_{bits}.safetensors", method.name)))?;
-                }
+            let any: &dyn std::any::Any = hash.as_ref();
+            let sigah_model = any.downcast_ref::<crate::model::SigahModel>();
+            if let (Some(dir), Some(model)) = (&config.save_models, sigah_model) {
+                model.save(&dir.join(format!("{}_{bits}.safetensors", method.name)))?;
             }
+            let method_config = match sigah_model {
+                Some(model) => serde_json::to_value(&model.config).unwrap_or_default(),
+                None => {
+                    let mut c = serde_json::json!({"bits": bits, "seed": config.seed});
+                    if method.name == "itq" {
+                        c["iterations"] = ITQ_ITERATIONS.into();
+                    }
+                    c
+                }
+            };
             if let Some(dir) = &config.save_codes {
                 save_codes(&dir.join(format!("{}_{bits}_base.npy", method.name)), &base_codes)?;
                 save_codes(&dir.join(format!("{}_{bits}_query.npy", method.name)), &query_codes)?;
             }
             for rel in relevances {
                 let m = evaluate(&base_codes, &query_codes, rel)?;
-                rows.push(ResultRow::new(method.name, bits, rel, m, train_s, encode_s));
+                let mut row = ResultRow::new(method.name, bits, rel, m, train_s, encode_s);
+                row.config = method_config.clone();
+                rows.push(row);
             }
         }
     }

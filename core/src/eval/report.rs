@@ -35,11 +35,21 @@ fn relevance_rank(rows: &[ResultRow], name: &str) -> usize {
 
 /// Writes `{"results": [...]}` to `path`, atomically.
 pub fn write_report(path: &Path, rows: &[ResultRow]) -> Result<()> {
+    write_report_with(path, &serde_json::Value::Null, rows)
+}
+
+/// Writes `{"run": run, "results": [...]}` to `path`, atomically: `run` says
+/// how the results were made (the command line records version, commit, inputs,
+/// seed, threads, machine), so a report can be traced and re-run.
+pub fn write_report_with(path: &Path, run: &serde_json::Value, rows: &[ResultRow]) -> Result<()> {
     #[derive(serde::Serialize)]
     struct Report<'a> {
+        #[serde(skip_serializing_if = "serde_json::Value::is_null")]
+        run: &'a serde_json::Value,
         results: &'a [ResultRow],
     }
-    let json = serde_json::to_vec_pretty(&Report { results: rows }).map_err(|e| crate::Error::io(path, e.into()))?;
+    let json =
+        serde_json::to_vec_pretty(&Report { run, results: rows }).map_err(|e| crate::Error::io(path, e.into()))?;
     write_atomic(path, |w: &mut dyn Write| {
         w.write_all(&json)?;
         w.write_all(b"\n")
