@@ -1,8 +1,8 @@
 //! One batch's gradients, computed on every core (docs/METHOD.md, "Training on
 //! every core").
 //!
-//! The batch's rows are cut into shards of [`SHARD_ANCHORS`] anchors, each with
-//! its anchors' neighbour rows. The cut depends on the batch alone, never on the
+//! The batch's rows are cut into shards of about [`SHARD_ROWS`] rows: a run of
+//! anchors, each with its neighbour rows. The cut depends on the batch alone, never on the
 //! thread count. Each shard has a tape of its own and runs as one coarse rayon
 //! task, its kernels on that task's thread (`threads::on_this_thread`): one
 //! fork/join per phase of a step instead of one per op.
@@ -34,9 +34,16 @@ use super::{SigahConfig, SigahModel};
 use crate::autodiff::{Tape, Var};
 use crate::Tensor;
 
-/// Anchors per shard. Small enough that a default batch (256 anchors) makes 8
-/// tasks; large enough that each shard's GEMMs (128 rows with the neighbour
-/// sections) run near the kernel's peak.
+/// Rows per shard. Small enough that a default batch (256 anchors in 4
+/// sections) makes 8 tasks; large enough that each shard's GEMMs run near the
+/// kernel's peak and the weights' packing, paid once per shard, stays a small
+/// share. A batch without neighbour sections makes fewer, larger shards (2 for
+/// 256 rows) instead of many 32-row ones, whose packing would cost more than
+/// their multiply-adds at large input dimensions.
+pub(crate) const SHARD_ROWS: usize = 128;
+
+/// Anchors per task of the listwise term (each task's logits are
+/// `SHARD_ANCHORS × rows`).
 pub(crate) const SHARD_ANCHORS: usize = 32;
 
 /// A batch: `rows` (training-row ids of `data`, in `layout` order) and the
@@ -168,10 +175,12 @@ impl Stepper {
     /// Cuts batch `b` into shards and preprocesses their rows (in parallel).
     pub(crate) fn load(&mut self, model: &SigahModel, b: &BatchRef<'_>) {
         let n = b.layout.anchors;
-        let count = n.div_ceil(SHARD_ANCHORS);
+        // Depends on the batch's layout alone, never on the thread count.
+        let per_shard = (SHARD_ROWS / b.layout.sections()).max(1);
+        let count = n.div_ceil(per_shard);
         self.shards.resize_with(count, Shard::default);
         for (j, sh) in self.shards.iter_mut().enumerate() {
-            let (a0, a1) = (j * SHARD_ANCHORS, ((j + 1) * SHARD_ANCHORS).min(n));
+            let (a0, a1) = (j * per_shard, ((j + 1) * per_shard).min(n));
             sh.pos.clear();
             for sec in 0..b.layout.sections() {
                 sh.pos.extend((a0..a1).map(|a| sec * n + a));

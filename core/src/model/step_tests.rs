@@ -91,13 +91,22 @@ fn shard_cut_follows_the_anchors_and_their_sections() {
     let x = data(100, 6);
     let cfg = SigahConfig { bits: 8, hidden: vec![8], disc_hidden: 4, ..Default::default() };
     let model = Trainer::new(&x, &cfg).unwrap().model().clone();
-    // 40 anchors in two sections: shard 0 holds anchors 0..32 and their pair
-    // rows 40..72; shard 1 anchors 32..40 and rows 72..80.
-    let rows: Vec<usize> = (0..80).collect();
-    let layout = BatchLayout { anchors: 40, pair: true, rank: false };
-    let mut stepper = Stepper::default();
-    stepper.load(&model, &BatchRef { data: &x, rows: &rows, layout, list: None });
-    let want0: Vec<usize> = (0..32).chain(40..72).collect();
-    let want1: Vec<usize> = (32..40).chain(72..80).collect();
-    assert_eq!(stepper.shards.iter().map(|s| s.pos.clone()).collect::<Vec<_>>(), vec![want0, want1]);
+    let cut = |layout: BatchLayout| {
+        let rows: Vec<usize> = (0..layout.rows()).map(|i| i % 100).collect();
+        let mut stepper = Stepper::default();
+        stepper.load(&model, &BatchRef { data: &x, rows: &rows, layout, list: None });
+        stepper.shards.iter().map(|s| s.pos.clone()).collect::<Vec<_>>()
+    };
+    // 100 anchors in two sections, SHARD_ROWS / 2 = 64 anchors a shard: shard 0
+    // holds anchors 0..64 and their pair rows 100..164, shard 1 the rest.
+    let want0: Vec<usize> = (0..64).chain(100..164).collect();
+    let want1: Vec<usize> = (64..100).chain(164..200).collect();
+    assert_eq!(cut(BatchLayout { anchors: 100, pair: true, rank: false }), vec![want0, want1]);
+    // A plain batch: 128 rows a shard.
+    let plain: Vec<Vec<usize>> = vec![(0..128).collect(), (128..256).collect(), (256..300).collect()];
+    assert_eq!(cut(BatchLayout::plain(300)), plain);
+    // The default layout (four sections): 32 anchors, 128 rows a shard.
+    let four = cut(BatchLayout { anchors: 64, pair: true, rank: true });
+    assert_eq!(four.len(), 2);
+    assert_eq!(four[1], (32..64).chain(96..128).chain(160..192).chain(224..256).collect::<Vec<_>>());
 }
