@@ -2,8 +2,8 @@
 //! every core").
 //!
 //! The batch's rows are cut into shards of about [`SHARD_ROWS`] rows: a run of
-//! anchors, each with its neighbour rows. The cut depends on the batch alone, never on the
-//! thread count. Each shard has a tape of its own and runs as one coarse rayon
+//! anchors, each with its neighbour rows. The cut depends on the batch alone,
+//! never on the thread count. Each shard has a tape of its own and runs as one coarse rayon
 //! task, its kernels on that task's thread (`threads::on_this_thread`): one
 //! fork/join per phase of a step instead of one per op.
 //!
@@ -17,7 +17,8 @@
 //!    gradients with respect to the compared codes join the small tape the same
 //!    way `G` joins the shards in phase 3. Backward gives `G = ∂(batch terms)/∂u`;
 //! 3. every shard, in parallel, adds `Σ u ⊙ G` (a constant `G`, whose gradient
-//!    with respect to `u` is exactly `G`) to its loss and runs backward;
+//!    with respect to `u` is exactly `G`), and the same for the relaxed codes
+//!    `tanh(β·u)` it made in phase 1, to its loss and runs backward;
 //! 4. each parameter's gradient is the sum of the shards' in shard order.
 //!
 //! The discriminator's loss has row terms only: phases 1 and 3 in one, then 4.
@@ -132,10 +133,7 @@ impl Shard {
         let tape = &mut self.tape;
         for (var, g) in [(Some(gv.u), g_u), (relaxed, g_relaxed)] {
             if let (Some(var), Some(g)) = (var, g) {
-                let g = tape.constant(g.gather_rows(&self.pos));
-                let link = tape.mul(var, g);
-                let link = tape.sum(link);
-                loss = tape.add(loss, link);
+                loss = add_link(tape, loss, var, g.gather_rows(&self.pos));
             }
         }
         tape.backward(loss);
@@ -225,11 +223,7 @@ impl Stepper {
         if let (Some(l), Some(codes)) = (list, terms.codes) {
             let (value, g) = list_in_parallel(&mut self.list_tasks, cfg, tape.value(codes), l);
             batch_loss += value;
-            // Σ codes ⊙ G_list: its gradient with respect to the codes is G_list.
-            let g = tape.constant(g);
-            let link = tape.mul(codes, g);
-            let link = tape.sum(link);
-            loss = tape.add(loss, link);
+            loss = add_link(tape, loss, codes, g);
         }
         tape.backward(loss);
         let g_u = tape.grad(u);
@@ -260,15 +254,10 @@ impl Stepper {
         (0..count)
             .into_par_iter()
             .map(|p| {
-                let mut parts = self.shards.iter().filter_map(|s| {
+                sum_in_order(self.shards.iter().filter_map(|s| {
                     let (tape, params) = player(s);
                     tape.grad(params[p])
-                });
-                let mut sum = parts.next()?.clone();
-                for g in parts {
-                    sum.data.iter_mut().zip(&g.data).for_each(|(a, &b)| *a += b);
-                }
-                Some(sum)
+                }))
             })
             .collect()
     }
@@ -313,13 +302,29 @@ fn list_in_parallel(tasks: &mut Vec<ListTask>, cfg: &SigahConfig, codes: &Tensor
             task.codes = Some(c);
         })
     });
-    let mut grad = Tensor::zeros(codes.rows, codes.cols);
-    for task in tasks.iter() {
-        if let Some(g) = task.codes.and_then(|c| task.tape.grad(c)) {
-            grad.data.iter_mut().zip(&g.data).for_each(|(a, &b)| *a += b);
-        }
-    }
+    let grad = sum_in_order(tasks.iter().filter_map(|t| t.codes.and_then(|c| t.tape.grad(c))))
+        .unwrap_or_else(|| Tensor::zeros(codes.rows, codes.cols));
     (tasks.iter().map(|t| t.loss).sum(), grad)
+}
+
+/// The sum of `parts` in their order (`None` when there are none): the fixed
+/// order that keeps a model bit-identical at any thread count.
+fn sum_in_order<'a>(mut parts: impl Iterator<Item = &'a Tensor>) -> Option<Tensor> {
+    let mut sum = parts.next()?.clone();
+    for g in parts {
+        sum.data.iter_mut().zip(&g.data).for_each(|(a, &b)| *a += b);
+    }
+    Some(sum)
+}
+
+/// `loss + Σ var ⊙ g`, `g` a constant: the gradient of the added term with
+/// respect to `var` is exactly `g`, which is how a gradient computed on another
+/// tape joins this one.
+fn add_link(tape: &mut Tape, loss: Var, var: Var, g: Tensor) -> Var {
+    let g = tape.constant(g);
+    let link = tape.mul(var, g);
+    let link = tape.sum(link);
+    tape.add(loss, link)
 }
 
 #[cfg(test)]
