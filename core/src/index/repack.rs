@@ -12,6 +12,17 @@ use super::search::{for_blocks, Collector, BLOCK_BYTES};
 /// the group; with fewer, the byte-row kernel reads the rows as they are).
 pub(super) const REPACK_MIN_QUERIES: usize = 8;
 
+/// The queries, each `row` bytes, padded to whole u64 words (zeros above), one
+/// after another: the form both the word and the sliced kernels take.
+fn padded_queries(queries: &[&[u8]], row: usize) -> Vec<u64> {
+    let w = row.div_ceil(8);
+    let mut words = vec![0u64; queries.len() * w];
+    for (dst, q) in words.chunks_exact_mut(w).zip(queries) {
+        pad_rows(q, row, dst);
+    }
+    words
+}
+
 /// Rows wider than [`BYTE_KERNEL_MAX`] bytes that are not whole words: each block
 /// is copied into a scratch buffer of rows padded to whole u64 words (zeros above),
 /// and every query of the group (padded the same way, once) runs the word kernel
@@ -27,10 +38,7 @@ pub(super) fn scan_repacked<C: Collector>(
     collectors: &mut [C],
 ) {
     let w = row.div_ceil(8);
-    let mut q_words = vec![0u64; queries.len() * w];
-    for (dst, q) in q_words.chunks_exact_mut(w).zip(queries) {
-        pad_rows(q, row, dst);
-    }
+    let q_words = padded_queries(queries, row);
     let block = (BLOCK_BYTES / (8 * w)).max(1);
     let mut scratch = vec![0u64; block * w];
     for_blocks(lo, hi, block, |start, end| {
@@ -100,10 +108,7 @@ pub(super) fn scan_sliced<C: Collector>(
     collectors: &mut [C],
 ) {
     let w = row.div_ceil(8);
-    let mut q_words = vec![0u64; queries.len() * w];
-    for (dst, q) in q_words.chunks_exact_mut(w).zip(queries) {
-        pad_rows(q, row, dst);
-    }
+    let q_words = padded_queries(queries, row);
     let block = (BLOCK_BYTES / (8 * w)).max(LANES) / LANES * LANES;
     let mut scratch = vec![0u64; sliced_len(block, w)];
     for_blocks(lo, hi, block, |start, end| {
