@@ -85,13 +85,23 @@ impl NeighbourSampler {
     /// training rows; the mask is −1e30 where a batch row *is* the anchor's
     /// training row (itself, or a copy drawn as someone's neighbour), 0 elsewhere.
     /// Anchors with no neighbour in the batch get weight 0 (`None` when the term
-    /// is off or no anchor has one).
-    pub(crate) fn list_targets(&self, rows: &[usize], anchors: usize) -> Option<ListTargets> {
+    /// is off or no anchor has one). `spare` is the last batch's targets, whose
+    /// buffers are refilled: two fresh `anchors × rows` matrices a step would be
+    /// allocated, faulted in and zeroed on the calling thread, while a reused row
+    /// is cleared by the task that fills it.
+    pub(crate) fn list_targets(
+        &self,
+        rows: &[usize],
+        anchors: usize,
+        spare: Option<ListTargets>,
+    ) -> Option<ListTargets> {
         let (g, k) = self.graph.as_ref().filter(|_| self.list_k > 0)?;
         let r = rows.len();
-        let mut target = Tensor::zeros(anchors, r);
-        let mut mask = Tensor::zeros(anchors, r);
-        let mut weight = Tensor::zeros(anchors, 1);
+        let (target, mask, weight) =
+            spare.map_or((None, None, None), |s| (Some(s.target), Some(s.mask), Some(s.weight)));
+        let mut target = reuse(target, anchors, r);
+        let mut mask = reuse(mask, anchors, r);
+        let mut weight = reuse(weight, anchors, 1);
         // An anchor looks up its list_k neighbours (and itself) among the batch's
         // rows, instead of testing each batch row against its neighbour list.
         let at = BatchPositions::new(rows);
@@ -103,6 +113,9 @@ impl NeighbourSampler {
             .zip(weight.data.par_iter_mut())
             .zip(rows[..anchors].par_iter())
             .for_each_init(Vec::new, |hit: &mut Vec<usize>, (((t, m), w), &a)| {
+                t.fill(0.0);
+                m.fill(0.0);
+                *w = 0.0;
                 at.each(a, |j| m[j] = -1e30);
                 hit.clear();
                 for &near in &g[a * k..a * k + self.list_k] {
@@ -121,6 +134,15 @@ impl NeighbourSampler {
             });
         let active = weight.data.iter().filter(|&&w| w > 0.0).count();
         (active > 0).then_some(ListTargets { target, mask, weight, active })
+    }
+}
+
+/// `spare`'s buffer as a `rows × cols` tensor of unspecified values when it has
+/// that size, else a new zeroed one.
+fn reuse(spare: Option<Tensor>, rows: usize, cols: usize) -> Tensor {
+    match spare {
+        Some(t) if t.data.len() == rows * cols => Tensor { rows, cols, data: t.data },
+        _ => Tensor::zeros(rows, cols),
     }
 }
 
@@ -233,7 +255,7 @@ mod tests {
         let s = NeighbourSampler::new(&data, &pre, &cfg);
         // Anchors 10, 20, 30; then rows 11, 20 (a copy of anchor 20), 33, 5, 12.
         let rows = [10, 20, 30, 11, 20, 33, 5, 12];
-        let l = s.list_targets(&rows, 3).unwrap();
+        let l = s.list_targets(&rows, 3, None).unwrap();
         assert_eq!((l.target.shape(), l.mask.shape(), l.weight.shape()), ((3, 8), (3, 8), (3, 1)));
         // Anchor 10: 11 and 12 are among its 4 nearest, weight 1/2 each.
         assert_eq!(l.target.row(0), &[0.0, 0.0, 0.0, 0.5, 0.0, 0.0, 0.0, 0.5]);
@@ -245,9 +267,9 @@ mod tests {
         assert_eq!(l.mask.row(0), &[-1e30, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]);
         assert_eq!((l.weight.data.as_slice(), l.active), (&[1.0, 0.0, 0.0][..], 1));
         // No anchor with a neighbour in the batch, or the term off: no targets.
-        assert!(s.list_targets(&[20, 30, 0], 2).is_none());
+        assert!(s.list_targets(&[20, 30, 0], 2, None).is_none());
         let off = NeighbourSampler::new(&data, &pre, &SigahConfig { lambda_list: 0.0, ..cfg });
-        assert!(off.list_targets(&rows, 3).is_none());
+        assert!(off.list_targets(&rows, 3, None).is_none());
     }
 
     #[test]
@@ -261,9 +283,11 @@ mod tests {
         let cfg = SigahConfig { lambda_list: 1.0, list_k: 12, ..Default::default() };
         let s = NeighbourSampler::new(&data, &pre, &cfg);
         let (g, k) = s.graph.as_ref().unwrap();
+        // Each batch refills the last one's buffers, whose stale entries must go.
+        let mut spare = None;
         for _ in 0..20 {
             let rows: Vec<usize> = (0..120).map(|_| rng.random_range(0..60)).collect();
-            let l = s.list_targets(&rows, 40).unwrap();
+            let l = s.list_targets(&rows, 40, spare.take()).unwrap();
             for (i, &a) in rows[..40].iter().enumerate() {
                 let near = &g[a * k..a * k + 12];
                 let hit = |r: usize| r != a && near.contains(&(r as u32));
@@ -275,6 +299,7 @@ mod tests {
                 }
                 assert_eq!(l.weight.data[i], if hits > 0 { 1.0 } else { 0.0 });
             }
+            spare = Some(l);
         }
     }
 }

@@ -46,7 +46,7 @@ fn shards_give_the_one_tape_gradients() {
     let mut rows = Vec::new();
     let layout = sampler.rows(&idx, x.rows, &mut ChaCha8Rng::seed_from_u64(3), &mut rows);
     assert_eq!(layout, BatchLayout { anchors: 70, pair: true, rank: true });
-    let list = sampler.list_targets(&rows, idx.len());
+    let list = sampler.list_targets(&rows, idx.len(), None);
     assert!(list.is_some());
     let b = BatchRef { data: &x, rows: &rows, layout, list: list.as_ref() };
 

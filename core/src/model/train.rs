@@ -20,6 +20,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use super::checkpoint::{self, DataPrint};
+use super::loss::ListTargets;
 use super::params::{init_discriminator, init_generator};
 use super::sampler::NeighbourSampler;
 use super::step::{BatchRef, Stepper};
@@ -228,6 +229,9 @@ pub struct Trainer {
     sampler: NeighbourSampler,
     stepper: Stepper,
     rows: Vec<usize>,
+    /// The listwise targets of the current batch (their buffers are refilled
+    /// batch after batch).
+    list: Option<ListTargets>,
     acc: Acc,
     steps: usize,
     /// The encoder's starting weights, for the proximal pull.
@@ -263,7 +267,17 @@ impl Trainer {
             obs.phase("knn graph", clock.elapsed().as_secs_f64());
         }
         let acc = Acc { ones: vec![0; cfg.bits], ..Default::default() };
-        Self { st, cfg: cfg.clone(), sampler, stepper: Stepper::default(), rows: Vec::new(), acc, steps: 0, start }
+        Self {
+            st,
+            cfg: cfg.clone(),
+            sampler,
+            stepper: Stepper::default(),
+            rows: Vec::new(),
+            list: None,
+            acc,
+            steps: 0,
+            start,
+        }
     }
 
     /// One training step on the anchors `idx` (rows of `data`, the data the
@@ -284,8 +298,8 @@ impl Trainer {
         let (st, cfg, acc) = (&mut self.st, &self.cfg, &mut self.acc);
         self.rows.clear();
         let layout = self.sampler.rows(idx, data.rows, &mut st.rng, &mut self.rows);
-        let list = self.sampler.list_targets(&self.rows, idx.len());
-        let b = BatchRef { data, rows: &self.rows, layout, list: list.as_ref() };
+        self.list = self.sampler.list_targets(&self.rows, idx.len(), self.list.take());
+        let b = BatchRef { data, rows: &self.rows, layout, list: self.list.as_ref() };
         self.stepper.load(&st.model, &b);
         for g_step in 0..cfg.g_steps {
             // x̃ of the first G step is what the D steps of this batch see.

@@ -34,8 +34,14 @@ pub(super) fn pack_a(a: &MatRef<'_>, r0: usize, rows: usize, p0: usize, kc: usiz
                     panel[p * mr + i] = x;
                 }
             }
+        } else if rs == 1 {
+            // Transposed A (Aᵀ·B, the weight gradients dYᵀ·X): each depth step's
+            // `live` values are contiguous, one copy per step.
+            for p in 0..kc {
+                panel[p * mr..p * mr + live].copy_from_slice(&data[base + p * cs..][..live]);
+            }
         } else {
-            // Transposed A (Aᵀ·B) or general strides: walk depth-major.
+            // General strides: walk depth-major.
             for p in 0..kc {
                 for i in 0..live {
                     panel[p * mr + i] = data[base + i * rs + p * cs];
