@@ -13,11 +13,11 @@ use crate::autodiff::{Tape, Var};
 pub struct GenVars {
     /// One var per generator parameter, in [`Net`] order.
     pub params: Vec<Var>,
-    /// The code values s = sign(u) ∈ {−1, +1}, `B × k`.
+    /// The code values s = sign(u) ∈ {−1, +1} of the decoded rows.
     pub s: Var,
     /// The pre-sign values u, `B × k`.
     pub u: Var,
-    /// The synthetic features x̃, `B × d`.
+    /// The synthetic features x̃ of the first `decoded` rows, `decoded × d`.
     pub x_fake: Var,
 }
 
@@ -34,13 +34,16 @@ fn linear(tape: &mut Tape, x: Var, w: Var, c: Var) -> Var {
     tape.add_bias(y, c)
 }
 
-/// The generator on the (already preprocessed) batch `x`.
+/// The generator on the (already preprocessed) batch `x`: the hash encoder on
+/// every row, the decoder on the first `decoded` rows (a batch's anchors: its
+/// neighbour rows are there for their codes only, docs/METHOD.md).
 pub fn generator(
     tape: &mut Tape,
     net: &Net,
     layout: &GenLayout,
     cfg: &SigahConfig,
     x: Var,
+    decoded: usize,
     trainable: bool,
 ) -> GenVars {
     let p = leaves(tape, net, trainable);
@@ -62,6 +65,8 @@ pub fn generator(
     // Binary code with the hard-tanh straight-through gradient.
     let u = h;
     let s = tape.sign_ste(h);
+    let rows = tape.value(s).rows;
+    let s = if decoded < rows { tape.slice_rows(s, 0, decoded) } else { s };
     // Decoder input: the sparse latent recovered by LISTA, or the code itself.
     let code = match (cfg.decoder, layout.lista) {
         (DecoderKind::Lista, Some((phi, theta, eta))) => {

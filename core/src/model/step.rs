@@ -72,8 +72,12 @@ pub(crate) struct DiscOut {
 /// One shard: its rows, tape and the values kept between phases.
 #[derive(Default)]
 struct Shard {
-    /// Positions of its rows in the batch.
+    /// Positions of its rows in the batch: its anchors, then their neighbour
+    /// rows section by section.
     pos: Vec<usize>,
+    /// How many of them are anchors (the rows the decoder and the
+    /// discriminator see).
+    anchors: usize,
     ids: Vec<usize>,
     /// Its preprocessed rows.
     x: Tensor,
@@ -106,17 +110,19 @@ impl Shard {
         self.x = model.preprocess.batch(b.data, &self.ids);
     }
 
-    /// Phase 1 of a generator step.
-    fn gen_forward(&mut self, model: &SigahModel, cfg: &SigahConfig, batch_rows: usize, keep_fake: bool) {
+    /// Phase 1 of a generator step (`batch_anchors`: the batch's anchors, the
+    /// row count of its row terms' means).
+    fn gen_forward(&mut self, model: &SigahModel, cfg: &SigahConfig, batch_anchors: usize, keep_fake: bool) {
         let tape = &mut self.tape;
         tape.reset();
         let xv = tape.constant_from(&self.x);
-        let gv = generator(tape, &model.gen, &model.layout, cfg, xv, true);
+        let gv = generator(tape, &model.gen, &model.layout, cfg, xv, self.anchors, true);
         if keep_fake {
             self.fake.clone_from(tape.value(gv.x_fake));
         }
         let disc = cfg.adversarial.then(|| leaves(tape, &model.disc, false));
-        let gl = shard_gen_loss(tape, cfg, disc.as_deref(), xv, &gv, batch_rows);
+        let x_anchors = if self.anchors < self.x.rows { tape.constant_rows_from(&self.x, 0, self.anchors) } else { xv };
+        let gl = shard_gen_loss(tape, cfg, disc.as_deref(), x_anchors, &gv, batch_anchors);
         let neighbour_terms = cfg.lambda_pair > 0.0 || cfg.lambda_rank > 0.0 || cfg.lambda_list > 0.0;
         let relaxed = if neighbour_terms { relaxed_codes(tape, cfg, gv.u) } else { None };
         self.loss = tape.value(gl.loss).item() as f64;
@@ -140,13 +146,13 @@ impl Shard {
     }
 
     /// A whole discriminator step on this shard (phases 1 and 3).
-    fn disc(&mut self, model: &SigahModel, batch_rows: usize) {
+    fn disc(&mut self, model: &SigahModel, batch_anchors: usize) {
         let tape = &mut self.disc_tape;
         tape.reset();
-        let xv = tape.constant_from(&self.x);
+        let xv = tape.constant_rows_from(&self.x, 0, self.anchors);
         let fv = tape.constant_from(&self.fake);
         self.disc_params = leaves(tape, &model.disc, true);
-        let dl = disc_loss(tape, &self.disc_params, xv, fv, model.summary.margin, batch_rows);
+        let dl = disc_loss(tape, &self.disc_params, xv, fv, model.summary.margin, batch_anchors);
         self.loss = tape.value(dl.loss).item() as f64;
         self.second = tape.value(dl.energy_real).item() as f64;
         self.third = tape.value(dl.energy_fake).item() as f64;
@@ -167,6 +173,8 @@ pub(crate) struct Stepper {
     /// Their relaxed codes (`loss::relaxed_codes`), when the shards made them.
     relaxed: Tensor,
     rows: usize,
+    /// The batch's anchors.
+    anchors: usize,
 }
 
 impl Stepper {
@@ -183,8 +191,10 @@ impl Stepper {
             for sec in 0..b.layout.sections() {
                 sh.pos.extend((a0..a1).map(|a| sec * n + a));
             }
+            sh.anchors = a1 - a0;
         }
         self.rows = b.rows.len();
+        self.anchors = n;
         debug_assert_eq!(self.rows, b.layout.rows());
         self.shards.par_iter_mut().for_each(|sh| on_this_thread(|| sh.load(model, b)));
     }
@@ -203,8 +213,8 @@ impl Stepper {
         b: &BatchRef<'_>,
         keep_fake: bool,
     ) -> (GenOut, Vec<Option<Tensor>>) {
-        let rows = self.rows;
-        self.shards.par_iter_mut().for_each(|sh| on_this_thread(|| sh.gen_forward(model, cfg, rows, keep_fake)));
+        let (rows, anchors) = (self.rows, self.anchors);
+        self.shards.par_iter_mut().for_each(|sh| on_this_thread(|| sh.gen_forward(model, cfg, anchors, keep_fake)));
         // Phase 2: the batch terms on the gathered code values.
         self.u = self.gather(|sh| sh.tape.value(sh.gen.as_ref().expect("phase 1 ran").0.u));
         let relaxed_on = self.shards.first().is_some_and(|sh| sh.gen.as_ref().is_some_and(|g| g.3.is_some()));
@@ -239,8 +249,8 @@ impl Stepper {
     /// The discriminator's loss gradients on the loaded batch, against the x̃ the
     /// last `gen_step` with `keep_fake` produced.
     pub(crate) fn disc_step(&mut self, model: &SigahModel) -> (DiscOut, Vec<Option<Tensor>>) {
-        let rows = self.rows;
-        self.shards.par_iter_mut().for_each(|sh| on_this_thread(|| sh.disc(model, rows)));
+        let anchors = self.anchors;
+        self.shards.par_iter_mut().for_each(|sh| on_this_thread(|| sh.disc(model, anchors)));
         let sum = |f: fn(&Shard) -> f64| self.shards.iter().map(f).sum::<f64>();
         let out = DiscOut { loss: sum(|s| s.loss), energy_real: sum(|s| s.second), energy_fake: sum(|s| s.third) };
         (out, self.reduce(|sh| (&sh.disc_tape, &sh.disc_params)))
