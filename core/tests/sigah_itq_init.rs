@@ -81,7 +81,7 @@ fn encoder_agrees_with_the_tape(data: &Tensor, cfg: &SigahConfig) {
     let x = model.preprocess.batch(data, &all);
     let mut tape = sigah_core::autodiff::Tape::new();
     let xv = tape.constant(x);
-    let g = graph::generator(&mut tape, &model.gen, &model.layout, cfg, xv, false);
+    let g = graph::generator(&mut tape, &model.gen, &model.layout, cfg, xv, data.rows, false);
     let s = tape.value(g.s);
     let u = model.code_values(data).unwrap();
     let codes = model.encode(data).unwrap();

@@ -8,20 +8,23 @@
 //! fork/join per phase of a step instead of one per op.
 //!
 //! A generator step has four phases:
-//! 1. every shard, in parallel, runs the generator on its rows and the row
-//!    terms (`loss::shard_gen_loss`);
+//! 1. every shard, in parallel, runs the hash encoder on its rows and the
+//!    decoder on its anchors, and the row terms (`loss::shard_gen_loss`); in
+//!    the same task it runs the batch's first discriminator step, which needs
+//!    only x̃ and the discriminator's weights (the generator's update leaves
+//!    them alone);
 //! 2. the calling thread gathers the code values `u` of all rows and runs the
 //!    batch terms (`loss::batch_terms`) on their own small tape. The listwise
 //!    term, the one batch term whose cost grows with rows × anchors, is cut by
-//!    anchors into tasks of its own, in parallel (`loss::list_loss`); their
-//!    gradients with respect to the compared codes join the small tape the same
-//!    way `G` joins the shards in phase 3. Backward gives `G = ∂(batch terms)/∂u`;
+//!    anchors into tasks of its own that run meanwhile, in parallel
+//!    (`loss::list_loss`); their gradients with respect to the compared codes
+//!    join the small tape the same way `G` joins the shards in phase 3.
+//!    Backward gives `G = ∂(batch terms)/∂u`;
 //! 3. every shard, in parallel, adds `Σ u ⊙ G` (a constant `G`, whose gradient
 //!    with respect to `u` is exactly `G`), and the same for the relaxed codes
 //!    `tanh(β·u)` it made in phase 1, to its loss and runs backward;
 //! 4. each parameter's gradient is the sum of the shards' in shard order.
 //!
-//! The discriminator's loss has row terms only: phases 1 and 3 in one, then 4.
 //! Every sum has a fixed order, so a model is bit-identical at any thread count.
 
 use rayon::prelude::*;
@@ -95,12 +98,12 @@ struct Shard {
     /// After phase 1 of a generator step: the code values, the loss nodes and
     /// the relaxed codes.
     gen: Option<(GenVars, Var, Var, Option<Var>)>,
-    /// This shard's share of the batch means of the last step: its loss, then
-    /// the reconstruction (generator step) or E(x) (discriminator step), then
-    /// E(x̃) (discriminator step).
+    /// This shard's share of the batch means of the last generator step: its
+    /// loss and the reconstruction.
     loss: f64,
-    second: f64,
-    third: f64,
+    recon: f64,
+    /// The same for the last discriminator step: L_D, E(x) and E(x̃).
+    disc_out: [f64; 3],
 }
 
 impl Shard {
@@ -126,7 +129,7 @@ impl Shard {
         let neighbour_terms = cfg.lambda_pair > 0.0 || cfg.lambda_rank > 0.0 || cfg.lambda_list > 0.0;
         let relaxed = if neighbour_terms { relaxed_codes(tape, cfg, gv.u) } else { None };
         self.loss = tape.value(gl.loss).item() as f64;
-        self.second = tape.value(gl.recon).item() as f64;
+        self.recon = tape.value(gl.recon).item() as f64;
         self.params.clone_from(&gv.params);
         self.gen = Some((gv, gl.loss, gl.recon, relaxed));
     }
@@ -153,9 +156,7 @@ impl Shard {
         let fv = tape.constant_from(&self.fake);
         self.disc_params = leaves(tape, &model.disc, true);
         let dl = disc_loss(tape, &self.disc_params, xv, fv, model.summary.margin, batch_anchors);
-        self.loss = tape.value(dl.loss).item() as f64;
-        self.second = tape.value(dl.energy_real).item() as f64;
-        self.third = tape.value(dl.energy_fake).item() as f64;
+        self.disc_out = [dl.loss, dl.energy_real, dl.energy_fake].map(|v| tape.value(v).item() as f64);
         tape.backward(dl.loss);
     }
 }
@@ -204,17 +205,27 @@ impl Stepper {
         &self.u
     }
 
-    /// The generator's loss gradients on the loaded batch. With `keep_fake`, each
-    /// shard keeps its x̃ for the discriminator steps.
+    /// The generator's loss gradients on the loaded batch. With `with_disc`, each
+    /// shard keeps its x̃ for the discriminator steps and, in the same parallel
+    /// task, runs the first of them ([`Stepper::disc_result`]): it reads x̃ and
+    /// the discriminator's weights, which the generator's update leaves alone,
+    /// so it need not wait for the batch terms and costs no fork/join of its own.
     pub(crate) fn gen_step(
         &mut self,
         model: &SigahModel,
         cfg: &SigahConfig,
         b: &BatchRef<'_>,
-        keep_fake: bool,
+        with_disc: bool,
     ) -> (GenOut, Vec<Option<Tensor>>) {
         let (rows, anchors) = (self.rows, self.anchors);
-        self.shards.par_iter_mut().for_each(|sh| on_this_thread(|| sh.gen_forward(model, cfg, anchors, keep_fake)));
+        self.shards.par_iter_mut().for_each(|sh| {
+            on_this_thread(|| {
+                sh.gen_forward(model, cfg, anchors, with_disc);
+                if with_disc {
+                    sh.disc(model, anchors);
+                }
+            })
+        });
         // Phase 2: the batch terms on the gathered code values.
         self.u = self.gather(|sh| sh.tape.value(sh.gen.as_ref().expect("phase 1 ran").0.u));
         let relaxed_on = self.shards.first().is_some_and(|sh| sh.gen.as_ref().is_some_and(|g| g.3.is_some()));
@@ -222,16 +233,25 @@ impl Stepper {
             self.relaxed = self.gather(|sh| sh.tape.value(sh.gen.as_ref().and_then(|g| g.3).expect("phase 1 ran")));
         }
         let x_all = (cfg.lambda_sim > 0.0).then(|| self.gather(|sh| &sh.x));
-        let tape = &mut self.batch_tape;
-        tape.reset();
-        let u = tape.param_from(&self.u);
         let list = list_targets_in_use(cfg, b.layout, rows, b.list);
-        let relaxed = relaxed_on.then(|| tape.param_from(&self.relaxed));
-        let terms = batch_terms(tape, cfg, u, relaxed, b.layout, list.is_some(), x_all.as_ref());
+        // With relaxed codes (the default) the listwise term compares values
+        // already gathered, so its tasks run while this thread builds the other
+        // batch terms; otherwise it compares the batch tape's signs and waits.
+        let (tape, tasks, u_all, relaxed_all) = (&mut self.batch_tape, &mut self.list_tasks, &self.u, &self.relaxed);
+        let early = list.filter(|_| relaxed_on);
+        let ((terms, u, relaxed), early) = rayon::join(
+            || {
+                tape.reset();
+                let u = tape.param_from(u_all);
+                let relaxed = relaxed_on.then(|| tape.param_from(relaxed_all));
+                (batch_terms(tape, cfg, u, relaxed, b.layout, list.is_some(), x_all.as_ref()), u, relaxed)
+            },
+            || early.map(|l| list_in_parallel(tasks, cfg, relaxed_all, l)),
+        );
         let mut batch_loss = tape.value(terms.loss).item() as f64;
         let mut loss = terms.loss;
         if let (Some(l), Some(codes)) = (list, terms.codes) {
-            let (value, g) = list_in_parallel(&mut self.list_tasks, cfg, tape.value(codes), l);
+            let (value, g) = early.unwrap_or_else(|| list_in_parallel(tasks, cfg, tape.value(codes), l));
             batch_loss += value;
             loss = add_link(tape, loss, codes, g);
         }
@@ -241,18 +261,25 @@ impl Stepper {
         self.shards.par_iter_mut().for_each(|sh| on_this_thread(|| sh.gen_backward(g_u, g_relaxed)));
         let out = GenOut {
             loss: self.shards.iter().map(|s| s.loss).sum::<f64>() + batch_loss,
-            recon: self.shards.iter().map(|s| s.second).sum(),
+            recon: self.shards.iter().map(|s| s.recon).sum(),
         };
-        (out, self.reduce(|sh| (&sh.tape, &sh.params)))
+        let r = self.reduce(|sh| (&sh.tape, &sh.params));
+        (out, r)
     }
 
-    /// The discriminator's loss gradients on the loaded batch, against the x̃ the
-    /// last `gen_step` with `keep_fake` produced.
+    /// A new discriminator step on the loaded batch, against the x̃ of the last
+    /// `gen_step` with `with_disc` (for the steps after the first; the first
+    /// ran inside that `gen_step`): its loss gradients.
     pub(crate) fn disc_step(&mut self, model: &SigahModel) -> (DiscOut, Vec<Option<Tensor>>) {
         let anchors = self.anchors;
         self.shards.par_iter_mut().for_each(|sh| on_this_thread(|| sh.disc(model, anchors)));
-        let sum = |f: fn(&Shard) -> f64| self.shards.iter().map(f).sum::<f64>();
-        let out = DiscOut { loss: sum(|s| s.loss), energy_real: sum(|s| s.second), energy_fake: sum(|s| s.third) };
+        self.disc_result()
+    }
+
+    /// The last discriminator step's loss gradients.
+    pub(crate) fn disc_result(&self) -> (DiscOut, Vec<Option<Tensor>>) {
+        let sum = |k: usize| self.shards.iter().map(|s| s.disc_out[k]).sum::<f64>();
+        let out = DiscOut { loss: sum(0), energy_real: sum(1), energy_fake: sum(2) };
         (out, self.reduce(|sh| (&sh.disc_tape, &sh.disc_params)))
     }
 
@@ -318,12 +345,21 @@ fn list_in_parallel(tasks: &mut Vec<ListTask>, cfg: &SigahConfig, codes: &Tensor
 }
 
 /// The sum of `parts` in their order (`None` when there are none): the fixed
-/// order that keeps a model bit-identical at any thread count.
-fn sum_in_order<'a>(mut parts: impl Iterator<Item = &'a Tensor>) -> Option<Tensor> {
-    let mut sum = parts.next()?.clone();
-    for g in parts {
-        sum.data.iter_mut().zip(&g.data).for_each(|(a, &b)| *a += b);
-    }
+/// order that keeps a model bit-identical at any thread count. Large sums are
+/// cut into blocks of elements that run in parallel, each summing the parts in
+/// the same order, so the cut never changes a result.
+fn sum_in_order<'a>(parts: impl Iterator<Item = &'a Tensor>) -> Option<Tensor> {
+    /// Elements per parallel block (a few µs of additions).
+    const BLOCK: usize = 16 * 1024;
+    let parts: Vec<&Tensor> = parts.collect();
+    let mut sum = (*parts.first()?).clone();
+    sum.data.par_chunks_mut(BLOCK).enumerate().for_each(|(b, out)| {
+        let at = b * BLOCK;
+        for g in &parts[1..] {
+            let n = out.len();
+            out.iter_mut().zip(&g.data[at..at + n]).for_each(|(a, &v)| *a += v);
+        }
+    });
     Some(sum)
 }
 

@@ -54,7 +54,12 @@ fn shards_give_the_one_tape_gradients() {
     stepper.load(&model, &b);
     assert_eq!(stepper.shards.len(), 3);
     let (out, grads) = stepper.gen_step(&model, &cfg, &b, true);
-    let (dout, dgrads) = stepper.disc_step(&model);
+    // The first D step ran inside the G step; a fresh one on the same batch and
+    // weights is the same computation.
+    let (dout, dgrads) = stepper.disc_result();
+    let (again, again_grads) = stepper.disc_step(&model);
+    assert_eq!((dout.loss, dout.energy_real, dout.energy_fake), (again.loss, again.energy_real, again.energy_fake));
+    assert_eq!(dgrads, again_grads);
 
     // The same loss on one tape.
     let xb = model.preprocess.batch(&x, &rows);

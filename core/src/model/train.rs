@@ -323,7 +323,9 @@ impl Trainer {
             apply_gen_step(st, cfg, &grads, self.start.as_ref());
             if first && cfg.adversarial {
                 for d_step in 0..cfg.d_steps {
-                    let (out, grads) = self.stepper.disc_step(&st.model);
+                    // The first D step ran inside the G step (`Stepper::gen_step`).
+                    let (out, grads) =
+                        if d_step == 0 { self.stepper.disc_result() } else { self.stepper.disc_step(&st.model) };
                     non_finite(epoch, batch, "L_D", out.loss as f32)?;
                     if d_step == 0 {
                         acc.loss_d += out.loss;
