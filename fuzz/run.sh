@@ -5,6 +5,9 @@
 # take the sanitizer flag).
 #   bash fuzz/run.sh 600                          # 10 minutes per target
 #   TARGETS="codes_npy index_file" ASAN=1 bash fuzz/run.sh 600
+#   RUNS=1100000 bash fuzz/run.sh                 # stop each target after that many executions
+# Runs under `nice -n 19`, one target at a time (one libFuzzer job): the machine's
+# other builds and tests come first.
 #
 # Memory: each target asserts its own per-input bound (fuzz_targets/common,
 # 16 bytes per input byte + 1 MiB); -malloc_limit_mb=256 stops any single
@@ -21,12 +24,15 @@ else
   san=(--sanitizer none); tag=none
 fi
 mkdir -p logs
+# -runs stops at an execution count; then the time limit is only a backstop.
+limit=(-max_total_time="$seconds")
+if [ -n "${RUNS:-}" ]; then limit=(-runs="$RUNS" -max_total_time=3600); fi
 for target in ${TARGETS:-$(cargo fuzz list)}; do
   mkdir -p "corpus/$target" "seeds/$target"
   echo "== $target (${seconds}s, sanitizer $tag)"
   log="logs/$target.$tag.log"
-  cargo fuzz run "${san[@]}" "$target" "corpus/$target" "seeds/$target" -- \
-    -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=1024 -malloc_limit_mb=256 -print_final_stats=1 \
+  nice -n 19 cargo fuzz run "${san[@]}" "$target" "corpus/$target" "seeds/$target" -- \
+    "${limit[@]}" -max_len=65536 -rss_limit_mb=1024 -malloc_limit_mb=256 -print_final_stats=1 \
     >"$log" 2>&1 || { echo "FAILED: see fuzz/$log and fuzz/artifacts/$target/"; tail -20 "$log"; exit 1; }
   grep -E '^Done [0-9]+ runs|stat::number_of_executed_units|stat::peak_rss_mb' "$log" || tail -2 "$log"
 done

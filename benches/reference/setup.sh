@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Creates the Python environment the reference peers run in (numpy/OpenBLAS, FAISS,
-# safetensors; PyTorch with --torch). Idempotent. Peers only: the product never
+# safetensors, h5py to write ann-benchmarks HDF5 files; PyTorch with --torch). Idempotent. Peers only: the product never
 # needs Python.
 #   bash benches/reference/setup.sh [--torch]      -> prints the venv's python path
 set -euo pipefail
@@ -16,6 +16,7 @@ need=()
 "$py" -c 'import numpy' 2>/dev/null || need+=(numpy)
 "$py" -c 'import safetensors' 2>/dev/null || need+=(safetensors)
 "$py" -c 'import faiss' 2>/dev/null || need+=(faiss-cpu)
+"$py" -c 'import h5py' 2>/dev/null || need+=(h5py)
 if [ "$want_torch" = 1 ]; then "$py" -c 'import torch' 2>/dev/null || need+=(torch); fi
 if [ ${#need[@]} -gt 0 ]; then
   "$py" -m pip install --quiet --disable-pip-version-check "${need[@]}" >&2

@@ -26,14 +26,20 @@ pub fn known_methods() -> Vec<Method> {
 }
 
 #[derive(Args, Debug)]
-#[command(group(clap::ArgGroup::new("relevance").required(true).multiple(true).args(["base_labels", "gt", "gt_k", "label_column"])))]
+#[command(group(clap::ArgGroup::new("relevance").required(true).multiple(true).args(["base_labels", "gt", "gt_k", "label_column", "hdf5"])))]
 pub struct EvalArgs {
-    /// Base vectors (.fvecs, .bvecs, .npy, .csv): the hash functions are trained on them.
-    #[arg(long, value_name = "FILE")]
-    base: PathBuf,
-    /// Held-out query vectors, same dimension as the base.
-    #[arg(long, value_name = "FILE")]
-    queries: PathBuf,
+    /// An HDF5 file in the ann-benchmarks layout (sift-128-euclidean.hdf5, ...):
+    /// base (`train`), queries (`test`) and ground truth (`neighbors`) in one; with
+    /// --gt-k K, each query's K nearest of the neighbours it lists.
+    #[arg(long, value_name = "FILE.hdf5", conflicts_with_all = ["base", "queries", "base_labels", "query_labels", "gt", "label_column"])]
+    hdf5: Option<PathBuf>,
+    /// Base vectors (.fvecs, .bvecs, .npy, .csv; .hdf5: its `train`; each may be
+    /// .gz): the hash functions are trained on them.
+    #[arg(long, value_name = "FILE", required_unless_present = "hdf5")]
+    base: Option<PathBuf>,
+    /// Held-out query vectors, same dimension as the base (.hdf5: its `test`).
+    #[arg(long, value_name = "FILE", required_unless_present = "hdf5")]
+    queries: Option<PathBuf>,
     /// One label per base vector (.ivecs, .npy, .csv): relevant = same label.
     #[arg(long, value_name = "FILE", requires = "query_labels")]
     base_labels: Option<PathBuf>,
@@ -244,6 +250,12 @@ impl RunArgs {
 pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     args.run.common.apply()?;
     let config = args.run.config(&[16, 32, 64, 128])?;
+    if let Some(path) = &args.hdf5 {
+        return run_hdf5(&args, &config, path);
+    }
+    let (Some(base_path), Some(queries_path)) = (&args.base, &args.queries) else {
+        anyhow::bail!("give --base and --queries, or --hdf5");
+    };
     let csv = CsvOptions {
         label: args.label_column.as_ref().map(|c| match c.parse::<i64>() {
             Ok(i) => LabelColumn::Index(i),
@@ -272,12 +284,38 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
         !sources.is_empty(),
         "give --base-labels/--query-labels, --label-column, --gt or --gt-k (default K {DEFAULT_K})"
     );
-    let (base, queries, relevances) = load_with_relevances(&args.base, &args.queries, &sources)?;
-    let mut inputs: Vec<(&str, &Path)> = vec![("base", &args.base), ("queries", &args.queries)];
+    let (base, queries, relevances) = load_with_relevances(base_path, queries_path, &sources)?;
+    let mut inputs: Vec<(&str, &Path)> = vec![("base", base_path), ("queries", queries_path)];
     let optional = [("base_labels", &args.base_labels), ("query_labels", &args.query_labels), ("gt", &args.gt)];
     inputs.extend(optional.iter().filter_map(|(role, p)| p.as_deref().map(|p| (*role, p))));
     if let Some(p) = &args.run.sigah_config {
         inputs.push(("sigah_config", p));
     }
     args.run.execute(&config, &inputs, &base, &queries, &relevances)
+}
+
+/// `eval --hdf5`: the protocol on an ann-benchmarks file and its own ground
+/// truth (its `neighbors`, not neighbours recomputed here: the file's are what
+/// every published ann-benchmarks result is scored against).
+fn run_hdf5(args: &EvalArgs, config: &EvalConfig, path: &Path) -> anyhow::Result<()> {
+    let (data, distance) = sigah_core::dataset::load_ann_benchmarks(path, args.gt_k)?;
+    if !args.run.common.quiet {
+        let listed = match &data.relevance {
+            Relevance::Neighbours { ids } => ids.first().map_or(0, Vec::len),
+            Relevance::Labels { .. } => 0,
+        };
+        eprintln!(
+            "sigah: {}: {} train and {} test vectors of dimension {}, {listed} neighbours per query (distance: {})",
+            path.display(),
+            data.base.rows,
+            data.queries.rows,
+            data.base.cols,
+            distance.as_deref().unwrap_or("not stated")
+        );
+    }
+    let mut inputs: Vec<(&str, &Path)> = vec![("hdf5", path)];
+    if let Some(p) = &args.run.sigah_config {
+        inputs.push(("sigah_config", p));
+    }
+    args.run.execute(config, &inputs, &data.base, &data.queries, std::slice::from_ref(&data.relevance))
 }

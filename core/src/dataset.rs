@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use sigah_kernels::gemm::{gemm_with, MatMut, MatRef};
 
-use crate::io::vectors::{load_ivecs, load_labels, load_vectors, load_vectors_with, CsvOptions, Format};
+use crate::io::vectors::{load_ivecs, load_labels, load_queries, load_vectors, load_vectors_with, CsvOptions, Format};
 use crate::metrics::Relevance;
 use crate::{Error, Result, Tensor};
 
@@ -85,7 +85,7 @@ pub fn load_with_relevances(
             let (q, ql) = load_csv_with_labels(queries, csv)?;
             (b, q, Some((bl, ql)))
         }
-        None => (load_vectors(base)?, load_vectors(queries)?, None),
+        None => (load_vectors(base)?, load_queries(queries)?, None),
     };
     if queries_t.cols != base_t.cols {
         return Err(Error::data(
@@ -134,6 +134,27 @@ pub fn load_with_relevances(
         });
     }
     Ok((base_t, queries_t, relevances))
+}
+
+/// An HDF5 file in the ann-benchmarks layout as a dataset (issue 13): `train`
+/// is the base, `test` the queries, and each query's relevant items are its
+/// `neighbors` row, the file's own ground truth; with `k`, only its first `k`
+/// (the row is sorted nearest first). Also returns the file's `distance`.
+pub fn load_ann_benchmarks(path: &Path, k: Option<usize>) -> Result<(Dataset, Option<String>)> {
+    let file = crate::io::hdf5::load_ann(path)?;
+    let listed = file.neighbors.first().map_or(0, Vec::len);
+    let mut ids = file.neighbors;
+    if let Some(k) = k {
+        if k == 0 || k > listed {
+            return Err(Error::data(
+                path,
+                format!("--gt-k {k}: the file lists {listed} neighbours per query ('neighbors'); give 1 to {listed}"),
+            ));
+        }
+        ids.iter_mut().for_each(|row| row.truncate(k));
+    }
+    let dataset = Dataset::new(file.train, file.test, Relevance::Neighbours { ids })?;
+    Ok((dataset, file.distance))
 }
 
 /// A CSV vector file and its label column.

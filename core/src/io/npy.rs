@@ -153,6 +153,41 @@ const MAGIC: &[u8] = b"\x93NUMPY";
 /// Parses the header at the start of `bytes` and checks that the data it announces
 /// is all there (`bytes` may be a whole memory-mapped file).
 pub fn parse_header(path: &Path, bytes: &[u8]) -> Result<Header> {
+    let header = parse_header_only(path, bytes)?;
+    let end = header.data_offset;
+    let need = body_len(path, &header)?
+        .checked_add(end)
+        .ok_or_else(|| Error::format(path, end as u64, "shape is too large"))?;
+    if bytes.len() < need {
+        return Err(Error::format(
+            path,
+            bytes.len() as u64,
+            format!(
+                "truncated: shape {:?} of {} needs {} bytes of data, the file has {}",
+                header.shape,
+                header.dtype.descr(),
+                need - end,
+                bytes.len() - end
+            ),
+        ));
+    }
+    Ok(header)
+}
+
+/// The bytes of data `header` announces (checked: a shape whose product
+/// overflows is an error, not a wrapped small number).
+pub fn body_len(path: &Path, header: &Header) -> Result<usize> {
+    header
+        .shape
+        .iter()
+        .try_fold(header.dtype.size(), |acc, &d| acc.checked_mul(d))
+        .ok_or_else(|| Error::format(path, header.data_offset as u64, "shape is too large"))
+}
+
+/// Parses the header at the start of `bytes` (the magic, the version, the
+/// header dictionary) without looking for the data after it: what a stream
+/// (standard input, a pipe, a `.gz`) reads before the data arrives.
+pub fn parse_header_only(path: &Path, bytes: &[u8]) -> Result<Header> {
     let bad = |offset: usize, reason: String| Error::format(path, offset as u64, reason);
     if bytes.len() < 10 || &bytes[..6] != MAGIC {
         return Err(bad(0, "not a .npy file (missing the \\x93NUMPY magic)".into()));
@@ -186,26 +221,7 @@ pub fn parse_header(path: &Path, bytes: &[u8]) -> Result<Header> {
     let shape =
         parse_shape(shape_text).ok_or_else(|| bad(start, format!("cannot read shape {}", shape_text.trim())))?;
 
-    let header = Header { dtype, shape, data_offset: end };
-    let need = header
-        .shape
-        .iter()
-        .try_fold(dtype.size(), |acc, &d| acc.checked_mul(d))
-        .and_then(|n| n.checked_add(end))
-        .ok_or_else(|| bad(start, "shape is too large".into()))?;
-    if bytes.len() < need {
-        return Err(bad(
-            bytes.len(),
-            format!(
-                "truncated: shape {:?} of {} needs {} bytes of data, the file has {}",
-                header.shape,
-                descr,
-                need - end,
-                bytes.len() - end
-            ),
-        ));
-    }
-    Ok(header)
+    Ok(Header { dtype, shape, data_offset: end })
 }
 
 /// The raw text of `key`'s value in a Python dict literal: up to the next

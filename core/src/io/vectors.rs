@@ -12,7 +12,10 @@
 
 use std::path::Path;
 
+pub use crate::io::csv::parse_csv;
+use crate::io::input;
 use crate::io::npy::{self, DType};
+use crate::io::sniff::Kind;
 use crate::{Error, Result, Tensor};
 
 /// The file formats the loaders read, chosen by extension.
@@ -23,6 +26,8 @@ pub enum Format {
     Ivecs,
     Npy,
     Csv,
+    /// HDF5 in the ann-benchmarks layout: `train` (base) or `test` (queries).
+    Hdf5,
 }
 
 impl Format {
@@ -33,6 +38,7 @@ impl Format {
     pub fn of_content(path: &Path, bytes: &[u8]) -> Result<Format> {
         match crate::io::sniff::of_bytes(&bytes[..bytes.len().min(crate::io::sniff::SNIFF_LEN)]) {
             crate::io::sniff::Kind::Npy => Ok(Format::Npy),
+            crate::io::sniff::Kind::Hdf5 => Ok(Format::Hdf5),
             crate::io::sniff::Kind::Other => Format::of(path),
             kind => Err(Error::format(path, 0, format!("this is {}, not vectors or labels", kind.describe()))),
         }
@@ -40,6 +46,13 @@ impl Format {
 
     /// The format of `path`, by its extension (case-insensitive).
     pub fn of(path: &Path) -> Result<Format> {
+        if input::is_stdin(path) {
+            return Err(Error::format(
+                path,
+                0,
+                "standard input has no name to tell .fvecs, .bvecs and CSV apart: send .npy (or gzip-compressed .npy), or read a named pipe whose name says the format (mkfifo x.fvecs)",
+            ));
+        }
         let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
         Ok(match ext.as_deref() {
             Some("fvecs") => Format::Fvecs,
@@ -47,12 +60,13 @@ impl Format {
             Some("ivecs") => Format::Ivecs,
             Some("npy") => Format::Npy,
             Some("csv") => Format::Csv,
+            Some("hdf5" | "h5") => Format::Hdf5,
             other => {
                 let what = other.map_or_else(|| "no extension".to_string(), |e| format!("unknown extension '.{e}'"));
                 return Err(Error::format(
                     path,
                     0,
-                    format!("{what}: sigah reads vectors from .fvecs, .bvecs, .npy or .csv and labels from .ivecs, .npy or .csv"),
+                    format!("{what}: sigah reads vectors from .fvecs, .bvecs, .npy, .csv or .hdf5 (each optionally .gz) and labels from .ivecs, .npy or .csv"),
                 ));
             }
         })
@@ -86,43 +100,6 @@ pub struct CsvOptions {
     pub label: Option<LabelColumn>,
 }
 
-/// The whole content of a file, memory-mapped when it is not empty (so a multi-GB
-/// `.fvecs` costs its size once, as the output tensor, not twice).
-enum FileBytes {
-    Mapped(memmap2::Mmap),
-    Empty,
-}
-
-impl std::ops::Deref for FileBytes {
-    type Target = [u8];
-    fn deref(&self) -> &[u8] {
-        match self {
-            FileBytes::Mapped(m) => m,
-            FileBytes::Empty => &[],
-        }
-    }
-}
-
-fn map_file(path: &Path) -> Result<FileBytes> {
-    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let meta = file.metadata().map_err(|e| Error::io(path, e))?;
-    if meta.is_dir() {
-        // Opening a folder succeeds on Unix; mapping it fails with a baffling errno.
-        return Err(Error::format(path, 0, "this is a folder, not a file"));
-    }
-    let len = meta.len();
-    if len == 0 {
-        // Mapping an empty file fails on some platforms; there is nothing to map.
-        return Ok(FileBytes::Empty);
-    }
-    // SAFETY: the map is read-only and lives only while this loader copies out of
-    // it. Another process truncating the file meanwhile could fault (SIGBUS); that
-    // is the documented risk of every memory-mapped reader and the price of not
-    // holding a second copy of a multi-GB file.
-    let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| Error::io(path, e))?;
-    Ok(FileBytes::Mapped(map))
-}
-
 /// Loads a vector file (`.fvecs`, `.bvecs`, `.npy`, `.csv` with every column a
 /// feature) as an `n × d` tensor.
 pub fn load_vectors(path: &Path) -> Result<Tensor> {
@@ -130,14 +107,58 @@ pub fn load_vectors(path: &Path) -> Result<Tensor> {
 }
 
 /// Loads a vector file; a CSV file is read with `csv`, and its label column (if
-/// any) is returned too.
+/// any) is returned too. An HDF5 file gives its `train` dataset.
 pub fn load_vectors_with(path: &Path, csv: &CsvOptions) -> Result<(Tensor, Option<Vec<i32>>)> {
-    let bytes = map_file(path)?;
-    match Format::of_content(path, &bytes)? {
-        Format::Fvecs => parse_fvecs(path, &bytes).map(|t| (t, None)),
-        Format::Bvecs => parse_bvecs(path, &bytes).map(|t| (t, None)),
-        Format::Npy => parse_npy_vectors(path, &bytes).map(|t| (t, None)),
-        Format::Csv => parse_csv(path, &bytes, csv),
+    load_part(path, csv, "train")
+}
+
+/// Loads the query vectors of a file: as [`load_vectors`], but an HDF5 file in
+/// the ann-benchmarks layout gives its `test` dataset.
+pub fn load_queries(path: &Path) -> Result<Tensor> {
+    load_part(path, &CsvOptions::default(), "test").map(|(t, _)| t)
+}
+
+/// Loads vectors from any input [`input::open`] takes; `hdf5` names the
+/// dataset an HDF5 file gives.
+fn load_part(path: &Path, csv: &CsvOptions, hdf5: &str) -> Result<(Tensor, Option<Vec<i32>>)> {
+    let stream = match input::open(path)? {
+        input::Opened::File(bytes) => return vectors_from_bytes(path, path, &bytes, csv, hdf5),
+        input::Opened::Stream(s) => s,
+    };
+    stream.check_seekable(path)?;
+    let format = match stream.kind {
+        Kind::Npy => Format::Npy,
+        Kind::Hdf5 => Format::Hdf5,
+        Kind::Other => Format::of(&stream.name)?,
+        kind => return Err(Error::format(path, 0, format!("this is {}, not vectors or labels", kind.describe()))),
+    };
+    match format {
+        Format::Npy => input::read_npy(path, stream.reader).map(|t| (t, None)),
+        Format::Fvecs => input::read_texmex(path, stream.reader, 4).map(|t| (t, None)),
+        Format::Bvecs => input::read_texmex(path, stream.reader, 1).map(|t| (t, None)),
+        Format::Csv | Format::Ivecs | Format::Hdf5 => {
+            let name = stream.name.clone();
+            let bytes = stream.read_all(path)?;
+            vectors_from_bytes(path, &name, &bytes, csv, hdf5)
+        }
+    }
+}
+
+/// Vectors from a whole file's bytes; `name` (the path without `.gz`) tells
+/// texmex and CSV apart, `path` names the input in errors.
+fn vectors_from_bytes(
+    path: &Path,
+    name: &Path,
+    bytes: &[u8],
+    csv: &CsvOptions,
+    hdf5: &str,
+) -> Result<(Tensor, Option<Vec<i32>>)> {
+    match Format::of_content(name, bytes).map_err(|e| rename(e, path))? {
+        Format::Fvecs => parse_fvecs(path, bytes).map(|t| (t, None)),
+        Format::Bvecs => parse_bvecs(path, bytes).map(|t| (t, None)),
+        Format::Npy => parse_npy_vectors(path, bytes).map(|t| (t, None)),
+        Format::Csv => parse_csv(path, bytes, csv),
+        Format::Hdf5 => crate::io::hdf5::Hdf5::open(path, bytes)?.vectors(hdf5).map(|t| (t, None)),
         Format::Ivecs => Err(Error::format(
             path,
             0,
@@ -146,13 +167,34 @@ pub fn load_vectors_with(path: &Path, csv: &CsvOptions) -> Result<(Tensor, Optio
     }
 }
 
+/// An error about `name` (a `.gz` file's inner name) told about `path`.
+fn rename(e: Error, path: &Path) -> Error {
+    match e {
+        Error::Format { offset, reason, .. } => Error::format(path, offset, reason),
+        Error::Data { reason, .. } => Error::data(path, reason),
+        other => other,
+    }
+}
+
+/// The whole content of an input (streams read to their end, `.gz`
+/// decompressed) and the name whose extension tells its format.
+fn whole(path: &Path) -> Result<(input::Bytes, std::path::PathBuf)> {
+    match input::open(path)? {
+        input::Opened::File(bytes) => Ok((bytes, path.to_path_buf())),
+        input::Opened::Stream(s) => {
+            let name = s.name.clone();
+            Ok((input::Bytes::Owned(s.read_all(path)?), name))
+        }
+    }
+}
+
 /// Loads a texmex `.ivecs` file (ground-truth ids, labels) as one `Vec` per row.
 /// Every row must have the same length.
 pub fn load_ivecs(path: &Path) -> Result<Vec<Vec<i32>>> {
-    if Format::of(path)? != Format::Ivecs {
+    let (bytes, name) = whole(path)?;
+    if Format::of(&name).map_err(|e| rename(e, path))? != Format::Ivecs {
         return Err(Error::format(path, 0, "expected an .ivecs file"));
     }
-    let bytes = map_file(path)?;
     parse_ivecs(path, &bytes)
 }
 
@@ -160,8 +202,8 @@ pub fn load_ivecs(path: &Path) -> Result<Vec<Vec<i32>>> {
 /// `n × 1`) `.npy` of i32/i64/u8, or a CSV file (its label column when `csv.label`
 /// is set, else its only column).
 pub fn load_labels(path: &Path, csv: &CsvOptions) -> Result<Vec<i32>> {
-    let bytes = map_file(path)?;
-    match Format::of_content(path, &bytes)? {
+    let (bytes, name) = whole(path)?;
+    match Format::of_content(&name, &bytes).map_err(|e| rename(e, path))? {
         Format::Ivecs => parse_label_ivecs(path, &bytes),
         Format::Npy => parse_npy_labels(path, &bytes),
         Format::Csv => {
@@ -176,7 +218,7 @@ pub fn load_labels(path: &Path, csv: &CsvOptions) -> Result<Vec<i32>> {
             }
             Ok(labels.unwrap_or_default())
         }
-        Format::Fvecs | Format::Bvecs => {
+        Format::Fvecs | Format::Bvecs | Format::Hdf5 => {
             Err(Error::format(path, 0, "labels are read from .ivecs, .npy or .csv files, not float/byte vectors"))
         }
     }
@@ -316,31 +358,41 @@ fn non_finite(path: &Path, row: usize, col: usize, offset: u64, v: f64) -> Error
 /// of n, and guessing wrong trains on nonsense.
 pub fn parse_npy_vectors(path: &Path, bytes: &[u8]) -> Result<Tensor> {
     let header = npy::parse_header(path, bytes)?;
-    let [n, d] = header.shape[..] else {
-        return Err(Error::format(
+    let (n, d) = npy_vector_shape(path, &header)?;
+    let body = &bytes[header.data_offset..];
+    let data = npy::to_f32(header.dtype, body, n * d).map_err(|(i, v)| npy_value_error(path, &header, d, i, v))?;
+    Ok(Tensor::new(n, d, data))
+}
+
+/// The `[n, d]` of a `.npy` of vectors; any other rank is refused.
+pub(crate) fn npy_vector_shape(path: &Path, header: &npy::Header) -> Result<(usize, usize)> {
+    match header.shape[..] {
+        [n, d] => Ok((n, d)),
+        _ => Err(Error::format(
             path,
             0,
             format!(
                 "vectors must be a 2-D array [n, d], found shape {:?} (numpy: x.reshape(1, -1) for one vector, x.reshape(-1, 1) for n values)",
                 header.shape
             ),
-        ));
-    };
-    let body = &bytes[header.data_offset..];
-    let data = npy::to_f32(header.dtype, body, n * d).map_err(|(i, v)| {
-        let offset = (header.data_offset + header.dtype.size() * i) as u64;
-        let (row, col) = (i / d.max(1), i % d.max(1));
-        if v.is_finite() {
-            Error::format(
-                path,
-                offset,
-                format!("row {row}, column {col}: {} value {v:e} is outside the float32 range", header.dtype.name()),
-            )
-        } else {
-            non_finite(path, row, col, offset, v)
-        }
-    })?;
-    Ok(Tensor::new(n, d, data))
+        )),
+    }
+}
+
+/// The error for element `i` of a `.npy` of vectors whose value `v` has no
+/// finite f32.
+pub(crate) fn npy_value_error(path: &Path, header: &npy::Header, d: usize, i: usize, v: f64) -> Error {
+    let offset = (header.data_offset + header.dtype.size() * i) as u64;
+    let (row, col) = (i / d.max(1), i % d.max(1));
+    if v.is_finite() {
+        Error::format(
+            path,
+            offset,
+            format!("row {row}, column {col}: {} value {v:e} is outside the float32 range", header.dtype.name()),
+        )
+    } else {
+        non_finite(path, row, col, offset, v)
+    }
 }
 
 /// Parses `.npy` labels: 1-D or `n × 1`, of i32, i64 (in the i32 range) or u8.
@@ -401,99 +453,6 @@ pub fn parse_npy_labels(path: &Path, bytes: &[u8]) -> Result<Vec<i32>> {
             format!("labels must be integers (int8-int64, uint8-uint64), found {}", other.name()),
         )),
     }
-}
-
-/// Parses CSV bytes: comma-separated numbers, one vector per line, blank lines
-/// ignored. With a label column, that column is returned as integer labels and
-/// removed from the vectors.
-pub fn parse_csv(path: &Path, bytes: &[u8], opts: &CsvOptions) -> Result<(Tensor, Option<Vec<i32>>)> {
-    let text = std::str::from_utf8(bytes).map_err(|e| {
-        Error::format(path, e.valid_up_to() as u64, "not UTF-8 text (a CSV file must be text)".to_string())
-    })?;
-    // (line number, byte offset, line) of every non-blank line.
-    let mut lines = Vec::new();
-    let mut offset = 0usize;
-    for (i, raw) in text.split_inclusive('\n').enumerate() {
-        let line = raw.trim_end_matches(['\n', '\r']);
-        if !line.trim().is_empty() {
-            lines.push((i + 1, offset, line));
-        }
-        offset += raw.len();
-    }
-    let Some(&(_, _, first)) = lines.first() else {
-        return Err(Error::format(path, 0, "empty file: no rows"));
-    };
-    let first_fields: Vec<&str> = first.split(',').map(str::trim).collect();
-    let has_header = match opts.header {
-        Header::Yes => true,
-        Header::No => false,
-        Header::Auto => first_fields.iter().any(|f| f.parse::<f64>().is_err()),
-    };
-    let width = first_fields.len();
-    let label_col = match &opts.label {
-        None => None,
-        Some(LabelColumn::Index(i)) => {
-            let idx = if *i < 0 { width as i64 + i } else { *i };
-            if idx < 0 || idx >= width as i64 {
-                return Err(Error::data(path, format!("label column {i} does not exist: rows have {width} columns")));
-            }
-            Some(idx as usize)
-        }
-        Some(LabelColumn::Name(name)) => {
-            if !has_header {
-                return Err(Error::data(path, format!("label column '{name}' named, but the file has no header row")));
-            }
-            let idx = first_fields.iter().position(|f| f.trim_matches('"') == name).ok_or_else(|| {
-                Error::data(path, format!("no column named '{name}' in the header ({})", first_fields.join(", ")))
-            })?;
-            Some(idx)
-        }
-    };
-    let rows = if has_header { &lines[1..] } else { &lines[..] };
-    if rows.is_empty() {
-        return Err(Error::format(path, first.len() as u64, "no data rows after the header"));
-    }
-    let d = width - usize::from(label_col.is_some());
-    let mut data = Vec::with_capacity(rows.len().saturating_mul(d).min(bytes.len()));
-    let mut labels = label_col.map(|_| Vec::with_capacity(rows.len()));
-    for (row, &(line_no, line_offset, line)) in rows.iter().enumerate() {
-        let mut count = 0;
-        let mut field_offset = line_offset;
-        for (j, field) in line.split(',').enumerate() {
-            count += 1;
-            let here = field_offset as u64;
-            field_offset += field.len() + 1;
-            if count > width {
-                continue; // counted, reported below
-            }
-            let f = field.trim();
-            let at =
-                |reason: String| Error::format(path, here, format!("row {row} (line {line_no}), column {j}: {reason}"));
-            if Some(j) == label_col {
-                let v: f64 = f.parse().map_err(|_| at(format!("label '{f}' is not a number")))?;
-                if v.fract() != 0.0 || v < i32::MIN as f64 || v > i32::MAX as f64 {
-                    return Err(at(format!("label '{f}' is not an int32 integer")));
-                }
-                if let Some(l) = labels.as_mut() {
-                    l.push(v as i32);
-                }
-            } else {
-                let v: f32 = f.parse().map_err(|_| at(format!("'{f}' is not a number")))?;
-                if !v.is_finite() {
-                    return Err(at(format!("value {f} is not finite")));
-                }
-                data.push(v);
-            }
-        }
-        if count != width {
-            return Err(Error::format(
-                path,
-                line_offset as u64,
-                format!("row {row} (line {line_no}) has {count} columns, the first row has {width}"),
-            ));
-        }
-    }
-    Ok((Tensor::new(rows.len(), d, data), labels))
 }
 
 #[cfg(test)]
