@@ -9,6 +9,7 @@
 use std::path::{Path, PathBuf};
 
 use sigah_core::index::HammingIndex;
+use sigah_core::io::hdf5::Hdf5;
 use sigah_core::io::npy::{self, DType};
 use sigah_core::io::vectors::{self, CsvOptions};
 use sigah_core::model::{DecoderKind, SigahConfig, SigahModel, Silent, TrainOptions};
@@ -31,6 +32,13 @@ fn npy_bytes<T: bytemuck::Pod>(dtype: DType, shape: &[usize], data: &[T]) -> Vec
     let mut b = npy::header_bytes(dtype, shape);
     b.extend_from_slice(bytemuck::cast_slice(data));
     b
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(bytes).unwrap();
+    e.finish().unwrap()
 }
 
 fn with(selector: u8, body: &[u8]) -> Vec<u8> {
@@ -120,6 +128,16 @@ fn seeds() -> Vec<(&'static str, &'static str, Vec<u8>)> {
         ("model_file", "linear", tiny_model(DecoderKind::Linear, vec![], 0)),
         // With the input projection (`preprocess.proj`, 3 → 2 dimensions).
         ("model_file", "projected", tiny_model(DecoderKind::Lista, vec![2], 2)),
+        // Issue 13's stream framing: selector % 3 picks fvecs, bvecs, npy.
+        ("stream", "fvecs", with(0, &fvecs(&rows))),
+        ("stream", "bvecs", with(1, &bvecs)),
+        ("stream", "npy_f64", with(2, &npy_bytes(DType::F64, &[2, 2], &[1.5f64, -2.0, 0.0, 1e30]))),
+        // gzip: selector bit 4 clear, the rest is a gzip stream after its 2-byte
+        // magic; set, the rest is compressed by the target.
+        ("gzip", "fvecs_stream", with(0, &gzip(&fvecs(&rows))[2..])),
+        ("gzip", "npy_stream", with(2, &gzip(&npy_bytes(DType::F32, &[3, 4], &flat))[2..])),
+        ("gzip", "bvecs_compressed", with(5, &bvecs)),
+        ("gzip", "csv_compressed", with(7, b"1,2.5,-3\n4,5e-1,6\n")),
         ("config", "toml", with(0, b"bits = 16\nhidden = [8, 4]\ndecoder = \"linear\"\nmargin = 0.5\nlr_g = 0.003\n")),
         ("config", "json", with(1, br#"{"bits": 32, "hidden": [16], "latent": 64, "adversarial": false, "seed": 7}"#)),
     ]
@@ -148,6 +166,19 @@ fn accepted(target: &str, bytes: &[u8]) -> Result<(), String> {
                 _ => vectors::parse_npy_vectors(p, file).map(drop).map_err(e),
             }
         }
+        "stream" => {
+            let (&which, file) = bytes.split_first().ok_or("empty")?;
+            let name = Path::new(["x.fvecs", "x.bvecs", "-"][(which % 3) as usize]);
+            let reader = Box::new(std::io::Cursor::new(file.to_vec()));
+            vectors::read_vectors(name, name, reader).map(drop).map_err(e)
+        }
+        "gzip" => {
+            let (&which, body) = bytes.split_first().ok_or("empty")?;
+            let name = Path::new(["x.fvecs.gz", "x.bvecs.gz", "x.npy.gz", "x.csv.gz"][(which % 4) as usize]);
+            let gz = if which & 4 == 0 { [&[0x1f, 0x8b][..], body].concat() } else { gzip(body) };
+            vectors::read_vectors(name, name, Box::new(std::io::Cursor::new(gz))).map(drop).map_err(e)
+        }
+        "hdf5" => Hdf5::open(p, bytes).and_then(|h| h.ann()).map(drop).map_err(e),
         "npy" => npy::parse_header(p, bytes).map(drop).map_err(e),
         "codes_npy" => Codes::parse_npy(p, bytes).map(drop).map_err(e),
         "index_file" => HammingIndex::from_file_bytes(p, bytes).map(drop).map_err(e),
@@ -175,5 +206,12 @@ fn every_seed_is_a_valid_file_its_loader_accepts() {
         // The committed file is accepted too (it may be older than this code).
         let on_disk = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         accepted(target, &on_disk).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    }
+    // The HDF5 seeds are written by h5py (fuzz/make_hdf5_seeds.py), not from
+    // Rust: only checked.
+    let hdf5: Vec<_> = std::fs::read_dir(seeds_dir("hdf5")).unwrap().map(|e| e.unwrap().path()).collect();
+    assert!(hdf5.len() >= 3, "{hdf5:?}");
+    for path in hdf5 {
+        accepted("hdf5", &std::fs::read(&path).unwrap()).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     }
 }

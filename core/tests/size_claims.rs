@@ -63,13 +63,23 @@ static ALLOC: Counting = Counting;
 
 /// Runs `load`, which must fail naming `name`, within 64 KiB of allocation.
 fn refused<T: std::fmt::Debug>(name: &str, bytes: &[u8], load: impl FnOnce(&Path, &[u8]) -> sigah_core::Result<T>) {
+    refused_within(name, bytes, 64 << 10, load)
+}
+
+/// [`refused`] with a limit of `limit` bytes.
+fn refused_within<T: std::fmt::Debug>(
+    name: &str,
+    bytes: &[u8],
+    limit: usize,
+    load: impl FnOnce(&Path, &[u8]) -> sigah_core::Result<T>,
+) {
     let base = LIVE.with(Cell::get);
     PEAK.with(|p| p.set(base));
     let result = load(Path::new(name), bytes);
     let peak = PEAK.with(Cell::get) - base;
     let err = result.expect_err(name).to_string();
     assert!(err.contains(name), "{err}");
-    assert!(peak < 64 << 10, "{name}: {} bytes of input made the loader allocate {peak} bytes", bytes.len());
+    assert!(peak < limit, "{name}: {} bytes of input made the loader allocate {peak} bytes", bytes.len());
     println!("{name} ({} bytes, peak {peak} B allocated): {err}", bytes.len());
 }
 
@@ -113,6 +123,52 @@ fn huge_size_claims_are_refused_before_allocating() {
     let mut st = (1u64 << 40).to_le_bytes().to_vec();
     st.extend_from_slice(&[b'{'; 12]);
     refused("header.safetensors", &st, SigahModel::from_bytes);
+}
+
+/// The stream readers (standard input, pipes, `.gz`; issue 13) never size a
+/// buffer from a claim: they grow with the bytes that arrive.
+#[test]
+fn streams_and_gzip_claiming_huge_sizes_are_refused_before_allocating() {
+    let stream = |p: &Path, b: &[u8]| vectors::read_vectors(p, p, Box::new(std::io::Cursor::new(b.to_vec())));
+    let mut fv = i32::MAX.to_le_bytes().to_vec();
+    fv.extend_from_slice(&[0; 16]);
+    refused("huge.fvecs", &fv, stream);
+    refused("huge.bvecs", &fv, stream);
+    refused("-", &npy_claiming(DType::F32, &[1_000_000_000_000, 4]), stream);
+    refused("-", &npy_claiming(DType::F64, &[usize::MAX / 2, 3]), stream);
+    // A version-2 .npy header claiming 4 GiB of header text.
+    let mut v2 = b"\x93NUMPY\x02\x00".to_vec();
+    v2.extend_from_slice(&u32::MAX.to_le_bytes());
+    v2.extend_from_slice(b"{'descr': '<f4'");
+    refused("-", &v2, stream);
+    // gzip: its trailer's size field (here 4 GiB - 1) is never read for sizing,
+    // and the data inside claims 10^12 rows. The peak is the decoder's fixed
+    // state (the 32 KiB window, the inflate tables, a 32 KiB read buffer: 77 KB
+    // measured), the same for any claim: 128 KiB is its bound.
+    let mut gz = {
+        use std::io::Write;
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(&npy_claiming(DType::F32, &[1_000_000_000_000, 4])).unwrap();
+        e.finish().unwrap()
+    };
+    refused_within("huge.npy.gz", &gz, 128 << 10, stream);
+    let n = gz.len();
+    gz[n - 4..].copy_from_slice(&u32::MAX.to_le_bytes());
+    refused_within("isize.npy.gz", &gz, 128 << 10, stream);
+}
+
+/// HDF5 (issue 13): files written by h5py whose `train` claims 10^12 x 128
+/// (chunked, no chunk written: it would read as fill values) and 10^9 x 128
+/// (contiguous, never allocated), 1,400 bytes each
+/// (`fuzz/make_hdf5_seeds.py`). Decoding is capped at 1032 times the file's
+/// length (DEFLATE's largest ratio) before anything is allocated.
+#[test]
+fn hdf5_datasets_claiming_huge_shapes_are_refused_before_allocating() {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+    for name in ["huge_chunked.hdf5", "huge_contiguous.hdf5"] {
+        let bytes = std::fs::read(data.join(name)).unwrap();
+        refused(name, &bytes, |p, b| sigah_core::io::hdf5::Hdf5::open(p, b)?.vectors("train"));
+    }
 }
 
 /// Heap bytes `f`'s result keeps alive on this thread, and the peak above the start.

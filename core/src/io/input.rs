@@ -72,7 +72,7 @@ pub fn is_stdin(path: &Path) -> bool {
 /// mapped unless its bytes say gzip; anything else (a pipe, a device) is a stream.
 pub(crate) fn open(path: &Path) -> Result<Opened> {
     if is_stdin(path) {
-        return stream(path, Box::new(std::io::stdin()), path.to_path_buf(), false);
+        return stream(path, Box::new(std::io::stdin()), path.to_path_buf(), false).map(Opened::Stream);
     }
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
     let meta = file.metadata().map_err(|e| Error::io(path, e))?;
@@ -83,7 +83,7 @@ pub(crate) fn open(path: &Path) -> Result<Opened> {
     if !meta.is_file() {
         // A FIFO or a device: mapping fails and the size is 0, so issue 13's
         // named pipe read as an "empty file" and its writer hung. Read it.
-        return stream(path, Box::new(file), path.to_path_buf(), false);
+        return stream(path, Box::new(file), path.to_path_buf(), false).map(Opened::Stream);
     }
     if meta.len() == 0 {
         // Mapping an empty file fails on some platforms; there is nothing to map.
@@ -96,14 +96,14 @@ pub(crate) fn open(path: &Path) -> Result<Opened> {
     let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| Error::io(path, e))?;
     if sniff::of_bytes(&map[..map.len().min(sniff::SNIFF_LEN)]) == Kind::Gzip {
         drop(map);
-        return stream(path, Box::new(std::io::BufReader::new(file)), path.to_path_buf(), true);
+        return stream(path, Box::new(std::io::BufReader::new(file)), path.to_path_buf(), true).map(Opened::Stream);
     }
     Ok(Opened::File(Bytes::Mapped(map)))
 }
 
 /// A stream from `reader`, decompressed if its first bytes say gzip, with its
 /// kind sniffed from the (decompressed) first bytes.
-fn stream(path: &Path, reader: Box<dyn Read>, name: PathBuf, rereadable: bool) -> Result<Opened> {
+pub(crate) fn stream(path: &Path, reader: Box<dyn Read>, name: PathBuf, rereadable: bool) -> Result<Stream> {
     let (head, reader) = peek(path, reader)?;
     let (kind, reader, name) = if sniff::of_bytes(&head) == Kind::Gzip {
         // MultiGzDecoder: `cat a.gz b.gz` is one valid gzip stream of both, as
@@ -121,7 +121,7 @@ fn stream(path: &Path, reader: Box<dyn Read>, name: PathBuf, rereadable: bool) -
     if kind == Kind::Gzip {
         return Err(Error::format(path, 0, "gzip-compressed twice: decompress it once (gunzip) first"));
     }
-    Ok(Opened::Stream(Stream { reader, kind, name, rereadable }))
+    Ok(Stream { reader, kind, name, rereadable })
 }
 
 /// The first [`sniff::SNIFF_LEN`] bytes of `reader` (fewer if it ends), and a

@@ -121,15 +121,32 @@ pub fn load_queries(path: &Path) -> Result<Tensor> {
 /// Loads vectors from any input [`input::open`] takes; `hdf5` names the
 /// dataset an HDF5 file gives.
 fn load_part(path: &Path, csv: &CsvOptions, hdf5: &str) -> Result<(Tensor, Option<Vec<i32>>)> {
-    let stream = match input::open(path)? {
-        input::Opened::File(bytes) => return vectors_from_bytes(path, path, &bytes, csv, hdf5),
-        input::Opened::Stream(s) => s,
-    };
+    match input::open(path)? {
+        input::Opened::File(bytes) => vectors_from_bytes(path, path, &bytes, csv, hdf5),
+        input::Opened::Stream(s) => vectors_from_stream(path, s, csv, hdf5),
+    }
+}
+
+/// Loads vectors from a stream, as standard input gives them: gzip is
+/// decompressed, `.npy` is known by its magic, texmex and CSV by `name`'s
+/// extension; HDF5 is refused (it needs a seek). `path` names the stream in
+/// errors. (The fuzz targets feed it arbitrary bytes in arbitrary pieces.)
+pub fn read_vectors(path: &Path, name: &Path, reader: Box<dyn std::io::Read>) -> Result<Tensor> {
+    let stream = input::stream(path, reader, name.to_path_buf(), false)?;
+    vectors_from_stream(path, stream, &CsvOptions::default(), "train").map(|(t, _)| t)
+}
+
+fn vectors_from_stream(
+    path: &Path,
+    stream: input::Stream,
+    csv: &CsvOptions,
+    hdf5: &str,
+) -> Result<(Tensor, Option<Vec<i32>>)> {
     stream.check_seekable(path)?;
     let format = match stream.kind {
         Kind::Npy => Format::Npy,
         Kind::Hdf5 => Format::Hdf5,
-        Kind::Other => Format::of(&stream.name)?,
+        Kind::Other => Format::of(&stream.name).map_err(|e| rename(e, path))?,
         kind => return Err(Error::format(path, 0, format!("this is {}, not vectors or labels", kind.describe()))),
     };
     match format {
