@@ -7,7 +7,7 @@ use std::time::Instant;
 use clap::Args;
 use sigah_core::eval::save_codes;
 use sigah_core::io::sniff::{self, Kind};
-use sigah_core::model::{load_training_vectors, SigahModel};
+use sigah_core::model::SigahModel;
 
 use crate::Common;
 
@@ -52,7 +52,7 @@ pub fn run(args: EncodeArgs) -> anyhow::Result<()> {
 pub fn load_model_and_vectors(model_path: &Path, data_path: &Path) -> anyhow::Result<(SigahModel, sigah_core::Tensor)> {
     sniff::expect(model_path, Kind::Safetensors, "a sigah model")?;
     let model = SigahModel::load(model_path)?;
-    let data = load_training_vectors(data_path)?;
+    let data = sigah_core::io::vectors::load_data(data_path)?;
     anyhow::ensure!(
         data.cols == model.dim(),
         "{}: vectors have dimension {}, but the model {} expects dimension {}",

@@ -11,9 +11,7 @@ use std::time::Instant;
 use anyhow::Context;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use sigah_core::model::{
-    checkpoint_config, load_training_vectors, EpochStats, SigahConfig, SigahModel, TrainObserver, TrainOptions,
-};
+use sigah_core::model::{checkpoint_config, EpochStats, SigahConfig, SigahModel, TrainObserver, TrainOptions};
 
 use crate::output::check_output;
 use crate::Common;
@@ -197,7 +195,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     }
     let opts = TrainOptions { checkpoint, checkpoint_every, resume: args.resume.clone() };
     let start = Instant::now();
-    let data = load_training_vectors(&args.data)?;
+    let data = sigah_core::io::vectors::load_data(&args.data)?;
     anyhow::ensure!(data.rows > 0, "{}: no vectors to train on", args.data.display());
     let log = match &args.log {
         // A resumed run continues the log of the run it resumes.

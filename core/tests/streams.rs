@@ -100,6 +100,15 @@ fn bad_streams_fail_naming_the_input_and_the_problem() {
     assert!(e.starts_with("x.fvecs.gz: "), "{e}");
     let e = err("x.fvecs.gz", &[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff]);
     assert!(e.starts_with("x.fvecs.gz: "), "{e}");
+    // Every byte of the data there, but the checksum wrong or the trailer cut
+    // off: the stream is read to its end, so neither passes for whole.
+    let mut bad_crc = gzip(&np);
+    let n = bad_crc.len();
+    bad_crc[n - 8] ^= 1;
+    let e = err("crc.npy.gz", &bad_crc);
+    assert!(e.contains("crc.npy.gz: corrupt gzip stream does not have a matching checksum"), "{e}");
+    let e = err("cut.npy.gz", &gzip(&np)[..n - 8]);
+    assert!(e.starts_with("cut.npy.gz: "), "{e}");
     let e = err("x.npy.gz.gz", &gzip(&gzip(&np)));
     assert!(e.contains("gzip-compressed twice"), "{e}");
     // HDF5 needs a seek: on a stream it is refused, saying to use a file.

@@ -280,5 +280,9 @@ pub fn read_npy<R: Read>(path: &Path, mut reader: R) -> Result<Tensor> {
         data.extend_from_slice(&values);
         done += want;
     }
+    // Read to the end, as the file loader ignores what follows the data: a
+    // gzip stream's checksum is only checked there (a cut or corrupt `.gz`
+    // must not pass for whole), and a writer into a pipe is not cut off.
+    std::io::copy(&mut reader, &mut std::io::sink()).map_err(io)?;
     Ok(Tensor::new(n, d, data))
 }

@@ -112,6 +112,21 @@ pub fn load_vectors_with(path: &Path, csv: &CsvOptions) -> Result<(Tensor, Optio
     load_part(path, csv, "train")
 }
 
+/// Loads the vectors a command trains on or encodes: a regular file through
+/// the lean loader ([`crate::model::load_training_vectors`], which holds the
+/// data once), anything else (standard input, a named pipe, a device) through
+/// [`load_vectors`]. The lean loader opens the file to look at it: a pipe
+/// opened and closed so loses what its writer had written, and the second
+/// opening then waits for a writer that never comes (issue 13's hang). The
+/// check here only asks the file system (`stat`), which opens nothing.
+pub fn load_data(path: &Path) -> Result<Tensor> {
+    if !input::is_stdin(path) && std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+        crate::model::load_training_vectors(path)
+    } else {
+        load_vectors(path)
+    }
+}
+
 /// Loads the query vectors of a file: as [`load_vectors`], but an HDF5 file in
 /// the ann-benchmarks layout gives its `test` dataset.
 pub fn load_queries(path: &Path) -> Result<Tensor> {
