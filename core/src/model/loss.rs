@@ -1,9 +1,10 @@
 //! The SiGAH losses (DESIGN §1, with the neighbour terms of docs/METHOD.md),
 //! split the way the data-parallel trainer (`step.rs`) evaluates them:
-//! - **row terms**, whose value is a sum over rows: the reconstruction, the
-//!   generator's energy term and the discriminator loss. Each shard of a batch
-//!   computes its rows' sum divided by the whole batch's row count, so the shards'
-//!   losses add up to the batch means;
+//! - **row terms**, whose value is a sum over the decoded rows (a batch's
+//!   anchors): the reconstruction, the generator's energy term and the
+//!   discriminator loss. Each shard of a batch computes its anchors' sum divided
+//!   by the whole batch's anchor count, so the shards' losses add up to the
+//!   batch means;
 //! - **batch terms**, which couple rows: the bit balance and the neighbour pair,
 //!   ranking, listwise and similarity terms. They run once per batch on the code
 //!   values `u` of all its rows (a `rows × k` matrix, small next to the networks).
