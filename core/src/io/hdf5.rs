@@ -43,18 +43,25 @@ pub struct Hdf5<'a> {
 }
 
 impl<'a> Hdf5<'a> {
-    /// Opens HDF5 `bytes`; `path` names them in errors.
+    /// Opens HDF5 `bytes` (copied); `path` names them in errors.
     pub fn open(path: &'a Path, bytes: &[u8]) -> Result<Hdf5<'a>> {
+        Hdf5::open_owned(path, crate::io::input::Bytes::Owned(bytes.to_vec()))
+    }
+
+    /// Opens HDF5 `bytes` without copying them: a mapped file stays a map, so
+    /// a 3.6 GB `gist-960-euclidean.hdf5` costs its tensors, not a second copy
+    /// of the file.
+    pub(crate) fn open_owned(path: &'a Path, bytes: crate::io::input::Bytes) -> Result<Hdf5<'a>> {
         let limit = bytes.len().saturating_mul(DECODE_RATIO);
         let options = hdf5_reader::OpenOptions::default()
             .with_max_read_bytes(limit)
             .with_max_chunk_bytes(limit.min(hdf5_reader::DEFAULT_MAX_CHUNK_BYTES))
             // Object headers are read from the file itself, so none can be longer.
-            .with_max_object_header_bytes(bytes.len())
+            .with_max_object_header_bytes(limit / DECODE_RATIO)
             // The chunk cache would keep up to 64 MiB of decoded chunks alive
             // beside the tensor: each dataset is read once, so it buys nothing.
             .with_chunk_cache_bytes(0);
-        let file = hdf5_reader::Hdf5File::from_bytes_with_options(bytes, options)
+        let file = hdf5_reader::Hdf5File::from_owner(bytes, options)
             .map_err(|e| Error::format(path, 0, format!("not a readable HDF5 file: {e}")))?;
         Ok(Hdf5 { path, file })
     }
@@ -221,7 +228,7 @@ pub fn load_ann(path: &Path) -> Result<AnnFile> {
         }
     };
     match crate::io::sniff::of_bytes(&bytes[..bytes.len().min(crate::io::sniff::SNIFF_LEN)]) {
-        crate::io::sniff::Kind::Hdf5 => Hdf5::open(path, &bytes)?.ann(),
+        crate::io::sniff::Kind::Hdf5 => Hdf5::open_owned(path, bytes)?.ann(),
         kind => Err(not_hdf5(path, kind)),
     }
 }

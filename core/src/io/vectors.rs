@@ -137,6 +137,10 @@ pub fn load_queries(path: &Path) -> Result<Tensor> {
 /// dataset an HDF5 file gives.
 fn load_part(path: &Path, csv: &CsvOptions, hdf5: &str) -> Result<(Tensor, Option<Vec<i32>>)> {
     match input::open(path)? {
+        // HDF5 keeps its map (see `Hdf5::open_owned`); the other formats copy out of it.
+        input::Opened::File(bytes) if Format::of_content(path, &bytes).ok() == Some(Format::Hdf5) => {
+            crate::io::hdf5::Hdf5::open_owned(path, bytes)?.vectors(hdf5).map(|t| (t, None))
+        }
         input::Opened::File(bytes) => vectors_from_bytes(path, path, &bytes, csv, hdf5),
         input::Opened::Stream(s) => vectors_from_stream(path, s, csv, hdf5),
     }
@@ -168,7 +172,11 @@ fn vectors_from_stream(
         Format::Npy => input::read_npy(path, stream.reader).map(|t| (t, None)),
         Format::Fvecs => input::read_texmex(path, stream.reader, 4).map(|t| (t, None)),
         Format::Bvecs => input::read_texmex(path, stream.reader, 1).map(|t| (t, None)),
-        Format::Csv | Format::Ivecs | Format::Hdf5 => {
+        Format::Hdf5 => {
+            let bytes = input::Bytes::Owned(stream.read_all(path)?);
+            crate::io::hdf5::Hdf5::open_owned(path, bytes)?.vectors(hdf5).map(|t| (t, None))
+        }
+        Format::Csv | Format::Ivecs => {
             let name = stream.name.clone();
             let bytes = stream.read_all(path)?;
             vectors_from_bytes(path, &name, &bytes, csv, hdf5)
