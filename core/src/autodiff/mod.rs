@@ -164,6 +164,16 @@ impl Pool {
         Tensor { rows, cols, data }
     }
 
+    /// A `rows × cols` tensor holding a copy of `values` (`rows × cols` of them):
+    /// one `memcpy`, where `collect` over a copying iterator writes element by
+    /// element.
+    fn copy(&mut self, rows: usize, cols: usize, values: &[f32]) -> Tensor {
+        let mut data = self.take(rows * cols);
+        data.extend_from_slice(values);
+        debug_assert_eq!(data.len(), rows * cols);
+        Tensor { rows, cols, data }
+    }
+
     fn give(&mut self, buf: Vec<f32>) {
         if buf.capacity() > 0 {
             self.free.entry(buf.capacity()).or_default().push(buf);
@@ -236,20 +246,20 @@ impl Tape {
 
     /// [`Tape::constant`] of a copy of `value`, in a buffer recycled across resets.
     pub fn constant_from(&mut self, value: &Tensor) -> Var {
-        let copy = self.pool.collect(value.rows, value.cols, value.data.iter().copied());
+        let copy = self.pool.copy(value.rows, value.cols, &value.data);
         self.constant(copy)
     }
 
     /// [`Tape::constant`] of a copy of rows `first..first + count` of `value`.
     pub fn constant_rows_from(&mut self, value: &Tensor, first: usize, count: usize) -> Var {
         let rows = &value.data[first * value.cols..(first + count) * value.cols];
-        let copy = self.pool.collect(count, value.cols, rows.iter().copied());
+        let copy = self.pool.copy(count, value.cols, rows);
         self.constant(copy)
     }
 
     /// [`Tape::param`] of a copy of `value`, in a buffer recycled across resets.
     pub fn param_from(&mut self, value: &Tensor) -> Var {
-        let copy = self.pool.collect(value.rows, value.cols, value.data.iter().copied());
+        let copy = self.pool.copy(value.rows, value.cols, &value.data);
         self.param(copy)
     }
 

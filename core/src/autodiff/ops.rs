@@ -139,7 +139,7 @@ impl Tape {
         let ((r, c), sb) = (self.shape(x), self.shape(bias));
         assert_eq!(sb, (1, c), "add_bias: x is {r}x{c}, bias is {}x{} (expected 1x{c})", sb.0, sb.1);
         let value = {
-            let mut out = self.pool.collect(r, c, self.nodes[x.0].value.data.iter().copied());
+            let mut out = self.pool.copy(r, c, &self.nodes[x.0].value.data);
             elementwise::bias_add(&mut out.data, &self.nodes[bias.0].value.data);
             out
         };
@@ -345,7 +345,7 @@ impl Tape {
         let (r, c) = self.shape(x);
         assert!(start + len <= r, "slice_rows: rows {start}..{} of a {r}x{c} matrix", start + len);
         let src = &self.nodes[x.0].value.data[start * c..(start + len) * c];
-        let value = self.pool.collect(len, c, src.iter().copied());
+        let value = self.pool.copy(len, c, src);
         let needs = self.needs(x);
         self.push(Op::SliceRows(x.0, start), value, needs)
     }
@@ -354,7 +354,7 @@ impl Tape {
     /// through the result.
     pub fn detach(&mut self, x: Var) -> Var {
         let (r, c) = self.shape(x);
-        let value = self.pool.collect(r, c, self.nodes[x.0].value.data.iter().copied());
+        let value = self.pool.copy(r, c, &self.nodes[x.0].value.data);
         self.push(Op::Detach(x.0), value, false)
     }
 }
