@@ -1,8 +1,8 @@
 //! `sigah bench mih`: multi-index hashing against the linear scan on the same
 //! codes, side by side in one process (alternating runs, medians), with the
 //! results checked identical. Codes are uniform random, or the codes of real
-//! vectors (`--vectors`, hashed by LSH or ITQ) replicated to `--n` with a few
-//! random bit flips per copy.
+//! vectors (`--vectors`, hashed by LSH or ITQ; or `--codes`, already encoded, say
+//! by a SiGAH model) replicated to `--n` with a few random bit flips per copy.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -47,6 +47,12 @@ pub struct MihBenchArgs {
     /// Real query vectors, hashed the same way.
     #[arg(long, value_name = "FILE", requires = "vectors")]
     query_vectors: Option<PathBuf>,
+    /// Real base codes (uint8 .npy, e.g. from `sigah encode`), replicated to --n.
+    #[arg(long, value_name = "CODES.npy", requires = "query_codes", conflicts_with = "vectors")]
+    codes: Option<PathBuf>,
+    /// Real query codes, with --codes.
+    #[arg(long, value_name = "CODES.npy", requires = "codes")]
+    query_codes: Option<PathBuf>,
     /// The hash for --vectors.
     #[arg(long, value_enum, default_value = "lsh")]
     hash: Hash,
@@ -63,6 +69,10 @@ pub struct MihBenchArgs {
     /// (for a side-by-side FAISS run on the same codes).
     #[arg(long, value_name = "PREFIX")]
     save_codes: Option<PathBuf>,
+    /// Write the automatic engine's distances of each k as PREFIX.k<K>.dist.npy
+    /// (int32 [queries, k]), to check them against FAISS's.
+    #[arg(long, value_name = "PREFIX")]
+    save_dist: Option<PathBuf>,
     /// Print JSON lines instead of text.
     #[arg(long)]
     json: bool,
@@ -138,10 +148,17 @@ pub fn run(args: MihBenchArgs) -> anyhow::Result<()> {
     args.common.apply()?;
     anyhow::ensure!(args.k.iter().all(|&k| k > 0), "--k must be at least 1");
     sigah_core::codes::check_bits(args.bits)?;
-    let (base, queries, kind) = match (&args.vectors, &args.query_vectors) {
-        (Some(b), Some(q)) => {
+    let (base, queries, kind) = match (&args.vectors, &args.query_vectors, &args.codes, &args.query_codes) {
+        (Some(b), Some(q), _, _) => {
             let (b, q) = real_codes(&args, b, q).with_context(|| format!("{}: cannot hash", b.display()))?;
             (b, q, "real")
+        }
+        (_, _, Some(b), Some(q)) => {
+            let (b, q) = (Codes::read_npy(b)?, Codes::read_npy(q)?);
+            anyhow::ensure!(b.bits() == q.bits(), "--codes has {} bits, --query-codes {}", b.bits(), q.bits());
+            let nq = args.queries.min(q.len());
+            let q = Codes::from_bytes(q.bits(), &q.as_bytes()[..nq * q.bytes_per_code()])?;
+            (replicate(&b, args.n, args.flips)?, q, "real")
         }
         _ => (random_codes(args.n, args.bits, 1)?, random_codes(args.queries, args.bits, 2)?, "uniform"),
     };
@@ -163,6 +180,11 @@ pub fn run(args: MihBenchArgs) -> anyhow::Result<()> {
         let want = index.search_knn(&queries, k, &scan)?;
         let got = index.search_knn(&queries, k, &auto)?;
         anyhow::ensure!(got == want, "multi-index results differ from the scan at k = {k}");
+        if let Some(prefix) = &args.save_dist {
+            let dist: Vec<i32> = got.0.iter().map(|&d| if d == u32::MAX { -1 } else { d as i32 }).collect();
+            let path = PathBuf::from(format!("{}.k{k}.dist.npy", prefix.display()));
+            sigah_core::io::npy::write(&path, &[nq, k], &dist)?;
+        }
         let covered = index.multi_index_coverage(&queries, k)?;
         let (ts, ta, reps) = alternate(
             args.seconds,

@@ -24,6 +24,7 @@ use std::collections::BinaryHeap;
 
 use rayon::prelude::*;
 use sigah_kernels::hamming::bytes::{hamming_bytes_gather_with, hamming_bytes_scan_with};
+use sigah_kernels::hamming::prefetch_lines;
 use sigah_kernels::Isa;
 
 use super::cost;
@@ -46,11 +47,13 @@ pub(crate) struct Scratch {
     dirty: Vec<u32>,
     cand: Vec<u32>,
     dist: Vec<u16>,
+    /// The non-empty buckets of one pass, as entry ranges.
+    spans: Vec<(u32, u32)>,
 }
 
 impl Scratch {
     pub(crate) fn new(n: usize) -> Self {
-        Self { seen: vec![0; n.div_ceil(64)], dirty: Vec::new(), cand: Vec::new(), dist: Vec::new() }
+        Self { seen: vec![0; n.div_ceil(64)], dirty: Vec::new(), cand: Vec::new(), dist: Vec::new(), spans: Vec::new() }
     }
 
     fn clear(&mut self) {
@@ -116,6 +119,42 @@ impl Kept {
     }
 }
 
+/// How far ahead of the bucket being scanned the next buckets' rows are
+/// prefetched, in bytes.
+const AHEAD_BYTES: usize = 4096;
+
+/// The prefetch cursor of one pass: walks the pass's buckets (in table rows) a
+/// fixed number of bytes ahead of the scan, across bucket boundaries, so the
+/// next buckets' misses are in flight while this one is read.
+#[derive(Default)]
+struct Ahead {
+    /// Bucket the cursor is in, and entries of it already prefetched.
+    span: usize,
+    done_in_span: usize,
+    /// Bytes prefetched so far over the whole pass.
+    issued: usize,
+}
+
+impl Ahead {
+    /// Prefetches until `until` bytes of the pass (counted from its first bucket) are covered.
+    fn issue(&mut self, rows: &[u8], row: usize, spans: &[(u32, u32)], until: usize) {
+        while self.issued < until {
+            let Some(&(a, b)) = spans.get(self.span) else { return };
+            let from = a as usize + self.done_in_span;
+            let want = (until - self.issued).div_ceil(row);
+            let to = (from + want).min(b as usize);
+            prefetch_lines(&rows[from * row..to * row]);
+            self.issued += (to - from) * row;
+            if to == b as usize {
+                self.span += 1;
+                self.done_in_span = 0;
+            } else {
+                self.done_in_span = to - a as usize;
+            }
+        }
+    }
+}
+
 /// One query; `None` when its work (keys probed and codes read, weighted by
 /// [`cost`]) passes `budget`.
 pub(crate) fn query(
@@ -142,8 +181,26 @@ pub(crate) fn query(
     let mut over = false;
     'radii: for r in 0..=max_len {
         for (j, t) in mi.tables.iter().enumerate() {
+            let inline = !t.rows.is_empty();
+            let per_entry = if inline { cost::ENTRY } else { cost::CANDIDATE };
+            // Every bucket of this pass first (the directory reads are independent,
+            // so their misses overlap), then the buckets' entries.
+            s.spans.clear();
+            for_each_mask(t.len, r, |mask| {
+                let range = t.range(keys[j] ^ mask);
+                visited[j] += range.len();
+                work += cost::PROBE + per_entry * range.len();
+                if !range.is_empty() {
+                    s.spans.push((range.start as u32, range.end as u32));
+                }
+                over = work > budget;
+                !over
+            });
+            if over {
+                break 'radii;
+            }
             s.cand.clear();
-            let Scratch { seen, dirty, cand, .. } = &mut *s;
+            let Scratch { seen, dirty, cand, spans, .. } = &mut *s;
             // Marks p seen; whether it was new.
             let mut first_time = |p: usize| {
                 let (w, b) = (p / 64, p % 64);
@@ -154,19 +211,14 @@ pub(crate) fn query(
                 seen[w] |= 1 << b;
                 new
             };
-            for_each_mask(t.len, r, |mask| {
-                let range = t.range(keys[j] ^ mask);
-                visited[j] += range.len();
-                let per_entry = if t.rows.is_empty() { cost::CANDIDATE } else { cost::ENTRY };
-                work += cost::PROBE + per_entry * range.len();
-                if t.rows.is_empty() {
-                    for &p in &t.pos[range] {
-                        if first_time(p as usize) && view.allowed(p as usize) {
-                            cand.push(p);
-                        }
-                    }
-                } else if !range.is_empty() {
-                    let (a, block) = (range.start, &t.rows[range.start * row..range.end * row]);
+            if inline {
+                let mut ahead = Ahead::default();
+                let mut scanned = 0;
+                for &(a, b) in spans.iter() {
+                    let (a, b) = (a as usize, b as usize);
+                    let block = &t.rows[a * row..b * row];
+                    scanned += block.len();
+                    ahead.issue(&t.rows, row, spans, scanned + AHEAD_BYTES);
                     hamming_bytes_scan_with(isa, q, block, kept.threshold(), |i, d| {
                         let p = t.pos[a + i] as usize;
                         if view.allowed(p) && first_time(p) {
@@ -175,17 +227,20 @@ pub(crate) fn query(
                         kept.threshold()
                     });
                 }
-                over = work > budget;
-                !over
-            });
-            if over {
-                break 'radii;
-            }
-            if !s.cand.is_empty() {
-                s.dist.resize(s.cand.len(), 0);
-                hamming_bytes_gather_with(isa, q, rows, &s.cand, &mut s.dist);
-                for (&p, &d) in s.cand.iter().zip(&s.dist) {
-                    kept.offer(u32::from(d), view.id(p as usize));
+            } else {
+                for &(a, b) in spans.iter() {
+                    for &p in &t.pos[a as usize..b as usize] {
+                        if first_time(p as usize) && view.allowed(p as usize) {
+                            cand.push(p);
+                        }
+                    }
+                }
+                if !cand.is_empty() {
+                    s.dist.resize(s.cand.len(), 0);
+                    hamming_bytes_gather_with(isa, q, rows, &s.cand, &mut s.dist);
+                    for (&p, &d) in s.cand.iter().zip(&s.dist) {
+                        kept.offer(u32::from(d), view.id(p as usize));
+                    }
                 }
             }
             // Every code seen (n entries of one table), or every unseen code

@@ -49,8 +49,11 @@ pub(crate) use by_width;
 
 pub mod bytes;
 mod popcnt;
+mod prefetch;
 pub mod scalar;
 pub mod sliced;
+
+pub use prefetch::prefetch_lines;
 
 #[cfg(target_arch = "aarch64")]
 mod aarch64_neon;
