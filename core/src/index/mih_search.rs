@@ -123,7 +123,8 @@ impl Kept {
 /// prefetched, in bytes.
 const AHEAD_BYTES: usize = 4096;
 
-/// The prefetch cursor of one pass: walks the pass's buckets (in table rows) a
+/// The prefetch cursor of one pass: walks the pass's buckets (in table rows, or
+/// positions where the rows are not copied) a
 /// fixed number of bytes ahead of the scan, across bucket boundaries, so the
 /// next buckets' misses are in flight while this one is read.
 #[derive(Default)]
@@ -136,7 +137,8 @@ struct Ahead {
 }
 
 impl Ahead {
-    /// Prefetches until `until` bytes of the pass (counted from its first bucket) are covered.
+    /// Prefetches until `until` bytes of the pass (counted from its first bucket)
+    /// are covered; entry i of the table is `rows[i · row..(i + 1) · row]`.
     fn issue(&mut self, rows: &[u8], row: usize, spans: &[(u32, u32)], until: usize) {
         while self.issued < until {
             let Some(&(a, b)) = spans.get(self.span) else { return };
@@ -228,7 +230,12 @@ pub(crate) fn query(
                     });
                 }
             } else {
+                let pos_bytes: &[u8] = bytemuck::cast_slice(&t.pos);
+                let mut ahead = Ahead::default();
+                let mut scanned = 0;
                 for &(a, b) in spans.iter() {
+                    scanned += (b - a) as usize * 4;
+                    ahead.issue(pos_bytes, 4, spans, scanned + AHEAD_BYTES);
                     for &p in &t.pos[a as usize..b as usize] {
                         if first_time(p as usize) && view.allowed(p as usize) {
                             cand.push(p);

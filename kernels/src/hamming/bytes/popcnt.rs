@@ -85,11 +85,22 @@ fn scan_body<const B: usize>(q: &[u8], codes: &[u8], mut threshold: u32, hit: &m
 #[inline(always)]
 fn gather_body<const B: usize>(q: &[u8], codes: &[u8], positions: &[u32], out: &mut [u16]) {
     let b = q.len();
-    for (d, &p) in out.iter_mut().zip(positions) {
+    for (i, (d, &p)) in out.iter_mut().zip(positions).enumerate() {
+        if let Some(&ahead) = positions.get(i + GATHER_AHEAD) {
+            let at = ahead as usize * b;
+            if let Some(row) = codes.get(at..at + b) {
+                crate::hamming::prefetch_lines(row);
+            }
+        }
         let at = p as usize * b;
         *d = dist::<B>(q, &codes[at..at + b]) as u16;
     }
 }
+
+/// Rows the gather asks for ahead of the one it reads: the positions are random,
+/// so every row is a cache miss, and the out-of-order window alone keeps only a
+/// few of them in flight.
+const GATHER_AHEAD: usize = 16;
 
 /// # Safety
 /// The CPU must support `popcnt`; lengths are checked by the caller (positions
