@@ -157,8 +157,8 @@ impl Ahead {
     }
 }
 
-/// One query; `None` when its work (keys probed and codes read, weighted by
-/// [`cost`]) passes `budget`.
+/// One query and the work it did (keys probed and entries read, weighted by
+/// [`cost`]); `None` when that work passes `budget`.
 pub(crate) fn query(
     mi: &MultiIndex,
     isa: Isa,
@@ -168,7 +168,7 @@ pub(crate) fn query(
     view: &View,
     budget: usize,
     s: &mut Scratch,
-) -> Option<Vec<(u32, u64)>> {
+) -> (Answer, usize) {
     let mut kept = match goal {
         Goal::Knn(k) => Kept::Best { k, heap: BinaryHeap::with_capacity(k.min(1024) + 1) },
         Goal::Radius(r) => Kept::Within { r, found: Vec::new() },
@@ -258,16 +258,43 @@ pub(crate) fn query(
         }
     }
     s.clear();
-    (!over).then(|| kept.into_sorted())
+    ((!over).then(|| kept.into_sorted()), work)
 }
 
-/// Queries answered before deciding whether the rest should skip multi-index
-/// hashing: if more than half of them run out of budget, the data is too spread
-/// for the tables (uniform random codes at large k, say) and every remaining query
-/// goes straight to the scan, so at most this many queries' budgets are wasted.
+/// Queries answered first when the engine decides ([`Plan::Decide`]); the mean
+/// work of these few says whether the tables pay for this batch.
 const PILOT: usize = 8;
 
-/// Every query by multi-index hashing; `None` for those left to the scan.
+/// One query's results, or `None` when it is left to the scan.
+type Answer = Option<Vec<(u32, u64)>>;
+
+/// How a batch uses the tables.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Plan {
+    /// Every query tries the tables with this budget (`Engine::MultiIndex`).
+    Always { budget: usize },
+    /// `Engine::Auto`: a pilot of [`PILOT`] queries runs first, each with a budget
+    /// that keeps the pilot's total under [`PILOT_SHARE`] of scanning the whole
+    /// batch. If their mean work (a give-up counting as its budget) is over
+    /// [`MIH_SHARE`] of one query's scan, or more than a quarter of them gave up
+    /// (a small batch's pilot budget is too small for the mean to say much),
+    /// every other query is scanned; if not, the others try the tables with `budget`.
+    Decide { budget: usize, scan_cost: usize },
+}
+
+/// The most a pilot may spend, as a share of scanning the whole batch: on data
+/// where the tables lose (uniform codes at large k), the batch is then at most
+/// this much slower than the scan alone, even for a handful of queries.
+pub(crate) const PILOT_SHARE: f64 = 0.02;
+
+/// The largest mean work per query, as a share of one query's scan cost, at which
+/// the tables are used. Well under 1, because the cost model is rough: against
+/// measured times it was within 0.7-1.5x (10M real and uniform 64-bit codes,
+/// docs/PERFORMANCE.md), and queries that give up pay their budget and a scan.
+pub(crate) const MIH_SHARE: f64 = 0.25;
+
+/// Every query by multi-index hashing as `plan` says; `None` for those left to
+/// the scan.
 pub(crate) fn search(
     mi: &MultiIndex,
     isa: Isa,
@@ -275,22 +302,34 @@ pub(crate) fn search(
     queries: &Codes,
     goal: Goal,
     view: &View,
-    budget: usize,
-) -> Vec<Option<Vec<(u32, u64)>>> {
+    plan: Plan,
+) -> Vec<Answer> {
     let n = codes.len();
     let nq = queries.len();
-    let one = |s: &mut Scratch, i: usize| query(mi, isa, codes, queries.code_bytes(i), goal, view, budget, s);
-    let pilot = nq.min(PILOT);
-    let mut out: Vec<Option<Vec<(u32, u64)>>> =
-        (0..pilot).into_par_iter().map_init(|| Scratch::new(n), |s, i| one(s, i)).collect();
-    let gave_up = out.iter().filter(|r| r.is_none()).count();
-    if nq > pilot && 2 * gave_up > pilot {
-        out.resize(nq, None);
-        return out;
-    }
-    // Small chunks: queries differ a lot in cost, and each chunk pays one scratch.
-    let rest: Vec<Option<Vec<(u32, u64)>>> =
-        (pilot..nq).into_par_iter().with_min_len(8).map_init(|| Scratch::new(n), |s, i| one(s, i)).collect();
-    out.extend(rest);
+    let run = |range: std::ops::Range<usize>, budget: usize| -> Vec<(Answer, usize)> {
+        let one = |s: &mut Scratch, i: usize| query(mi, isa, codes, queries.code_bytes(i), goal, view, budget, s);
+        // Small chunks: queries differ a lot in cost, and each chunk pays one scratch.
+        range.into_par_iter().with_min_len(8).map_init(|| Scratch::new(n), one).collect()
+    };
+    let (budget, mut out) = match plan {
+        Plan::Always { budget } => (budget, Vec::new()),
+        Plan::Decide { budget, scan_cost } => {
+            let pilot = nq.min(PILOT);
+            let share = (PILOT_SHARE * nq as f64 / pilot.max(1) as f64).min(1.0);
+            let pilot_budget = budget.min((scan_cost as f64 * share) as usize);
+            let tried = run(0..pilot, pilot_budget);
+            let mean = tried.iter().map(|&(_, w)| w.min(pilot_budget)).sum::<usize>() as f64 / pilot.max(1) as f64;
+            let out: Vec<_> = tried.into_iter().map(|(r, _)| r).collect();
+            let gave_up = out.iter().filter(|r| r.is_none()).count();
+            if mean > MIH_SHARE * scan_cost as f64 || 4 * gave_up > pilot {
+                let mut out = out;
+                out.resize(nq, None);
+                return out;
+            }
+            (budget, out)
+        }
+    };
+    let done = out.len();
+    out.extend(run(done..nq, budget).into_iter().map(|(r, _)| r));
     out
 }

@@ -292,3 +292,33 @@ fn version_3_files_round_trip_ids_removals_and_m() {
     plain.save(&p).unwrap();
     assert_eq!(std::fs::read(&p).unwrap()[8..12], 2u32.to_le_bytes());
 }
+
+#[test]
+fn the_pilot_sends_uniform_codes_at_large_k_to_the_scan_and_keeps_clustered_ones() {
+    // Uniform codes at k = 100 need most of the tables (the scan's case); tight
+    // clusters are found in a few buckets. Auto must see the difference from its
+    // pilot alone, and the results stay the scan's either way.
+    // Queries near the codes (every other one of make_queries' is uniform).
+    let queries_of = |db: &Codes| {
+        let q = make_queries(db, 400, 8);
+        let mut near = Codes::zeros(0, 64).unwrap();
+        for i in (0..400).step_by(2) {
+            near.push(q.code_bytes(i)).unwrap();
+        }
+        near
+    };
+    let uniform = HammingIndex::from_codes(make_codes(50_000, 64, 3, 0, 0));
+    let clustered = HammingIndex::from_codes(make_codes(50_000, 64, 3, 400, 2));
+    for (mut index, k, want_tables) in [(uniform, 100, false), (clustered, 10, true)] {
+        index.build_multi_index(None).unwrap();
+        let queries = queries_of(index.codes());
+        let covered = index.multi_index_coverage(&queries, k).unwrap();
+        if want_tables {
+            assert!(covered > 190, "clustered codes: {covered} of 200 queries by the tables");
+        } else {
+            assert!(covered <= 8, "uniform codes at k = {k}: {covered} of 200 by the tables (pilot only)");
+        }
+        let scan = SearchOptions { engine: Engine::Scan, ..SearchOptions::default() };
+        assert_eq!(index.knn(&queries, k).unwrap(), index.search_knn(&queries, k, &scan).unwrap());
+    }
+}

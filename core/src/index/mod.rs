@@ -48,7 +48,7 @@ pub use file::{INDEX_MAGIC, INDEX_VERSION};
 pub use mih::{auto_m, MultiIndex, MAX_SUBSTRING_BITS};
 pub use search::TopKMethod;
 
-use mih_search::Goal;
+use mih_search::{Goal, Plan};
 use view::View;
 
 /// Results of one query: (distance, id) pairs in ascending (distance, id) order.
@@ -81,8 +81,9 @@ impl Eq for HammingIndex {}
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Engine {
     /// Multi-index hashing when the index has tables and at least
-    /// [`MIH_MIN_CODES`] codes, each query falling back to the scan past its work
-    /// budget; the scan otherwise.
+    /// [`MIH_MIN_CODES`] codes and a pilot of a few queries finds the tables
+    /// cheap enough for this batch (`mih_search::Plan::Decide`), each query
+    /// falling back to the scan past its work budget; the scan otherwise.
     #[default]
     Auto,
     /// The blocked linear scan.
@@ -111,17 +112,20 @@ pub struct SearchOptions<'a> {
 pub const MIH_MIN_CODES: usize = 4096;
 
 /// The costs of multi-index work in bytes of codes the scan reads in the same
-/// time; a query's budget is the scan's own cost, `n · bits / 8` bytes, so a
-/// query gives up once it has spent about what scanning would. Estimated from
-/// `sigah bench mih` (10M real 64-bit codes, one thread, docs/PERFORMANCE.md):
-/// the scan reads ~0.025 ns per byte; a probe (directory and bucket cache misses)
-/// takes ~100-150 ns, an entry read in place ~1 ns, a candidate fetched from the
-/// code array (a miss) ~50-100 ns.
+/// time; a query's scan cost is `n · bits / 8` bytes. Fitted on 2026-12-02 with
+/// every other process stopped (one thread, 1,000 queries, counts of probes and
+/// entries per query from an instrumented build): the batched scan takes
+/// ~0.011 ns per byte at 64-256 bits; time per query against (probes, entries)
+/// over 10M real and uniform 64-bit codes at k = 1, 10, 100 fits ~77 ns per probe
+/// (directory and first-line misses) and ~1.0 ns per entry read in place
+/// (prefetched), within 0.7-1.5x of the measured times; a candidate read from the
+/// code array took 12-25 ns (10M and 1M real 128-bit codes). The constants round
+/// up, so the model errs towards the scan.
 pub mod cost {
     /// One key probed.
-    pub const PROBE: usize = 4096;
+    pub const PROBE: usize = 8192;
     /// One bucket entry whose code is copied in the table.
-    pub const ENTRY: usize = 32;
+    pub const ENTRY: usize = 128;
     /// One candidate read from the code array.
     pub const CANDIDATE: usize = 2048;
 }
@@ -195,14 +199,22 @@ impl HammingIndex {
         self.tables.as_deref()
     }
 
-    /// The default work budget of a multi-index query: a quarter of what scanning
-    /// this index costs, in bytes read ([`cost`]). A quarter, because the cost model
-    /// is rough and random reads suffer more than the scan on a loaded machine:
-    /// with the whole scan cost as the budget, `sigah bench mih` on 1M uniform
-    /// 64-bit codes at k = 10 answered 159 of 200 queries by the tables and ran
-    /// at 0.70× the scan.
+    /// The default work budget of a multi-index query: twice what scanning this
+    /// index costs one query, in bytes read ([`cost`]). [`Engine::Auto`] uses the
+    /// tables only where a pilot's mean is under a quarter of a scan
+    /// ([`mih_search::MIH_SHARE`]), so the budget only stops the outliers of a
+    /// batch the tables suit, and those are better left to finish: a query that
+    /// gives up is scanned among the few others that did, which shares each
+    /// block among few queries and costs several times its share of a batched
+    /// scan. (At half a scan, 8 of 1,000 queries on 10M real 64-bit codes gave
+    /// up at k = 10 and the batch ran 9.1× the scan instead of 12×.)
     pub fn default_budget(&self) -> usize {
-        (self.len() * self.codes.bytes_per_code() / 4).max(64 * cost::PROBE)
+        (2 * self.scan_cost()).max(64 * cost::PROBE)
+    }
+
+    /// What scanning the index costs one query, in the units of [`cost`].
+    fn scan_cost(&self) -> usize {
+        self.len() * self.codes.bytes_per_code()
     }
     /// Drops the spare capacity that adding codes leaves.
     pub fn shrink_to_fit(&mut self) {
@@ -264,7 +276,11 @@ impl HammingIndex {
         };
         let Some(tables) = tables else { return Ok(scan(queries)) };
         let budget = opts.budget.unwrap_or_else(|| self.default_budget());
-        let mut out = mih_search::search(tables, isa, &self.codes, queries, goal, &view, budget);
+        let plan = match opts.engine {
+            Engine::Auto => Plan::Decide { budget, scan_cost: self.scan_cost() },
+            _ => Plan::Always { budget },
+        };
+        let mut out = mih_search::search(tables, isa, &self.codes, queries, goal, &view, plan);
         // The queries that gave up, scanned together (the scan shares each block
         // among a group of queries).
         let left: Vec<usize> = (0..out.len()).filter(|&i| out[i].is_none()).collect();
@@ -288,8 +304,8 @@ impl HammingIndex {
         let Some(tables) = self.tables.as_deref() else { return Ok(0) };
         let view = View::new(self.ids.as_deref(), self.live.as_deref());
         let isa = sigah_kernels::isa::selected();
-        let out =
-            mih_search::search(tables, isa, &self.codes, queries, Goal::Knn(k.max(1)), &view, self.default_budget());
+        let plan = Plan::Decide { budget: self.default_budget(), scan_cost: self.scan_cost() };
+        let out = mih_search::search(tables, isa, &self.codes, queries, Goal::Knn(k.max(1)), &view, plan);
         Ok(out.iter().filter(|r| r.is_some()).count())
     }
 
