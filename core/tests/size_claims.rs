@@ -169,6 +169,15 @@ fn hdf5_datasets_claiming_huge_shapes_are_refused_before_allocating() {
         let bytes = std::fs::read(data.join(name)).unwrap();
         refused(name, &bytes, |p, b| sigah_core::io::hdf5::Hdf5::open(p, b)?.vectors("train"));
     }
+    // Found by the `hdf5` fuzz target: a 1,122-byte file whose object header
+    // claims 65,535 messages. hdf5-reader reserves room for them before it
+    // reads one (`Vec::with_capacity` of its 16-bit count, 144 bytes each):
+    // 9.4 MB, the most any header can claim, whatever the file. Bounded, so
+    // allowed; anything beyond it would be a claim believed.
+    let bytes = std::fs::read(data.join("message_count.hdf5")).unwrap();
+    refused_within("message_count.hdf5", &bytes, (64 << 10) + 65_535 * 144, |p, b| {
+        sigah_core::io::hdf5::Hdf5::open(p, b)?.vectors("train")
+    });
 }
 
 /// Heap bytes `f`'s result keeps alive on this thread, and the peak above the start.
