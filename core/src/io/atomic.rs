@@ -45,7 +45,10 @@ fn classify(path: &Path) -> std::io::Result<Target> {
         Ok(m) if !m.is_file() => return Ok(Target::Direct),
         _ => {}
     }
-    if path.starts_with("/dev") || path.starts_with("/proc") {
+    // /dev/shm is the exception: a tmpfs of ordinary files, where a new file
+    // must be created like anywhere else (found when the fuzz targets' temp
+    // files moved there: "No such file or directory").
+    if (path.starts_with("/dev") && !path.starts_with("/dev/shm")) || path.starts_with("/proc") {
         return Ok(Target::Direct);
     }
     Ok(Target::Replace(resolve_links(path)?))

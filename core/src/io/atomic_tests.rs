@@ -89,6 +89,23 @@ fn a_character_device_is_written_directly_and_left_in_place() {
 
 #[cfg(unix)]
 #[test]
+fn files_in_dev_shm_are_ordinary_files() {
+    // /dev/shm is a tmpfs of regular files: a new file there is created and
+    // replaced atomically, not opened as a device (which failed: not found).
+    let Ok(dir) = tempfile::tempdir_in("/dev/shm") else {
+        eprintln!("skipped: no /dev/shm");
+        return;
+    };
+    let out = dir.path().join("new.npy");
+    assert!(matches!(classify(&out).unwrap(), Target::Replace(_)));
+    write_atomic(&out, |w| w.write_all(b"first")).unwrap();
+    write_atomic(&out, |w| w.write_all(b"second")).unwrap();
+    assert_eq!(fs::read(&out).unwrap(), b"second");
+    assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1, "no temp file left");
+}
+
+#[cfg(unix)]
+#[test]
 fn a_named_pipe_is_written_directly() {
     let dir = tempfile::tempdir().unwrap();
     let fifo = dir.path().join("fifo");
