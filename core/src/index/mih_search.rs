@@ -316,6 +316,9 @@ pub(crate) fn search(
         Plan::Decide { budget, scan_cost } => {
             let pilot = nq.min(PILOT);
             let share = (PILOT_SHARE * nq as f64 / pilot.max(1) as f64).min(1.0);
+            // A pilot query past twice the allowed mean cannot leave the mean under it
+            // unless the others are nearly free: stop it there.
+            let share = share.min(2.0 * MIH_SHARE);
             let pilot_budget = budget.min((scan_cost as f64 * share) as usize);
             let tried = run(0..pilot, pilot_budget);
             let mean = tried.iter().map(|&(_, w)| w.min(pilot_budget)).sum::<usize>() as f64 / pilot.max(1) as f64;

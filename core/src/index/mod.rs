@@ -119,15 +119,18 @@ pub const MIH_MIN_CODES: usize = 4096;
 /// over 10M real and uniform 64-bit codes at k = 1, 10, 100 fits ~77 ns per probe
 /// (directory and first-line misses) and ~1.0 ns per entry read in place
 /// (prefetched), within 0.7-1.5x of the measured times; a candidate read from the
-/// code array took 12-25 ns (10M and 1M real 128-bit codes). The constants round
-/// up, so the model errs towards the scan.
+/// code array took 12-25 ns (10M and 1M real 128-bit codes, 16-bit substrings),
+/// but with the automatic 21-bit substrings over 10M real 128-bit codes the
+/// tables ran 0.70× the scan where this model said under a quarter of it, so a
+/// candidate is charged like a probe. The constants round up, so the model errs
+/// towards the scan.
 pub mod cost {
     /// One key probed.
     pub const PROBE: usize = 8192;
     /// One bucket entry whose code is copied in the table.
     pub const ENTRY: usize = 128;
     /// One candidate read from the code array.
-    pub const CANDIDATE: usize = 2048;
+    pub const CANDIDATE: usize = 8192;
 }
 
 impl HammingIndex {
