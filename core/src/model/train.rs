@@ -293,8 +293,13 @@ impl Trainer {
         &self.st.model
     }
 
-    /// The D and G steps of one batch of anchors.
+    /// The D and G steps of one batch of anchors, with the pool's threads kept
+    /// awake between the step's parallel phases (`threads::with_pool_awake`).
     fn batch(&mut self, data: &Tensor, idx: &[usize], epoch: usize, batch: usize) -> Result<()> {
+        sigah_kernels::threads::with_pool_awake(|| self.batch_steps(data, idx, epoch, batch))
+    }
+
+    fn batch_steps(&mut self, data: &Tensor, idx: &[usize], epoch: usize, batch: usize) -> Result<()> {
         let (st, cfg, acc) = (&mut self.st, &self.cfg, &mut self.acc);
         self.rows.clear();
         let layout = self.sampler.rows(idx, data.rows, &mut st.rng, &mut self.rows);
