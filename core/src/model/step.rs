@@ -263,8 +263,7 @@ impl Stepper {
             loss: self.shards.iter().map(|s| s.loss).sum::<f64>() + batch_loss,
             recon: self.shards.iter().map(|s| s.recon).sum(),
         };
-        let r = self.reduce(|sh| (&sh.tape, &sh.params));
-        (out, r)
+        (out, self.reduce(|sh| (&sh.tape, &sh.params)))
     }
 
     /// A new discriminator step on the loaded batch, against the x̃ of the last
