@@ -11,7 +11,8 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use sigah_benches::pseudo_random_f32;
-use sigah_core::model::{SigahConfig, Trainer};
+use sigah_core::model::SigahConfig;
+use sigah_core::train::Trainer;
 use sigah_core::Tensor;
 
 const D: usize = 784;

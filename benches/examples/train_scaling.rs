@@ -9,7 +9,9 @@
 
 use std::time::Instant;
 
-use sigah_core::model::{load_training_vectors, training_sample, SigahConfig, Trainer};
+use sigah_core::io::load_training_vectors;
+use sigah_core::model::SigahConfig;
+use sigah_core::train::{training_sample, Trainer};
 
 fn arg(args: &[String], name: &str, default: usize) -> usize {
     args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).map_or(default, |v| v.parse().expect(name))

@@ -5,7 +5,6 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use clap::Args;
-use sigah_core::eval::save_codes;
 use sigah_core::io::sniff::{self, Kind};
 use sigah_core::model::SigahModel;
 
@@ -33,7 +32,7 @@ pub fn run(args: EncodeArgs) -> anyhow::Result<()> {
     let start = Instant::now();
     let codes = model.encode(&data)?;
     let secs = start.elapsed().as_secs_f64();
-    save_codes(&args.out, &codes)?;
+    codes.write_npy(&args.out)?;
     if !args.common.quiet {
         eprintln!(
             "sigah: encoded {} vectors into {}-bit codes in {:.3} s ({:.0} vectors/s); wrote {}",
@@ -52,7 +51,7 @@ pub fn run(args: EncodeArgs) -> anyhow::Result<()> {
 pub fn load_model_and_vectors(model_path: &Path, data_path: &Path) -> anyhow::Result<(SigahModel, sigah_core::Tensor)> {
     sniff::expect(model_path, Kind::Safetensors, "a sigah model")?;
     let model = SigahModel::load(model_path)?;
-    let data = sigah_core::io::vectors::load_data(data_path)?;
+    let data = sigah_core::io::load_data(data_path)?;
     anyhow::ensure!(
         data.cols == model.dim(),
         "{}: vectors have dimension {}, but the model {} expects dimension {}",

@@ -6,10 +6,12 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::Args;
-use sigah_core::dataset::{load_with_relevances, RelevanceSource, DEFAULT_K};
-use sigah_core::eval::{self, EvalConfig, Method};
+use sigah_core::eval::baselines::{baseline_methods, select_methods, Method};
+use sigah_core::eval::dataset::{load_with_relevances, RelevanceSource, DEFAULT_K};
+use sigah_core::eval::metrics::Relevance;
+use sigah_core::eval::{self, EvalConfig};
 use sigah_core::io::vectors::{CsvOptions, LabelColumn};
-use sigah_core::metrics::Relevance;
+use sigah_core::model::SigahConfig;
 use sigah_core::Tensor;
 
 use crate::Common;
@@ -18,10 +20,11 @@ use crate::Common;
 /// `sigah-noadv` and `sigah-linear` run when named).
 const DEFAULT_METHODS: [&str; 4] = ["sigah", "itq", "pcah", "lsh"];
 
-/// Every method `--methods` accepts: SiGAH and its ablations, then the baselines.
-pub fn known_methods() -> Vec<Method> {
-    let mut methods = sigah_core::model::sigah_methods();
-    methods.extend(eval::baseline_methods());
+/// Every method `--methods` accepts: SiGAH and its ablations (starting from
+/// `sigah_config`), then the baselines.
+pub fn known_methods(sigah_config: SigahConfig) -> Vec<Method> {
+    let mut methods = sigah_core::train::sigah_methods(sigah_config);
+    methods.extend(baseline_methods());
     methods
 }
 
@@ -107,10 +110,6 @@ pub struct RunArgs {
 impl RunArgs {
     /// The validated configuration, before any data is read.
     pub fn config(&self, default_bits: &[usize]) -> anyhow::Result<EvalConfig> {
-        let known = known_methods();
-        let names: Vec<String> =
-            self.methods.clone().unwrap_or_else(|| DEFAULT_METHODS.iter().map(|m| m.to_string()).collect());
-        let methods = eval::select_methods(&names, &known)?;
         let bits = self.bits.clone().unwrap_or_else(|| default_bits.to_vec());
         anyhow::ensure!(!bits.is_empty(), "--bits needs at least one width");
         for &b in &bits {
@@ -121,17 +120,21 @@ impl RunArgs {
         }
         let sigah = match &self.sigah_config {
             Some(path) => {
-                let cfg = sigah_core::model::SigahConfig::from_file(path)?;
+                let cfg = SigahConfig::from_file(path)?;
                 // Checked at every requested width (bits is the only field --bits replaces
                 // that validation looks at), before any data is read.
                 for &b in &bits {
-                    let at = sigah_core::model::SigahConfig { bits: b, ..cfg.clone() };
+                    let at = SigahConfig { bits: b, ..cfg.clone() };
                     at.validate().with_context(|| format!("{}: invalid SiGAH config", path.display()))?;
                 }
-                Some(cfg)
+                cfg
             }
-            None => None,
+            None => SigahConfig::default(),
         };
+        let names: Vec<String> =
+            self.methods.clone().unwrap_or_else(|| DEFAULT_METHODS.iter().map(|m| m.to_string()).collect());
+        let train_size = sigah.train_size;
+        let methods = select_methods(&names, &known_methods(sigah))?;
         Ok(EvalConfig {
             methods,
             bits,
@@ -139,7 +142,7 @@ impl RunArgs {
             epochs: self.epochs,
             save_codes: self.save_codes.clone(),
             save_models: self.save_models.clone(),
-            sigah,
+            train_size,
         })
     }
 
@@ -298,7 +301,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
 /// truth (its `neighbors`, not neighbours recomputed here: the file's are what
 /// every published ann-benchmarks result is scored against).
 fn run_hdf5(args: &EvalArgs, config: &EvalConfig, path: &Path) -> anyhow::Result<()> {
-    let (data, distance) = sigah_core::dataset::load_ann_benchmarks(path, args.gt_k)?;
+    let (data, distance) = sigah_core::eval::dataset::load_ann_benchmarks(path, args.gt_k)?;
     if !args.run.common.quiet {
         let listed = match &data.relevance {
             Relevance::Neighbours { ids } => ids.first().map_or(0, Vec::len),

@@ -5,7 +5,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 use sigah_core::io::sniff::{self, Kind};
-use sigah_core::model::{SigahModel, FORMAT_VERSION};
+use sigah_core::io::FORMAT_VERSION;
+use sigah_core::model::SigahModel;
 
 use crate::Common;
 

@@ -11,7 +11,9 @@ use std::time::Instant;
 use anyhow::Context;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use sigah_core::model::{checkpoint_config, EpochStats, SigahConfig, SigahModel, TrainObserver, TrainOptions};
+use sigah_core::io::checkpoint_config;
+use sigah_core::model::{EpochStats, SigahConfig, SigahModel};
+use sigah_core::train::{CheckpointOptions, TrainObserver};
 
 use crate::output::check_output;
 use crate::Common;
@@ -193,9 +195,9 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     if let Some(path) = &args.log {
         check_output(path, "training log")?;
     }
-    let opts = TrainOptions { checkpoint, checkpoint_every, resume: args.resume.clone() };
+    let opts = CheckpointOptions { checkpoint, checkpoint_every, resume: args.resume.clone() };
     let start = Instant::now();
-    let data = sigah_core::io::vectors::load_data(&args.data)?;
+    let data = sigah_core::io::load_data(&args.data)?;
     anyhow::ensure!(data.rows > 0, "{}: no vectors to train on", args.data.display());
     let log = match &args.log {
         // A resumed run continues the log of the run it resumes.

@@ -70,7 +70,7 @@ fn sigkill_mid_epoch_then_resume_gives_the_same_model_bytes() {
     assert!(!Path::new(&p("killed.safetensors")).exists(), "the killed run never wrote its model");
 
     // The checkpoint the kill left is a mid-run one (at least epoch 1, not the end).
-    let file = sigah_core::model::stfile::read(Path::new(&ckpt)).expect("the checkpoint survived the kill intact");
+    let file = sigah_core::io::stfile::read(Path::new(&ckpt)).expect("the checkpoint survived the kill intact");
     let training: serde_json::Value = serde_json::from_str(&file.metadata["training"]).unwrap();
     let done = training["epochs"].as_u64().unwrap();
     assert!((1..30).contains(&done), "checkpoint at epoch {done}");

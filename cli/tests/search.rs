@@ -86,7 +86,7 @@ fn export_faiss_and_sigah_index() {
     let b = p(dir.path(), "base.npy");
     ok(&["export", "--index", &b, "--format", "faiss", "--out", &p(dir.path(), "b.faissindex"), "--quiet"]);
     let file = std::fs::read(dir.path().join("b.faissindex")).unwrap();
-    let mut want = sigah_core::faiss::binary_flat_header(&base);
+    let mut want = sigah_core::io::faiss::binary_flat_header(&base);
     want.extend(base.to_bytes());
     assert_eq!(file, want);
     ok(&["export", "--index", &b, "--format", "sigah", "--out", &p(dir.path(), "b.sigahidx"), "--quiet"]);

@@ -4,7 +4,7 @@
 //! exactly the `.npy` form, and n codes take n · bits / 8 bytes.
 //!
 //! Storage is either owned or a read-only memory map of a `.npy` file
-//! ([`Codes::open_npy`]), read in place for every width, so opening is O(1) and the
+//! (`Codes::open_npy`, in `io/codes_file.rs`), read in place for every width, so opening is O(1) and the
 //! codes cost no memory beyond the page cache. Owned rows live in a `Vec<u64>` of
 //! ⌈n · bits / 64⌉ words: the only padding is the < 8 bytes that round the end up
 //! to a word (kept zero), and the buffer is 8-aligned, so when bits is a multiple
@@ -17,13 +17,10 @@
 
 use std::fmt;
 use std::io::Write;
-use std::path::Path;
 use std::sync::Arc;
 
 use memmap2::Mmap;
 
-use crate::io::npy::{self, DType};
-use crate::io::write_atomic;
 use crate::{Error, Result};
 
 /// The largest code width sigah handles.
@@ -284,39 +281,6 @@ impl Codes {
         &mut bytes_of_mut(self.owned_mut())[..n]
     }
 
-    /// Reads a uint8 `.npy` file of shape `[n, bits / 8]` into memory.
-    pub fn read_npy(path: &Path) -> Result<Self> {
-        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-        Self::parse_npy(path, &bytes)
-    }
-
-    /// Parses the bytes of a codes `.npy` (`path` only names the file in errors).
-    pub fn parse_npy(path: &Path, bytes: &[u8]) -> Result<Self> {
-        let (bits, offset, n) = npy_layout(path, bytes)?;
-        Self::from_bytes(bits, &bytes[offset..offset + n * (bits / 8)])
-    }
-
-    /// Opens a uint8 `.npy` file of shape `[n, bits / 8]` memory-mapped, in place
-    /// and in O(1) for every width (the rows are used as they lie in the file).
-    pub fn open_npy(path: &Path) -> Result<Self> {
-        let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-        // SAFETY: the map is read-only and sigah never writes to its inputs. A file
-        // truncated or rewritten by another process while mapped is outside what
-        // any mmap-based reader can guard against (the same contract as every
-        // memmap2 user); the header and size are validated before any row is read.
-        let map = unsafe { Mmap::map(&file) }.map_err(|e| Error::io(path, e))?;
-        let (bits, offset, n) = npy_layout(path, &map)?;
-        Ok(Self::from_map(bits, n, Arc::new(map), offset))
-    }
-
-    /// Writes the codes as a uint8 `.npy` of shape `[n, bits / 8]`, atomically.
-    pub fn write_npy(&self, path: &Path) -> Result<()> {
-        write_atomic(path, |w: &mut dyn Write| {
-            w.write_all(&npy::header_bytes(DType::U8, &[self.len, self.bytes_per_code()]))?;
-            self.write_rows(w)
-        })
-    }
-
     /// Writes the rows of `bits / 8` bytes, code after code.
     pub fn write_rows(&self, w: &mut dyn Write) -> std::io::Result<()> {
         w.write_all(self.as_bytes())
@@ -328,26 +292,6 @@ fn set_signs(row: &[f32], code: &mut [u8]) {
     for (byte, vals) in code.iter_mut().zip(row.chunks_exact(8)) {
         *byte = vals.iter().enumerate().fold(0u8, |b, (k, &v)| b | (u8::from(v > 0.0) << k));
     }
-}
-
-/// Checks a codes `.npy` header: uint8, 2-D, a valid width. Returns (bits, data
-/// offset, n); `parse_header` has checked that the data is there.
-fn npy_layout(path: &Path, bytes: &[u8]) -> Result<(usize, usize, usize)> {
-    let header = npy::parse_header(path, bytes)?;
-    if header.dtype != DType::U8 {
-        return Err(Error::format(path, 0, format!("codes must be uint8 (descr |u1), found {}", header.dtype.descr())));
-    }
-    let [n, row] = header.shape[..] else {
-        return Err(Error::format(
-            path,
-            0,
-            format!("codes must be a 2-D array [n, bits/8], found shape {:?}", header.shape),
-        ));
-    };
-    let bits = row.checked_mul(8).filter(|&b| check_bits(b).is_ok()).ok_or_else(|| {
-        Error::format(path, 0, format!("{row} bytes per code: codes must be 1 to {} bytes wide", MAX_BITS / 8))
-    })?;
-    Ok((bits, header.data_offset, n))
 }
 
 impl PartialEq for Codes {

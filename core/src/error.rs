@@ -53,6 +53,11 @@ impl Error {
         Error::Format { path: path.as_ref().to_path_buf(), offset, reason: reason.into() }
     }
 
+    /// A value that is not finite, at `offset` in `path`, row `row`, column `col`.
+    pub fn non_finite_value(path: impl AsRef<Path>, row: usize, col: usize, offset: u64, v: f64) -> Self {
+        Self::format(path, offset, format!("row {row}, column {col}: value {v} is not finite"))
+    }
+
     /// An [`Error::Data`] for `path`.
     pub fn data(path: impl AsRef<Path>, reason: impl Into<String>) -> Self {
         Error::Data { path: path.as_ref().to_path_buf(), reason: reason.into() }

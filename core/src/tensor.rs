@@ -1,7 +1,15 @@
 //! 2-D f32 tensors, row-major. Vectors of a data set, weights and activations are
 //! all `Tensor`s; a row vector is `1 × n`.
 
+use rand::seq::index;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
 use sigah_kernels::gemm::{MatMut, MatRef};
+
+/// The row sample's RNG stream is its own, so that sampling never moves the
+/// stream a trainer seeded with the same seed draws from (docs/METHOD.md,
+/// "Schedule").
+const SAMPLE_STREAM: u64 = 0x005a_4d50_4c45;
 
 /// A row-major `rows × cols` matrix of f32.
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -12,6 +20,20 @@ pub struct Tensor {
 }
 
 impl Tensor {
+    /// A uniform sample of `at_most` distinct rows, kept in their order, drawn
+    /// from `seed`; `None` when that is every row (`at_most` is 0 or at least
+    /// `rows`). The training sample of `sigah train` and of the evaluation.
+    pub fn uniform_row_sample(&self, at_most: usize, seed: u64) -> Option<Tensor> {
+        if at_most == 0 || at_most >= self.rows {
+            return None;
+        }
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        rng.set_stream(SAMPLE_STREAM);
+        let mut ids = index::sample(&mut rng, self.rows, at_most).into_vec();
+        ids.sort_unstable();
+        Some(self.gather_rows(&ids))
+    }
+
     /// A tensor from its data.
     ///
     /// # Panics

@@ -12,7 +12,8 @@ use sigah_core::index::HammingIndex;
 use sigah_core::io::hdf5::Hdf5;
 use sigah_core::io::npy::{self, DType};
 use sigah_core::io::vectors::{self, CsvOptions};
-use sigah_core::model::{DecoderKind, SigahConfig, SigahModel, Silent, TrainOptions};
+use sigah_core::model::{DecoderKind, SigahConfig, SigahModel};
+use sigah_core::train::{CheckpointOptions, Silent};
 use sigah_core::{Codes, Tensor};
 
 fn seeds_dir(target: &str) -> PathBuf {
@@ -58,7 +59,7 @@ fn tiny_model(decoder: DecoderKind, hidden: Vec<usize>, input_pca: usize) -> Vec
         ..SigahConfig::default()
     };
     let data = Tensor::new(6, 3, (0..18).map(|i| (i % 7) as f32 - 3.0).collect());
-    let opts = TrainOptions { checkpoint: None, checkpoint_every: 0, resume: None };
+    let opts = CheckpointOptions { checkpoint: None, checkpoint_every: 0, resume: None };
     let model = SigahModel::train(&data, &cfg, &opts, &mut Silent).unwrap();
     model.to_bytes().unwrap()
 }

@@ -11,10 +11,11 @@
 
 use std::path::Path;
 
-use sigah_core::dataset::ground_truth_ids;
-use sigah_core::eval::{baseline_methods, run, EvalConfig};
+use sigah_core::eval::baselines::baseline_methods;
+use sigah_core::eval::dataset::ground_truth_ids;
+use sigah_core::eval::metrics::Relevance;
+use sigah_core::eval::{run, EvalConfig};
 use sigah_core::io::vectors::{load_ivecs, load_labels, load_vectors, CsvOptions};
-use sigah_core::metrics::Relevance;
 
 fn file(name: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/mnist5k").join(name)
@@ -39,7 +40,7 @@ fn itq_beats_pcah_and_lsh_and_reaches_the_published_map() {
         epochs: None,
         save_codes: None,
         save_models: None,
-        sigah: None,
+        train_size: sigah_core::model::SigahConfig::default().train_size,
     };
     let rows = run(&base, &queries, &[labels, gt], &config, &mut |_| {}).unwrap();
     let map = |method: &str, bits: usize, rel: &str| {

@@ -4,8 +4,9 @@
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use sigah_core::baselines::{train_itq, HashFunction};
-use sigah_core::model::{graph, DecoderKind, SigahConfig, SigahModel, Silent, TrainOptions, Trainer};
+use sigah_core::eval::baselines::{train_itq, HashFunction};
+use sigah_core::model::{graph, DecoderKind, SigahConfig, SigahModel};
+use sigah_core::train::{CheckpointOptions, Silent, Trainer};
 use sigah_core::{Codes, Tensor};
 
 /// `n` points around 6 random centres in `d` dimensions, anisotropic so PCA has
@@ -59,7 +60,7 @@ fn wider_codes_than_dimensions_take_the_itq_rows_they_can() {
     let differ = bits_differing(&trainer.model().encode(&data).unwrap(), &itq.encode(&data).unwrap(), 8);
     assert!(differ <= 2, "{differ} of the ITQ bits differ");
     // And training runs.
-    SigahModel::train(&data, &cfg, &TrainOptions::default(), &mut Silent).unwrap();
+    SigahModel::train(&data, &cfg, &CheckpointOptions::default(), &mut Silent).unwrap();
 }
 
 #[test]
@@ -73,7 +74,7 @@ fn encoder_agrees_with_the_training_graph_after_training() {
 }
 
 fn encoder_agrees_with_the_tape(data: &Tensor, cfg: &SigahConfig) {
-    let model = SigahModel::train(data, cfg, &TrainOptions::default(), &mut Silent).unwrap();
+    let model = SigahModel::train(data, cfg, &CheckpointOptions::default(), &mut Silent).unwrap();
     assert_eq!(model.preprocess.out_dim(), if cfg.input_pca > 0 { cfg.input_pca } else { data.cols });
     let branch = model.gen.get("encoder.1.weight").unwrap();
     assert!(branch.data.iter().any(|&v| v != 0.0), "the ReLU branch learned");
@@ -108,7 +109,7 @@ fn the_similarity_term_and_the_ablations_train_without_nan() {
         SigahConfig { itq_init: false, skip: false, ..small(16) },
     ];
     for cfg in variants {
-        let m = SigahModel::train(&data, &cfg, &TrainOptions::default(), &mut Silent).unwrap();
+        let m = SigahModel::train(&data, &cfg, &CheckpointOptions::default(), &mut Silent).unwrap();
         let last = m.summary.last.clone().unwrap();
         assert!(last.loss_g.is_finite() && last.recon_mse.is_finite(), "{cfg:?}: {last:?}");
     }

@@ -6,8 +6,9 @@ use std::path::{Path, PathBuf};
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use sigah_core::model::stfile;
-use sigah_core::model::{DecoderKind, EpochStats, SigahConfig, SigahModel, Silent, TrainObserver, TrainOptions};
+use sigah_core::io::stfile;
+use sigah_core::model::{DecoderKind, EpochStats, SigahConfig, SigahModel};
+use sigah_core::train::{CheckpointOptions, Silent, TrainObserver};
 use sigah_core::{Error, Tensor};
 
 /// `n` points around 8 random centres in `d` dimensions.
@@ -44,7 +45,7 @@ impl TrainObserver for Record {
     }
 }
 
-fn train(data: &Tensor, cfg: &SigahConfig, opts: &TrainOptions) -> (SigahModel, Vec<EpochStats>) {
+fn train(data: &Tensor, cfg: &SigahConfig, opts: &CheckpointOptions) -> (SigahModel, Vec<EpochStats>) {
     let mut rec = Record::default();
     let m = SigahModel::train(data, cfg, opts, &mut rec).unwrap();
     (m, rec.0)
@@ -60,7 +61,7 @@ fn bytes(model: &SigahModel, dir: &Path, name: &str) -> Vec<u8> {
 fn training_reduces_the_loss_and_gives_balanced_codes() {
     let data = clustered(400, 24, 1);
     let cfg = SigahConfig { epochs: 12, ..tiny() };
-    let (model, stats) = train(&data, &cfg, &TrainOptions::default());
+    let (model, stats) = train(&data, &cfg, &CheckpointOptions::default());
     assert_eq!(stats.len(), 12);
     let (first, last) = (&stats[0], &stats[11]);
     assert!(last.recon_mse < 0.7 * first.recon_mse, "reconstruction {} -> {}", first.recon_mse, last.recon_mse);
@@ -91,7 +92,7 @@ fn ablations_train_too() {
         // The input projection and the listwise term: the file holds the projection.
         SigahConfig { input_pca: 6, lambda_list: 1.0, list_k: 20, ..tiny() },
     ] {
-        let (model, stats) = train(&data, &cfg, &TrainOptions::default());
+        let (model, stats) = train(&data, &cfg, &CheckpointOptions::default());
         assert!(stats.last().unwrap().recon_mse < stats[0].recon_mse, "{cfg:?}");
         assert_eq!(stats[0].loss_d.is_some(), cfg.adversarial);
         let dir = tempfile::tempdir().unwrap();
@@ -108,9 +109,9 @@ fn ablations_train_too() {
 fn same_seed_gives_byte_identical_model_files() {
     let dir = tempfile::tempdir().unwrap();
     let data = clustered(200, 12, 3);
-    let (a, _) = train(&data, &tiny(), &TrainOptions::default());
-    let (b, _) = train(&data, &tiny(), &TrainOptions::default());
-    let (c, _) = train(&data, &SigahConfig { seed: 7, ..tiny() }, &TrainOptions::default());
+    let (a, _) = train(&data, &tiny(), &CheckpointOptions::default());
+    let (b, _) = train(&data, &tiny(), &CheckpointOptions::default());
+    let (c, _) = train(&data, &SigahConfig { seed: 7, ..tiny() }, &CheckpointOptions::default());
     let (ba, bb, bc) = (bytes(&a, dir.path(), "a"), bytes(&b, dir.path(), "b"), bytes(&c, dir.path(), "c"));
     assert_eq!(ba, bb);
     assert_ne!(ba, bc, "another seed gives another model");
@@ -120,12 +121,12 @@ fn same_seed_gives_byte_identical_model_files() {
 fn resumed_training_equals_uninterrupted_training() {
     let dir = tempfile::tempdir().unwrap();
     let data = clustered(200, 12, 4);
-    let (full, _) = train(&data, &tiny(), &TrainOptions::default());
+    let (full, _) = train(&data, &tiny(), &CheckpointOptions::default());
     let ckpt: PathBuf = dir.path().join("ckpt.safetensors");
-    let opts = TrainOptions { checkpoint: Some(ckpt.clone()), checkpoint_every: 1, resume: None };
+    let opts = CheckpointOptions { checkpoint: Some(ckpt.clone()), checkpoint_every: 1, resume: None };
     let (half, _) = train(&data, &SigahConfig { epochs: 2, ..tiny() }, &opts);
     assert_eq!(half.summary.epochs, 2);
-    let resume = TrainOptions { resume: Some(ckpt.clone()), ..Default::default() };
+    let resume = CheckpointOptions { resume: Some(ckpt.clone()), ..Default::default() };
     let (resumed, stats) = train(&data, &tiny(), &resume);
     assert_eq!(stats.iter().map(|s| s.epoch).collect::<Vec<_>>(), vec![3, 4]);
     assert_eq!(bytes(&full, dir.path(), "full"), bytes(&resumed, dir.path(), "resumed"));
@@ -143,7 +144,7 @@ fn divergence_stops_with_the_epoch_and_batch_and_keeps_the_last_checkpoint() {
     let dir = tempfile::tempdir().unwrap();
     let data = clustered(200, 12, 6);
     let ckpt = dir.path().join("ckpt.safetensors");
-    let opts = TrainOptions { checkpoint: Some(ckpt.clone()), checkpoint_every: 1, resume: None };
+    let opts = CheckpointOptions { checkpoint: Some(ckpt.clone()), checkpoint_every: 1, resume: None };
     train(&data, &SigahConfig { epochs: 1, ..tiny() }, &opts);
     let good = std::fs::read(&ckpt).unwrap();
     // A fresh run with an absurd learning rate, checkpointing to the same path.
@@ -165,14 +166,14 @@ fn divergence_stops_with_the_epoch_and_batch_and_keeps_the_last_checkpoint() {
 fn bad_inputs_are_rejected_with_clear_errors() {
     let mut data = clustered(100, 12, 7);
     data.data[5 * 12 + 3] = f32::NAN;
-    let e = SigahModel::train(&data, &tiny(), &TrainOptions::default(), &mut Silent).unwrap_err().to_string();
+    let e = SigahModel::train(&data, &tiny(), &CheckpointOptions::default(), &mut Silent).unwrap_err().to_string();
     assert!(e.contains("row 5") && e.contains("NaN"), "{e}");
-    let e = SigahModel::train(&data, &SigahConfig { bits: 12, ..tiny() }, &TrainOptions::default(), &mut Silent)
+    let e = SigahModel::train(&data, &SigahConfig { bits: 12, ..tiny() }, &CheckpointOptions::default(), &mut Silent)
         .unwrap_err()
         .to_string();
     assert!(e.contains("bits"), "{e}");
     let good = clustered(100, 12, 7);
-    let (model, _) = train(&good, &SigahConfig { epochs: 1, ..tiny() }, &TrainOptions::default());
+    let (model, _) = train(&good, &SigahConfig { epochs: 1, ..tiny() }, &CheckpointOptions::default());
     let e = model.encode(&Tensor::zeros(3, 11)).unwrap_err().to_string();
     assert!(e.contains("dimension 12") && e.contains("dimension 11"), "{e}");
 }
@@ -190,7 +191,7 @@ fn tamper(src: &Path, dst: &Path, edit: impl FnOnce(&mut stfile::StFile)) {
 fn loading_checks_version_and_shapes() {
     let dir = tempfile::tempdir().unwrap();
     let data = clustered(100, 12, 8);
-    let (model, _) = train(&data, &SigahConfig { epochs: 1, ..tiny() }, &TrainOptions::default());
+    let (model, _) = train(&data, &SigahConfig { epochs: 1, ..tiny() }, &CheckpointOptions::default());
     let p = dir.path().join("m.safetensors");
     model.save(&p).unwrap();
     let loaded = SigahModel::load(&p).unwrap();
@@ -223,7 +224,8 @@ fn loading_checks_version_and_shapes() {
     assert!(SigahModel::load(&q).unwrap_err().to_string().contains("something-else"));
 
     // A projection stored without input_pca in the config (or of the wrong shape).
-    let (projected, _) = train(&data, &SigahConfig { epochs: 1, input_pca: 6, ..tiny() }, &TrainOptions::default());
+    let (projected, _) =
+        train(&data, &SigahConfig { epochs: 1, input_pca: 6, ..tiny() }, &CheckpointOptions::default());
     let pp = dir.path().join("proj.safetensors");
     projected.save(&pp).unwrap();
     tamper(&pp, &q, |f| {
@@ -247,7 +249,7 @@ fn loading_checks_version_and_shapes() {
 #[test]
 fn encoding_is_the_sign_of_u_and_independent_of_threads() {
     let data = clustered(2500, 12, 9); // three encoder blocks
-    let (model, _) = train(&data, &SigahConfig { epochs: 1, bits: 72, ..tiny() }, &TrainOptions::default());
+    let (model, _) = train(&data, &SigahConfig { epochs: 1, bits: 72, ..tiny() }, &CheckpointOptions::default());
     let u = model.code_values(&data).unwrap();
     let codes = model.encode(&data).unwrap();
     assert_eq!((codes.len(), codes.bits()), (2500, 72));
@@ -273,7 +275,7 @@ fn python_safetensors_loads_the_model_file() {
     };
     let dir = tempfile::tempdir().unwrap();
     let data = clustered(100, 12, 10);
-    let (model, _) = train(&data, &SigahConfig { epochs: 1, ..tiny() }, &TrainOptions::default());
+    let (model, _) = train(&data, &SigahConfig { epochs: 1, ..tiny() }, &CheckpointOptions::default());
     let p = dir.path().join("m.safetensors");
     model.save(&p).unwrap();
     let script = r#"
@@ -312,7 +314,7 @@ fn the_thread_count_does_not_change_the_model() {
     // 100 anchors a batch (four shards, the last one short), trained on a
     // 300-row sample of the 400, with every default neighbour term.
     let cfg = SigahConfig { batch_size: 100, train_size: 300, epochs: 3, ..tiny() };
-    let run = |t: usize| with_threads(t, || train(&data, &cfg, &TrainOptions::default()).0);
+    let run = |t: usize| with_threads(t, || train(&data, &cfg, &CheckpointOptions::default()).0);
     let one = run(1);
     assert_eq!(one.summary.train_vectors, 300);
     let one = bytes(&one, dir.path(), "1");
@@ -325,11 +327,11 @@ fn resuming_on_two_threads_equals_one_uninterrupted_thread() {
     let dir = tempfile::tempdir().unwrap();
     let data = clustered(300, 12, 7);
     let cfg = SigahConfig { batch_size: 100, ..tiny() };
-    let full = with_threads(1, || train(&data, &cfg, &TrainOptions::default()).0);
+    let full = with_threads(1, || train(&data, &cfg, &CheckpointOptions::default()).0);
     let ckpt: PathBuf = dir.path().join("ckpt.safetensors");
-    let opts = TrainOptions { checkpoint: Some(ckpt.clone()), checkpoint_every: 1, resume: None };
+    let opts = CheckpointOptions { checkpoint: Some(ckpt.clone()), checkpoint_every: 1, resume: None };
     with_threads(2, || train(&data, &SigahConfig { epochs: 1, ..cfg.clone() }, &opts));
-    let resume = TrainOptions { resume: Some(ckpt), ..Default::default() };
+    let resume = CheckpointOptions { resume: Some(ckpt), ..Default::default() };
     let resumed = with_threads(2, || train(&data, &cfg, &resume).0);
     assert_eq!(bytes(&full, dir.path(), "full"), bytes(&resumed, dir.path(), "resumed"));
 }

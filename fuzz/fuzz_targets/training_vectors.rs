@@ -9,7 +9,7 @@
 use libfuzzer_sys::fuzz_target;
 use sigah_core::io::sniff::{self, Kind};
 use sigah_core::io::vectors;
-use sigah_core::model::load_training_vectors;
+use sigah_core::io::load_training_vectors;
 
 fuzz_target!(|data: &[u8]| {
     let Some((&which, file)) = data.split_first() else { return };

@@ -5,8 +5,7 @@
 use numpy::PyArray2;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use sigah_core::baselines::{train_itq, train_lsh, train_pcah, HashFunction, LinearHash};
-use sigah_core::eval::ITQ_ITERATIONS;
+use sigah_core::eval::baselines::{train_itq, train_lsh, train_pcah, HashFunction, LinearHash, ITQ_ITERATIONS};
 use sigah_core::Tensor;
 
 use crate::{arrays, to_py};

@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
-use sigah_core::model::{EpochStats, SigahConfig, SigahModel, TrainObserver, TrainOptions};
+use sigah_core::model::{EpochStats, SigahConfig, SigahModel};
+use sigah_core::train::{CheckpointOptions, TrainObserver};
 use sigah_core::Error;
 
 use crate::{arrays, check_threads, in_pool, to_py};
@@ -132,7 +133,7 @@ impl SiGAH {
         let mut obs = Progress { callback: progress, epochs: slf.config.epochs, raised: None };
         let (cfg, threads) = (slf.config.clone(), slf.threads);
         let result =
-            py.detach(|| in_pool(threads, || SigahModel::train(&data, &cfg, &TrainOptions::default(), &mut obs)))?;
+            py.detach(|| in_pool(threads, || SigahModel::train(&data, &cfg, &CheckpointOptions::default(), &mut obs)))?;
         if let Some(e) = obs.raised {
             return Err(e);
         }

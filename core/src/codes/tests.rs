@@ -1,4 +1,5 @@
 use super::*;
+use crate::io::npy::{self, DType};
 
 #[test]
 fn from_signs_sets_the_documented_bits() {

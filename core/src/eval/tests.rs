@@ -1,9 +1,11 @@
 //! Eval tests: method selection, the code file layout, and one small end-to-end
 //! run whose report, table and plots are checked.
 
+use super::metrics::Relevance;
 use super::*;
+use crate::eval::baselines::{baseline_methods, select_methods, train_lsh, HashFunction};
 use crate::io::npy;
-use crate::metrics::Relevance;
+use crate::Codes;
 
 #[test]
 fn methods_are_selected_by_name() {
@@ -19,9 +21,9 @@ fn methods_are_selected_by_name() {
 fn code_bytes_follow_the_documented_bit_order() {
     // 16-bit code with bits 0, 9 and 15 set: bytes [0b1, 0b1000_0010].
     let c = Codes::from_words(16, vec![1 | (1 << 9) | (1 << 15)]).unwrap();
-    assert_eq!(codes_to_bytes(&c), vec![0b0000_0001, 0b1000_0010]);
+    assert_eq!(c.to_bytes(), vec![0b0000_0001, 0b1000_0010]);
     let c = Codes::from_words(72, vec![0xff, 0x80, 0, 0x01]).unwrap();
-    let b = codes_to_bytes(&c);
+    let b = c.to_bytes();
     assert_eq!(b.len(), 18);
     assert_eq!((b[0], b[8], b[9], b[17]), (0xff, 0x80, 0, 0x01));
 }
@@ -52,7 +54,7 @@ fn end_to_end_on_two_clusters() {
     let (queries, ql) = make(20, &mut noise);
     let rel = vec![
         Relevance::Labels { base: bl, queries: ql },
-        Relevance::Neighbours { ids: crate::dataset::exact_knn(&base, &queries, 10).unwrap() },
+        Relevance::Neighbours { ids: super::dataset::exact_knn(&base, &queries, 10).unwrap() },
     ];
     let dir = tempfile::tempdir().unwrap();
     let cfg = EvalConfig {
@@ -62,7 +64,7 @@ fn end_to_end_on_two_clusters() {
         epochs: None,
         save_codes: Some(dir.path().join("codes")),
         save_models: None,
-        sigah: None,
+        train_size: 0,
     };
     let mut lines = Vec::new();
     let rows = run(&base, &queries, &rel, &cfg, &mut |l| lines.push(l.to_string())).unwrap();
@@ -109,7 +111,7 @@ fn dimension_and_width_errors() {
         epochs: None,
         save_codes: None,
         save_models: None,
-        sigah: None,
+        train_size: 0,
     };
     assert!(run(&base, &q, &[], &cfg, &mut |_| {}).is_err());
     let cfg = EvalConfig { bits: vec![12], ..cfg };
@@ -122,7 +124,7 @@ fn dimension_and_width_errors() {
 /// The rows and the first value of the set the probe method was last trained on.
 static PROBE_SEEN: std::sync::Mutex<(usize, f32)> = std::sync::Mutex::new((0, 0.0));
 
-fn probe_trainer(t: &TrainSet<'_>, o: &TrainOptions) -> Result<Box<dyn HashFunction>> {
+fn probe_trainer(t: &TrainSet<'_>, o: &MethodOptions) -> Result<Box<dyn HashFunction>> {
     *PROBE_SEEN.lock().unwrap() = (t.x.rows, t.x.data[0]);
     Ok(Box::new(train_lsh(t.x, o.bits, o.seed)?))
 }
@@ -135,17 +137,17 @@ fn every_method_trains_on_the_sample_sigah_trains_on() {
     let queries = Tensor::new(5, 4, vec![1.0; 20]);
     let sigah = crate::model::SigahConfig { train_size: 120, ..Default::default() };
     let cfg = EvalConfig {
-        methods: vec![Method { name: "probe", train: probe_trainer }],
+        methods: vec![Method::new("probe", probe_trainer)],
         bits: vec![8],
         seed: 3,
         epochs: None,
         save_codes: None,
         save_models: None,
-        sigah: Some(sigah.clone()),
+        train_size: sigah.train_size,
     };
-    let rel = [Relevance::Neighbours { ids: crate::dataset::exact_knn(&base, &queries, 10).unwrap() }];
+    let rel = [Relevance::Neighbours { ids: super::dataset::exact_knn(&base, &queries, 10).unwrap() }];
     run(&base, &queries, &rel, &cfg, &mut |_| {}).unwrap();
-    let expected = crate::model::training_sample(&base, &crate::model::SigahConfig { seed: 3, ..sigah }).unwrap();
+    let expected = crate::train::training_sample(&base, &crate::model::SigahConfig { seed: 3, ..sigah }).unwrap();
     assert_eq!(expected.rows, 120);
     assert_eq!(*PROBE_SEEN.lock().unwrap(), (120, expected.data[0]));
 }

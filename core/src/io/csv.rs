@@ -4,8 +4,34 @@
 
 use std::path::Path;
 
-use crate::io::vectors::{CsvOptions, Header, LabelColumn};
 use crate::{Error, Result, Tensor};
+
+/// Which CSV column holds the labels.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LabelColumn {
+    /// Zero-based column index; negative counts from the end (-1 is the last).
+    Index(i64),
+    /// Column name from the header row.
+    Name(String),
+}
+
+/// Whether a CSV file starts with a header row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Header {
+    /// A header if any field of the first line is not a number.
+    #[default]
+    Auto,
+    Yes,
+    No,
+}
+
+/// How to read a CSV file.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CsvOptions {
+    pub header: Header,
+    /// The label column, removed from the vectors; `None`: every column is a feature.
+    pub label: Option<LabelColumn>,
+}
 
 /// Parses CSV bytes: comma-separated numbers, one vector per line, blank lines
 /// ignored. With a label column, that column is returned as integer labels and

@@ -254,7 +254,7 @@ pub fn read_npy<R: Read>(path: &Path, mut reader: R) -> Result<Tensor> {
     let more = (start + len).saturating_sub(head.len());
     read_up_to(&mut reader, more, &mut head).map_err(io)?;
     let header = npy::parse_header_only(path, &head)?;
-    let (n, d) = crate::io::vectors::npy_vector_shape(path, &header)?;
+    let (n, d) = npy::vector_shape(path, &header)?;
     let body = npy::body_len(path, &header)?;
     // The header's last bytes may have come with the first read: start the
     // data with whatever followed the header.
@@ -282,7 +282,7 @@ pub fn read_npy<R: Read>(path: &Path, mut reader: R) -> Result<Tensor> {
         }
         let first = done / size;
         let values = npy::to_f32(header.dtype, &chunk, want / size)
-            .map_err(|(i, v)| crate::io::vectors::npy_value_error(path, &header, d, first + i, v))?;
+            .map_err(|(i, v)| npy::vector_value_error(path, &header, d, first + i, v))?;
         data.extend_from_slice(&values);
         done += want;
     }

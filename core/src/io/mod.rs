@@ -1,11 +1,24 @@
-//! File I/O shared by every format: atomic writes and the `.npy` format.
+//! Every file format sigah reads or writes, and atomic writes: vectors and labels
+//! (`.fvecs`/`.bvecs`/`.ivecs`, `.npy`, CSV, HDF5, standard input), the
+//! memory-bounded training-vector loader, the `.safetensors` container with the
+//! model file and training checkpoints in it, codes as `.npy`, and FAISS's
+//! `IndexBinaryFlat`. The sigah index file is `index/file.rs`.
 
 pub mod atomic;
+pub mod checkpoint;
+mod codes_file;
 pub mod csv;
+pub mod faiss;
 pub mod hdf5;
 pub mod input;
+mod model_file;
 pub mod npy;
 pub mod sniff;
+pub mod stfile;
+mod training_vectors;
 pub mod vectors;
 
 pub use atomic::{is_stdout, stage, write_atomic, Staged};
+pub use checkpoint::checkpoint_config;
+pub use model_file::FORMAT_VERSION;
+pub use training_vectors::{load_data, load_training_vectors};

@@ -370,6 +370,37 @@ pub fn stage<T: Element>(path: &Path, shape: &[usize], data: &[T]) -> Result<cra
     })
 }
 
+/// The `[n, d]` of a `.npy` of vectors; any other rank is refused.
+pub(crate) fn vector_shape(path: &Path, header: &Header) -> Result<(usize, usize)> {
+    match header.shape[..] {
+        [n, d] => Ok((n, d)),
+        _ => Err(Error::format(
+            path,
+            0,
+            format!(
+                "vectors must be a 2-D array [n, d], found shape {:?} (numpy: x.reshape(1, -1) for one vector, x.reshape(-1, 1) for n values)",
+                header.shape
+            ),
+        )),
+    }
+}
+
+/// The error for element `i` of a `.npy` of vectors whose value `v` has no
+/// finite f32.
+pub(crate) fn vector_value_error(path: &Path, header: &Header, d: usize, i: usize, v: f64) -> Error {
+    let offset = (header.data_offset + header.dtype.size() * i) as u64;
+    let (row, col) = (i / d.max(1), i % d.max(1));
+    if v.is_finite() {
+        Error::format(
+            path,
+            offset,
+            format!("row {row}, column {col}: {} value {v:e} is outside the float32 range", header.dtype.name()),
+        )
+    } else {
+        Error::non_finite_value(path, row, col, offset, v)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,7 +12,7 @@
 
 use std::path::Path;
 
-pub use crate::io::csv::parse_csv;
+pub use crate::io::csv::{parse_csv, CsvOptions, Header, LabelColumn};
 use crate::io::input;
 use crate::io::npy::{self, DType};
 use crate::io::sniff::Kind;
@@ -73,33 +73,6 @@ impl Format {
     }
 }
 
-/// Which CSV column holds the labels.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum LabelColumn {
-    /// Zero-based column index; negative counts from the end (-1 is the last).
-    Index(i64),
-    /// Column name from the header row.
-    Name(String),
-}
-
-/// Whether a CSV file starts with a header row.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum Header {
-    /// A header if any field of the first line is not a number.
-    #[default]
-    Auto,
-    Yes,
-    No,
-}
-
-/// How to read a CSV file.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct CsvOptions {
-    pub header: Header,
-    /// The label column, removed from the vectors; `None`: every column is a feature.
-    pub label: Option<LabelColumn>,
-}
-
 /// Loads a vector file (`.fvecs`, `.bvecs`, `.npy`, `.csv` with every column a
 /// feature) as an `n × d` tensor.
 pub fn load_vectors(path: &Path) -> Result<Tensor> {
@@ -110,21 +83,6 @@ pub fn load_vectors(path: &Path) -> Result<Tensor> {
 /// any) is returned too. An HDF5 file gives its `train` dataset.
 pub fn load_vectors_with(path: &Path, csv: &CsvOptions) -> Result<(Tensor, Option<Vec<i32>>)> {
     load_part(path, csv, "train")
-}
-
-/// Loads the vectors a command trains on or encodes: a regular file through
-/// the lean loader ([`crate::model::load_training_vectors`], which holds the
-/// data once), anything else (standard input, a named pipe, a device) through
-/// [`load_vectors`]. The lean loader opens the file to look at it: a pipe
-/// opened and closed so loses what its writer had written, and the second
-/// opening then waits for a writer that never comes (issue 13's hang). The
-/// check here only asks the file system (`stat`), which opens nothing.
-pub fn load_data(path: &Path) -> Result<Tensor> {
-    if !input::is_stdin(path) && std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
-        crate::model::load_training_vectors(path)
-    } else {
-        load_vectors(path)
-    }
 }
 
 /// Loads the query vectors of a file: as [`load_vectors`], but an HDF5 file in
@@ -344,7 +302,7 @@ pub fn parse_fvecs(path: &Path, bytes: &[u8]) -> Result<Tensor> {
         for (j, chunk) in bytes[start..start + 4 * dim].chunks_exact(4).enumerate() {
             let v = f32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
             if !v.is_finite() {
-                return Err(non_finite(path, row, j, (start + 4 * j) as u64, v as f64));
+                return Err(Error::non_finite_value(path, row, j, (start + 4 * j) as u64, v as f64));
             }
             data.push(v);
         }
@@ -388,51 +346,17 @@ pub fn parse_label_ivecs(path: &Path, bytes: &[u8]) -> Result<Vec<i32>> {
     Ok(parse_ivecs(path, bytes)?.into_iter().map(|r| r[0]).collect())
 }
 
-fn non_finite(path: &Path, row: usize, col: usize, offset: u64, v: f64) -> Error {
-    Error::format(path, offset, format!("row {row}, column {col}: value {v} is not finite"))
-}
-
 /// Parses `.npy` bytes holding a 2-D array `[n, d]` of any dtype [`npy::READS`]
 /// lists, converted to f32 (issue 13: float64, numpy's default, was refused).
 /// A 1-D array is refused: n values are n vectors of one dimension or one vector
 /// of n, and guessing wrong trains on nonsense.
 pub fn parse_npy_vectors(path: &Path, bytes: &[u8]) -> Result<Tensor> {
     let header = npy::parse_header(path, bytes)?;
-    let (n, d) = npy_vector_shape(path, &header)?;
+    let (n, d) = npy::vector_shape(path, &header)?;
     let body = &bytes[header.data_offset..];
-    let data = npy::to_f32(header.dtype, body, n * d).map_err(|(i, v)| npy_value_error(path, &header, d, i, v))?;
+    let data =
+        npy::to_f32(header.dtype, body, n * d).map_err(|(i, v)| npy::vector_value_error(path, &header, d, i, v))?;
     Ok(Tensor::new(n, d, data))
-}
-
-/// The `[n, d]` of a `.npy` of vectors; any other rank is refused.
-pub(crate) fn npy_vector_shape(path: &Path, header: &npy::Header) -> Result<(usize, usize)> {
-    match header.shape[..] {
-        [n, d] => Ok((n, d)),
-        _ => Err(Error::format(
-            path,
-            0,
-            format!(
-                "vectors must be a 2-D array [n, d], found shape {:?} (numpy: x.reshape(1, -1) for one vector, x.reshape(-1, 1) for n values)",
-                header.shape
-            ),
-        )),
-    }
-}
-
-/// The error for element `i` of a `.npy` of vectors whose value `v` has no
-/// finite f32.
-pub(crate) fn npy_value_error(path: &Path, header: &npy::Header, d: usize, i: usize, v: f64) -> Error {
-    let offset = (header.data_offset + header.dtype.size() * i) as u64;
-    let (row, col) = (i / d.max(1), i % d.max(1));
-    if v.is_finite() {
-        Error::format(
-            path,
-            offset,
-            format!("row {row}, column {col}: {} value {v:e} is outside the float32 range", header.dtype.name()),
-        )
-    } else {
-        non_finite(path, row, col, offset, v)
-    }
 }
 
 /// Parses `.npy` labels: 1-D or `n × 1`, of i32, i64 (in the i32 range) or u8.

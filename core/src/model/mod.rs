@@ -1,45 +1,31 @@
-//! The SiGAH model (DESIGN §1): config, preprocessing, parameters, the training
-//! graphs, the trainer with checkpoints, the `.safetensors` model file and the
-//! multi-threaded encoder.
+//! The SiGAH model: its config, the input preprocessing, the parameters, the
+//! networks on the autodiff tape (`graph.rs`) and the multi-threaded encoder.
+//! Training is in [`crate::train`], the model file in `io/model_file.rs`.
 //!
 //! ```no_run
-//! # use sigah_core::{model::{SigahConfig, SigahModel, TrainOptions, Silent}, Tensor};
+//! # use sigah_core::{model::{SigahConfig, SigahModel}, train::{CheckpointOptions, Silent}, Tensor};
 //! # fn main() -> sigah_core::Result<()> {
 //! let data = Tensor::zeros(1000, 128); // the training vectors, one per row
 //! let cfg = SigahConfig { bits: 32, ..Default::default() };
-//! let model = SigahModel::train(&data, &cfg, &TrainOptions::default(), &mut Silent)?;
+//! let model = SigahModel::train(&data, &cfg, &CheckpointOptions::default(), &mut Silent)?;
 //! let codes = model.encode(&data)?; // bit j = 1 iff u_j > 0
 //! model.save(std::path::Path::new("model.safetensors"))?;
 //! # Ok(()) }
 //! ```
 
-mod checkpoint;
 pub mod config;
-mod data;
 mod encode;
-mod file;
 pub mod graph;
-mod hash;
-mod itq_init;
-pub mod knn;
-mod loss;
 pub mod params;
 pub mod preprocess;
-mod sampler;
-mod schedule;
-mod step;
-pub mod stfile;
-mod train;
+mod summary;
+mod train_state;
 
-pub use checkpoint::checkpoint_config;
 pub use config::{DecoderKind, SigahConfig};
-pub use data::load_training_vectors;
-pub use file::FORMAT_VERSION;
-pub use hash::{sigah_method, sigah_methods};
 pub use params::{GenLayout, Net};
 pub use preprocess::Preprocess;
-pub use schedule::{training_sample, Schedule};
-pub use train::{EpochStats, Silent, TrainObserver, TrainOptions, Trainer, TrainingSummary};
+pub use summary::{EpochStats, TrainingSummary};
+pub use train_state::TrainState;
 
 /// A SiGAH model: the hash encoder (with its preprocessing), the decoder and the
 /// discriminator it was trained with, and what training reported.

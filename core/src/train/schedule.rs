@@ -3,16 +3,8 @@
 //! `max_steps` batches. Both bound the cost of `sigah train` whatever n is: past
 //! `train_size` rows, more data costs only its loading and encoding.
 
-use rand::seq::index;
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
-
-use super::SigahConfig;
+use crate::model::SigahConfig;
 use crate::Tensor;
-
-/// The sample's RNG stream is its own, so that sampling never moves the
-/// initialisation and shuffling stream (seeded by `seed` alone).
-const SAMPLE_STREAM: u64 = 0x005a_4d50_4c45;
 
 /// What a config's schedule comes to on `n` training rows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,16 +41,7 @@ impl SigahConfig {
 /// The rows training uses: `None` for all of `data`, else a uniform sample of
 /// `train_size` distinct rows (kept in file order), drawn from `seed`.
 pub fn training_sample(data: &Tensor, cfg: &SigahConfig) -> Option<Tensor> {
-    let n = data.rows;
-    let rows = cfg.schedule(n).rows;
-    if rows >= n {
-        return None;
-    }
-    let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
-    rng.set_stream(SAMPLE_STREAM);
-    let mut ids = index::sample(&mut rng, n, rows).into_vec();
-    ids.sort_unstable();
-    Some(data.gather_rows(&ids))
+    data.uniform_row_sample(cfg.train_size, cfg.seed)
 }
 
 #[cfg(test)]

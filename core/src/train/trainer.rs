@@ -15,128 +15,25 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use rand::seq::SliceRandom;
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
-use serde::{Deserialize, Serialize};
 
-use super::checkpoint::{self, DataPrint};
+use super::init::initial_state;
 use super::loss::ListTargets;
-use super::params::{init_discriminator, init_generator};
 use super::sampler::NeighbourSampler;
 use super::step::{BatchRef, Stepper};
-use super::{Preprocess, SigahConfig, SigahModel};
-use crate::adam::Adam;
+use super::{Silent, TrainObserver};
+use crate::io::checkpoint::{self, DataPrint};
+use crate::model::{EpochStats, GenLayout, Net, SigahConfig, SigahModel, TrainState};
 use crate::{Error, Result, Tensor};
-
-/// What one epoch measured (means over its batches).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct EpochStats {
-    /// 1-based epoch number.
-    pub epoch: usize,
-    /// L_D (absent without the adversarial term).
-    pub loss_d: Option<f32>,
-    /// L_G.
-    pub loss_g: f32,
-    /// E(x) on real batches.
-    pub energy_real: Option<f32>,
-    /// E(x̃) on synthetic batches.
-    pub energy_fake: Option<f32>,
-    /// `‖x − x̃‖² / d` (preprocessed units).
-    pub recon_mse: f32,
-    /// Mean over bits of |2p_j − 1|, p_j the fraction of ones of bit j over the
-    /// epoch: 0 when every bit is set half of the time, 1 when every bit is constant.
-    pub bit_imbalance: f32,
-    /// The margin μ in force at the end of the epoch.
-    pub margin: Option<f32>,
-}
-
-/// What the model file records about its training.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
-pub struct TrainingSummary {
-    /// Epochs completed.
-    pub epochs: usize,
-    /// Training vectors.
-    pub train_vectors: usize,
-    /// The margin μ (fixed after the first epoch unless configured).
-    pub margin: Option<f32>,
-    /// The last epoch's statistics.
-    pub last: Option<EpochStats>,
-}
 
 /// Where checkpoints go and where training resumes from.
 #[derive(Clone, Debug, Default)]
-pub struct TrainOptions {
+pub struct CheckpointOptions {
     /// Checkpoint file (rewritten atomically each time).
     pub checkpoint: Option<PathBuf>,
     /// Write a checkpoint every this many epochs (0: never).
     pub checkpoint_every: usize,
     /// Continue from this checkpoint (same data; the config may only change `epochs`).
     pub resume: Option<PathBuf>,
-}
-
-/// Hooks for progress display and logging.
-pub trait TrainObserver {
-    /// A phase before or around the epochs finished ("sample", "preprocess",
-    /// "itq start", "knn graph", "training"), after `seconds`.
-    fn phase(&mut self, _name: &str, _seconds: f64) {}
-    /// Training is about to run epochs `first_epoch..=epochs` of `batches` batches each.
-    fn start(&mut self, _first_epoch: usize, _epochs: usize, _batches: usize) {}
-    /// A batch finished.
-    fn batch_done(&mut self, _epoch: usize, _batch: usize) {}
-    /// An epoch finished; an error stops training.
-    fn epoch_done(&mut self, _stats: &EpochStats) -> Result<()> {
-        Ok(())
-    }
-}
-
-/// An observer that does nothing.
-#[derive(Debug, Default)]
-pub struct Silent;
-impl TrainObserver for Silent {}
-
-/// Everything training needs to continue exactly where it stopped.
-pub(crate) struct TrainState {
-    pub model: SigahModel,
-    pub adam_g: Adam,
-    pub adam_d: Adam,
-    pub rng: ChaCha8Rng,
-}
-
-impl TrainState {
-    fn fresh(data: &Tensor, cfg: &SigahConfig, obs: &mut dyn TrainObserver) -> Result<Self> {
-        let clock = Instant::now();
-        let preprocess = Preprocess::fit(data, cfg.input_pca)?;
-        obs.phase("preprocess", clock.elapsed().as_secs_f64());
-        let d = preprocess.out_dim();
-        let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
-        let (mut gen, layout) = init_generator(cfg, d, &mut rng);
-        if cfg.itq_init {
-            let clock = Instant::now();
-            // The linear path: the skip weight, or the only layer of a linear encoder.
-            let (target, gamma) = match layout.skip {
-                Some(w) => (w, cfg.skip_lr_scale),
-                None => (layout.enc[0].0, 1.0),
-            };
-            if let Some(w) = super::itq_init::itq_weight(data, &preprocess, cfg)? {
-                // The first rows (all of them unless bits > d); stored divided by
-                // γ, multiplied back in the forward pass (see the config).
-                let dst = &mut gen.tensors[target].data[..w.data.len()];
-                dst.iter_mut().zip(&w.data).for_each(|(o, &v)| *o = v / gamma);
-            }
-            obs.phase("itq start", clock.elapsed().as_secs_f64());
-        }
-        let disc = init_discriminator(cfg, d, &mut rng);
-        let adam_g = Adam::new(cfg.lr_g, cfg.beta1, cfg.beta2, cfg.eps, &gen.tensors);
-        let adam_d = Adam::new(cfg.lr_d, cfg.beta1, cfg.beta2, cfg.eps, &disc.tensors);
-        let summary = TrainingSummary {
-            epochs: 0,
-            train_vectors: data.rows,
-            margin: if cfg.adversarial { cfg.margin } else { None },
-            last: None,
-        };
-        let model = SigahModel { config: cfg.clone(), preprocess, gen, layout, disc, summary };
-        Ok(Self { model, adam_g, adam_d, rng })
-    }
 }
 
 /// Running sums of one epoch, in f64 and batch order (deterministic).
@@ -159,7 +56,12 @@ impl SigahModel {
     ///
     /// Deterministic: the same data and config give the same model, bit for bit,
     /// at any thread count, whether or not the run was resumed from a checkpoint.
-    pub fn train(data: &Tensor, cfg: &SigahConfig, opts: &TrainOptions, obs: &mut dyn TrainObserver) -> Result<Self> {
+    pub fn train(
+        data: &Tensor,
+        cfg: &SigahConfig,
+        opts: &CheckpointOptions,
+        obs: &mut dyn TrainObserver,
+    ) -> Result<Self> {
         cfg.validate()?;
         if opts.checkpoint_every > 0 && opts.checkpoint.is_none() {
             return Err(Error::Config("checkpoint_every is set but no checkpoint file is given".into()));
@@ -185,7 +87,7 @@ impl SigahModel {
                 }
                 // The encoder's starting weights, for the proximal pull (rebuilt:
                 // the start is deterministic from the data and the config).
-                let start = (cfg.prox_decay > 0.0).then(|| TrainState::fresh(data, cfg, &mut Silent)).transpose()?;
+                let start = (cfg.prox_decay > 0.0).then(|| initial_state(data, cfg, &mut Silent)).transpose()?;
                 Trainer::from_state(st, data, cfg, start.map(|s| s.model.gen), obs)
             }
             _ => Trainer::new_observed(data, cfg, obs)?,
@@ -235,7 +137,7 @@ pub struct Trainer {
     acc: Acc,
     steps: usize,
     /// The encoder's starting weights, for the proximal pull.
-    start: Option<super::Net>,
+    start: Option<Net>,
 }
 
 impl Trainer {
@@ -247,7 +149,7 @@ impl Trainer {
     }
 
     fn new_observed(data: &Tensor, cfg: &SigahConfig, obs: &mut dyn TrainObserver) -> Result<Self> {
-        let st = TrainState::fresh(data, cfg, obs)?;
+        let st = initial_state(data, cfg, obs)?;
         let start = (cfg.prox_decay > 0.0).then(|| st.model.gen.clone());
         Ok(Self::from_state(st, data, cfg, start, obs))
     }
@@ -256,7 +158,7 @@ impl Trainer {
         st: TrainState,
         data: &Tensor,
         cfg: &SigahConfig,
-        start: Option<super::Net>,
+        start: Option<Net>,
         obs: &mut dyn TrainObserver,
     ) -> Self {
         let clock = Instant::now();
@@ -355,7 +257,7 @@ fn non_finite(epoch: usize, batch: usize, what: &str, value: f32) -> Result<()> 
 
 /// Adam on the generator, with the per-branch learning rate, the proximal pull
 /// and the thresholds' projection.
-fn apply_gen_step(st: &mut TrainState, cfg: &SigahConfig, grads: &[Option<Tensor>], start: Option<&super::Net>) {
+fn apply_gen_step(st: &mut TrainState, cfg: &SigahConfig, grads: &[Option<Tensor>], start: Option<&Net>) {
     // A slower ReLU branch: Adam's update is linear in lr, so shortening the
     // branch's step after the fact is a per-layer learning rate.
     let before = (cfg.branch_lr_scale != 1.0 && st.model.layout.skip.is_some())
@@ -379,7 +281,7 @@ fn apply_gen_step(st: &mut TrainState, cfg: &SigahConfig, grads: &[Option<Tensor
 /// The proximal pull: every encoder weight moves the fraction `rate` of the way
 /// back to its start (the ITQ projection, the zero branch output, the He-initialised
 /// hidden layer), so the learned encoder stays an ITQ refinement.
-fn pull_encoder(gen: &mut super::Net, start: &super::Net, layout: &super::GenLayout, rate: f32) {
+fn pull_encoder(gen: &mut Net, start: &Net, layout: &GenLayout, rate: f32) {
     for id in layout.encoder_ids() {
         for (w, &w0) in gen.tensors[id].data.iter_mut().zip(&start.tensors[id].data) {
             *w -= rate * (*w - w0);

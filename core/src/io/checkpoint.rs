@@ -11,9 +11,8 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use super::stfile::{self, stored_shape};
-use super::train::TrainState;
-use super::SigahModel;
 use crate::adam::Adam;
+use crate::model::{SigahConfig, SigahModel, TrainState};
 use crate::{Error, Result, Tensor};
 
 /// What identifies the training data: its shape and an FNV-1a hash of its bits.
@@ -121,7 +120,7 @@ pub(crate) fn load(path: &Path, data: &DataPrint) -> Result<TrainState> {
 }
 
 /// The config a checkpoint was trained with (the CLI's starting point on `--resume`).
-pub fn checkpoint_config(path: &Path) -> Result<super::SigahConfig> {
+pub fn checkpoint_config(path: &Path) -> Result<SigahConfig> {
     let file = stfile::read(path)?;
     let format = file.meta(path, "format")?;
     if format != "sigah-checkpoint" {

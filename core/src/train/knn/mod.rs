@@ -14,7 +14,7 @@ use rayon::prelude::*;
 
 pub use approx::Ivf;
 
-use super::Preprocess;
+use crate::model::Preprocess;
 use crate::Tensor;
 
 /// The exact graph costs `n²·d` multiply-adds. Up to this many it is exact:

@@ -9,26 +9,36 @@
 
 mod itq;
 mod lsh;
+mod method;
 mod pca;
 
 pub use itq::{procrustes, train_itq, train_itq_from, ItqTrace};
 pub use lsh::train_lsh;
+pub use method::{baseline_methods, select_methods, Method, MethodOptions, TrainFn, TrainSet, ITQ_ITERATIONS};
 pub use pca::{pca, train_pcah, train_pcah_from, Pca};
 
 use sigah_kernels::gemm::{gemm, MatMut, MatRef};
 
 use crate::{Codes, Error, Result, Tensor};
 
-/// A trained hash function: vectors in, packed binary codes out. `Any` lets
-/// `sigah eval --save-models` tell a SiGAH model (which has a file format) from
-/// the baselines (which do not).
-pub trait HashFunction: Send + Sync + std::any::Any {
+/// A trained hash function: vectors in, packed binary codes out.
+pub trait HashFunction: Send + Sync {
     /// Code width in bits.
     fn bits(&self) -> usize;
     /// Input dimension.
     fn dim(&self) -> usize;
     /// Encodes every row of `x` (`n × dim`) into `n` codes of `bits` bits.
     fn encode(&self, x: &Tensor) -> Result<Codes>;
+    /// The whole configuration it was trained with, for reports (`None`: the
+    /// evaluation records the width and seed it asked for).
+    fn config(&self) -> Option<serde_json::Value> {
+        None
+    }
+    /// Writes its model file to `path` (`None`: the method has no file format,
+    /// as the baselines).
+    fn save(&self, _path: &std::path::Path) -> Option<Result<()>> {
+        None
+    }
 }
 
 /// Rows per block when a product over the whole data set is done blockwise, so

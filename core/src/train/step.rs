@@ -30,12 +30,12 @@
 use rayon::prelude::*;
 use sigah_kernels::threads::on_this_thread;
 
-use super::graph::{generator, leaves, GenVars};
 use super::loss::{
     batch_terms, disc_loss, list_loss, list_targets_in_use, relaxed_codes, shard_gen_loss, BatchLayout, ListTargets,
 };
-use super::{SigahConfig, SigahModel};
 use crate::autodiff::{Tape, Var};
+use crate::model::graph::{generator, leaves, GenVars};
+use crate::model::{SigahConfig, SigahModel};
 use crate::Tensor;
 
 /// Rows per shard. Small enough that a default batch (256 anchors in 4

@@ -9,7 +9,7 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
 use super::loss::{BatchLayout, ListTargets};
-use super::{Preprocess, SigahConfig};
+use crate::model::{Preprocess, SigahConfig};
 use crate::Tensor;
 
 /// Draws the neighbour rows of each batch from the training set's kNN graph.

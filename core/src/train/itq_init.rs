@@ -2,9 +2,8 @@
 //! starts from ITQ's codes, and the reconstruction, adversarial and similarity
 //! objectives refine them instead of searching from a random projection.
 
-use super::{Preprocess, SigahConfig};
-use crate::baselines::train_itq;
-use crate::eval::ITQ_ITERATIONS;
+use crate::eval::baselines::{train_itq, ITQ_ITERATIONS};
+use crate::model::{Preprocess, SigahConfig};
 use crate::{Result, Tensor};
 
 /// The `k × out_dim` weight `W_lin` (PyTorch `out × in` layout) of the linear

@@ -1,5 +1,5 @@
 //! The model file (DESIGN §3): one `.safetensors` file holding every weight by
-//! name (see [`super::params`]) plus `preprocess.mean`, and string metadata:
+//! name (see [`crate::model::params`]) plus `preprocess.mean`, and string metadata:
 //!
 //! | key | value |
 //! |---|---|
@@ -17,9 +17,9 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::params::{discriminator_spec, generator_spec, Net};
 use super::stfile::{self, stored_shape, StFile};
-use super::{Preprocess, SigahConfig, SigahModel, TrainingSummary};
+use crate::model::params::{discriminator_spec, generator_spec, Net};
+use crate::model::{Preprocess, SigahConfig, SigahModel, TrainingSummary};
 use crate::{Error, Result, Tensor};
 
 /// The model file format this build writes and reads.

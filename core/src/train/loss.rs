@@ -9,9 +9,9 @@
 //!   ranking, listwise and similarity terms. They run once per batch on the code
 //!   values `u` of all its rows (a `rows × k` matrix, small next to the networks).
 
-use super::config::SigahConfig;
-use super::graph::{energy_rows, GenVars};
 use crate::autodiff::{Tape, Var};
+use crate::model::graph::{energy_rows, GenVars};
+use crate::model::SigahConfig;
 use crate::Tensor;
 use sigah_kernels::gemm::{gemm, MatMut};
 

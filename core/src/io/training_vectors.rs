@@ -12,9 +12,25 @@
 
 use std::path::Path;
 
+use crate::io::input;
 use crate::io::npy::{self, DType};
 use crate::io::vectors::load_vectors;
 use crate::{Error, Result, Tensor};
+
+/// Loads the vectors a command trains on or encodes: a regular file through
+/// the lean loader ([`load_training_vectors`], which holds the
+/// data once), anything else (standard input, a named pipe, a device) through
+/// [`load_vectors`]. The lean loader opens the file to look at it: a pipe
+/// opened and closed so loses what its writer had written, and the second
+/// opening then waits for a writer that never comes (issue 13's hang). The
+/// check here only asks the file system (`stat`), which opens nothing.
+pub fn load_data(path: &Path) -> Result<Tensor> {
+    if !input::is_stdin(path) && std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+        load_training_vectors(path)
+    } else {
+        load_vectors(path)
+    }
+}
 
 /// Bytes copied between two releases of the mapped pages.
 const SLICE: usize = 1 << 20;

@@ -16,8 +16,8 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use sigah_kernels::gemm::{gemm_with, MatMut, MatRef};
 
+use super::metrics::Relevance;
 use crate::io::vectors::{load_ivecs, load_labels, load_queries, load_vectors, load_vectors_with, CsvOptions, Format};
-use crate::metrics::Relevance;
 use crate::{Error, Result, Tensor};
 
 /// Base vectors, queries and relevance, all checked to agree.

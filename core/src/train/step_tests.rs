@@ -7,9 +7,10 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use super::*;
-use crate::model::loss::batch_gen_loss;
-use crate::model::sampler::NeighbourSampler;
-use crate::model::{SigahConfig, Trainer};
+use crate::model::SigahConfig;
+use crate::train::loss::batch_gen_loss;
+use crate::train::sampler::NeighbourSampler;
+use crate::train::Trainer;
 
 fn data(n: usize, d: usize) -> Tensor {
     // Deterministic, irregular values (a clustered-free cloud is enough here).

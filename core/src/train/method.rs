@@ -1,0 +1,63 @@
+//! SiGAH as a [`HashFunction`] and as evaluation [`Method`]s, so `sigah eval` runs
+//! it beside the baselines through the same code path.
+
+use std::path::Path;
+
+use super::{CheckpointOptions, Silent};
+use crate::eval::baselines::{HashFunction, Method, MethodOptions, TrainSet};
+use crate::model::{DecoderKind, SigahConfig, SigahModel};
+use crate::{Codes, Result, Tensor};
+
+impl HashFunction for SigahModel {
+    fn bits(&self) -> usize {
+        SigahModel::bits(self)
+    }
+    fn dim(&self) -> usize {
+        SigahModel::dim(self)
+    }
+    fn encode(&self, x: &Tensor) -> Result<Codes> {
+        SigahModel::encode(self, x)
+    }
+    fn config(&self) -> Option<serde_json::Value> {
+        Some(serde_json::to_value(&self.config).unwrap_or_default())
+    }
+    fn save(&self, path: &Path) -> Option<Result<()>> {
+        Some(SigahModel::save(self, path))
+    }
+}
+
+/// `base` (the defaults, or what `--sigah-config` gave) at the requested width,
+/// seed and (when given) epochs, changed by `edit`, trained on the evaluation's
+/// training set.
+fn train_variant(
+    base: &SigahConfig,
+    t: &TrainSet<'_>,
+    o: &MethodOptions,
+    edit: ConfigEdit,
+) -> Result<Box<dyn HashFunction>> {
+    let mut cfg = SigahConfig { bits: o.bits, seed: o.seed, epochs: o.epochs.unwrap_or(base.epochs), ..base.clone() };
+    edit(&mut cfg);
+    Ok(Box::new(SigahModel::train(t.x, &cfg, &CheckpointOptions::default(), &mut Silent)?))
+}
+
+/// How a variant changes the base config.
+type ConfigEdit = fn(&mut SigahConfig);
+
+/// SiGAH and its two ablations (docs/METHOD.md, "Second round"), each starting
+/// from `base`: `sigah`, `sigah-noadv` (no adversarial term: no discriminator,
+/// no energy in L_G), `sigah-linear` (`x̃ = D·s + c_D`, no compressed-sensing
+/// decoder).
+pub fn sigah_methods(base: SigahConfig) -> Vec<Method> {
+    let variants: [(&'static str, ConfigEdit); 3] = [
+        ("sigah", |_| {}),
+        ("sigah-noadv", |c| c.adversarial = false),
+        ("sigah-linear", |c| c.decoder = DecoderKind::Linear),
+    ];
+    variants
+        .into_iter()
+        .map(|(name, edit)| {
+            let base = base.clone();
+            Method::new(name, move |t: &TrainSet<'_>, o: &MethodOptions| train_variant(&base, t, o, edit))
+        })
+        .collect()
+}
