@@ -1,6 +1,7 @@
 //! One SiGAH training step (a generator step and a discriminator step on a batch
-//! of 256 anchors, 64 bits, d = 784) with the default config and with DESIGN §1's
-//! architecture, at 1 and 2 threads,
+//! of 256 anchors, 64 bits, d = 784) with the default config and with the
+//! original architecture (docs/METHOD.md, "The model", without the changes in
+//! bold), at 1 and 2 threads,
 //! and encoding throughput (vectors/s) at 1 and 2 threads. The PyTorch peer runs
 //! the same model side by side in `benches/reference/train_compare.py` (a whole
 //! epoch of 60,000 vectors, both tools in the same run).
@@ -26,7 +27,7 @@ fn bench_train(c: &mut Criterion) {
     let data = Tensor::new(n, D, pseudo_random_f32(n * D, 7));
     let batches: Vec<Vec<usize>> = (0..16).map(|b| (b * BATCH..(b + 1) * BATCH).collect()).collect();
     let default = SigahConfig::default();
-    // DESIGN §1's architecture, as the PyTorch peer builds it: without the skip
+    // The original architecture, as the PyTorch peer builds it: without the skip
     // path and its ITQ start, the input projection or the neighbour terms
     // (docs/METHOD.md).
     let design = SigahConfig {

@@ -1,4 +1,4 @@
-//! `sigah eval`: the evaluation protocol of DESIGN §4 on the user's files; and the
+//! `sigah eval`: the evaluation protocol of docs/eval.md on the user's files; and the
 //! shared driver that `sigah demo` runs on the built-in MNIST sample.
 
 use std::io::{IsTerminal, Write};

@@ -38,7 +38,7 @@ enum Command {
     Search(search::SearchArgs),
     /// Write codes as another engine's index file (FAISS IndexBinaryFlat) or a sigah index.
     Export(search::ExportArgs),
-    /// Evaluate hash methods on a dataset: mAP, precision/recall, P@r≤2 (DESIGN §4).
+    /// Evaluate hash methods on a dataset: mAP, precision/recall, P@r≤2 (docs/eval.md).
     Eval(eval::EvalArgs),
     /// The whole evaluation on the built-in MNIST sample; prints the table.
     Demo(demo::DemoArgs),

@@ -119,7 +119,7 @@ fn train_encode_info_round_trip() {
     let (shape, a) = sigah_core::io::npy::read::<u8>(&d.p("a.npy")).unwrap();
     assert_eq!(shape, vec![300, 3]);
     assert_eq!(sigah_core::io::npy::read::<u8>(&d.p("b.npy")).unwrap().1, a);
-    // The bytes follow DESIGN §3: bit j of code i = (byte[j/8] >> (j%8)) & 1.
+    // The bytes follow `core/src/codes.rs`: bit j of code i = (byte[j/8] >> (j%8)) & 1.
     let m = sigah_core::model::SigahModel::load(&d.p("m.safetensors")).unwrap();
     let codes = m.encode(&sigah_core::io::vectors::load_vectors(&d.p("train.fvecs")).unwrap()).unwrap();
     for i in [0, 17, 299] {

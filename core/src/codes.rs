@@ -1,6 +1,6 @@
 //! Packed binary codes: n codes of `bits` bits (a multiple of 8), each a row of
 //! `bits / 8` bytes, rows back to back with no padding. Byte b of a row holds bits
-//! `8b..8b+8`, so bit j is `(byte[j / 8] >> (j % 8)) & 1` (DESIGN §3): the rows are
+//! `8b..8b+8`, so bit j is `(byte[j / 8] >> (j % 8)) & 1` (numpy's `packbits(bitorder="little")`): the rows are
 //! exactly the `.npy` form, and n codes take n · bits / 8 bytes.
 //!
 //! Storage is either owned or a read-only memory map of a `.npy` file
@@ -287,7 +287,7 @@ impl Codes {
     }
 }
 
-/// Sets bit j of `code` (bytes, DESIGN §3 order) when `row[j] > 0`.
+/// Sets bit j of `code` (bytes, in the order above) when `row[j] > 0`.
 fn set_signs(row: &[f32], code: &mut [u8]) {
     for (byte, vals) in code.iter_mut().zip(row.chunks_exact(8)) {
         *byte = vals.iter().enumerate().fold(0u8, |b, (k, &v)| b | (u8::from(v > 0.0) << k));

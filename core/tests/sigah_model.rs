@@ -200,10 +200,10 @@ fn loading_checks_version_and_shapes() {
 
     let q = dir.path().join("bad.safetensors");
     tamper(&p, &q, |f| {
-        f.metadata.insert("format_version".into(), "2".into());
+        f.metadata.insert("format_version".into(), "3".into());
     });
     let e = SigahModel::load(&q).unwrap_err().to_string();
-    assert!(e.contains("bad.safetensors") && e.contains("version 2") && e.contains("newer"), "{e}");
+    assert!(e.contains("bad.safetensors") && e.contains("version 3") && e.contains("newer"), "{e}");
 
     tamper(&p, &q, |f| {
         let t = f.tensors.get_mut("encoder.0.weight").unwrap();
@@ -297,7 +297,7 @@ print(json.dumps({"shapes": {k: list(v.shape) for k, v in t.items()},
     assert_eq!(v["w00"].as_f64().unwrap() as f32, model.gen.tensors[0].data[0]);
     assert_eq!(v["meta"]["format"], "sigah-model");
     assert_eq!(v["meta"]["bits"], "16");
-    assert_eq!(v["meta"]["format_version"], "1");
+    assert_eq!(v["meta"]["format_version"], "2");
     let cfg: SigahConfig = serde_json::from_str(v["meta"]["config"].as_str().unwrap()).unwrap();
     assert_eq!(cfg, model.config);
 }

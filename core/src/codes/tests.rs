@@ -205,7 +205,7 @@ fn npy_bytes_equal_what_numpy_writes() {
     let dir = tempfile::tempdir().unwrap();
     for bits in [64, 72, 256] {
         // The same codes built two ways: from signs in Rust, and from the same bits
-        // by numpy's packbits(bitorder="little") (the DESIGN §3 order) in Python.
+        // by numpy's packbits(bitorder="little") (the order `codes.rs` documents) in Python.
         let n = 9;
         let signs: Vec<f32> = (0..n * bits).map(|i| if (i * 7919 + i / 3) % 5 < 2 { 1.0 } else { -1.0 }).collect();
         let codes = Codes::from_signs(&signs, bits).unwrap();

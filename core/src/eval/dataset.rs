@@ -1,4 +1,4 @@
-//! Datasets (DESIGN §4): a base set, held-out queries, and what is relevant to
+//! Datasets (docs/eval.md, "Protocol"): a base set, held-out queries, and what is relevant to
 //! each query: same label, or its K Euclidean nearest base vectors (from a
 //! `gt.ivecs` file or computed exactly here).
 //!
@@ -42,7 +42,7 @@ pub enum RelevanceSource {
     CsvColumn(CsvOptions),
 }
 
-/// The default K of Euclidean relevance (DESIGN §4).
+/// The default K of Euclidean relevance (docs/eval.md, "Protocol").
 pub const DEFAULT_K: usize = 100;
 
 impl Dataset {

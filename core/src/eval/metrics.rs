@@ -1,4 +1,4 @@
-//! Retrieval metrics over the Hamming ranking of the whole base set (DESIGN §4).
+//! Retrieval metrics over the Hamming ranking of the whole base set (docs/eval.md, "Protocol").
 //!
 //! For each query, every base code's Hamming distance comes from
 //! [`sigah_kernels::hamming::bytes::hamming_bytes_one_to_many`] (which runs the

@@ -1,4 +1,4 @@
-//! The evaluation protocol (DESIGN §4): for every method and code width, train on
+//! The evaluation protocol (docs/eval.md, "Protocol"): for every method and code width, train on
 //! the training sample of the base set (the one SiGAH trains on), encode base and
 //! queries, rank the whole base set by Hamming distance for each query and score
 //! the ranking under each relevance.

@@ -126,5 +126,5 @@ pub fn checkpoint_config(path: &Path) -> Result<SigahConfig> {
     if format != "sigah-checkpoint" {
         return Err(Error::format(path, 8, format!("format is {format:?}, expected \"sigah-checkpoint\"")));
     }
-    file.meta_json(path, "config")
+    SigahConfig::from_metadata(path, file.meta(path, "config")?)
 }

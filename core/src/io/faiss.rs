@@ -15,7 +15,7 @@
 //! u8 × n                 ... then the codes, row after row (code_size bytes each)
 //! ```
 //!
-//! The code bytes are exactly the rows sigah stores and the `.npy` rows (DESIGN §3
+//! The code bytes are exactly the rows sigah stores and the `.npy` rows (`codes.rs`
 //! bit order), which is
 //! FAISS's own: bit j of a code is `(byte[j/8] >> (j%8)) & 1`.
 

@@ -1,4 +1,4 @@
-//! The model file (DESIGN §3): one `.safetensors` file holding every weight by
+//! The model file: one `.safetensors` file holding every weight by
 //! name (see [`crate::model::params`]) plus `preprocess.mean`, and string metadata:
 //!
 //! | key | value |
@@ -22,8 +22,13 @@ use crate::model::params::{discriminator_spec, generator_spec, Net};
 use crate::model::{Preprocess, SigahConfig, SigahModel, TrainingSummary};
 use crate::{Error, Result, Tensor};
 
-/// The model file format this build writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+/// The model file format this build writes. Version 2 dropped the config keys of
+/// [`crate::model::config::REMOVED`] and renamed `sim_knn_target` to
+/// `pair_target`; version 1 files still read (the removed keys must be off).
+pub const FORMAT_VERSION: u32 = 2;
+
+/// The oldest model file format this build reads.
+const OLDEST_READ: u32 = 1;
 
 const MEAN: &str = "preprocess.mean";
 const PROJ: &str = "preprocess.proj";
@@ -107,15 +112,17 @@ impl SigahModel {
         let version: u32 = version
             .parse()
             .map_err(|_| Error::format(path, 8, format!("format_version {version:?} is not a number")))?;
-        if version != FORMAT_VERSION {
+        if !(OLDEST_READ..=FORMAT_VERSION).contains(&version) {
             let why = if version > FORMAT_VERSION { "written by a newer sigah" } else { "not supported" };
             return Err(Error::format(
                 path,
                 8,
-                format!("format version {version} is {why}; this build reads version {FORMAT_VERSION}"),
+                format!(
+                    "format version {version} is {why}; this build reads versions {OLDEST_READ} to {FORMAT_VERSION}"
+                ),
             ));
         }
-        let mut config: SigahConfig = file.meta_json(path, "config")?;
+        let mut config = SigahConfig::from_metadata(path, file.meta(path, "config")?)?;
         config.validate().map_err(|e| Error::format(path, 8, format!("stored config: {e}")))?;
         let d: usize = file.meta_json(path, "d")?;
         let bits: usize = file.meta_json(path, "bits")?;

@@ -1,4 +1,4 @@
-//! The SiGAH hyper-parameters: DESIGN §1's, with the defaults changed by
+//! The SiGAH hyper-parameters (docs/METHOD.md, "The model"), with the defaults changed by
 //! measurement as docs/METHOD.md records. A config can be read
 //! from a JSON or TOML file (missing keys keep their defaults, unknown keys are an
 //! error so a typo is not silently ignored), then overridden field by field (the
@@ -15,14 +15,14 @@ use crate::{Error, Result};
 #[serde(rename_all = "lowercase")]
 pub enum DecoderKind {
     /// LISTA compressed-sensing recovery of a sparse latent, then the dictionary
-    /// (DESIGN §1.3): `x̃ = D·z_T + c_D`.
+    /// (docs/METHOD.md, "The model"): `x̃ = D·z_T + c_D`.
     #[default]
     Lista,
     /// Ablation (issue 6): `x̃ = D·s + c_D`, no compressed-sensing step.
     Linear,
 }
 
-/// SiGAH hyper-parameters (DESIGN §1). `Default` gives the documented defaults.
+/// SiGAH hyper-parameters (docs/METHOD.md, "The model"). `Default` gives the documented defaults.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SigahConfig {
@@ -100,23 +100,23 @@ pub struct SigahConfig {
     /// alone). The ITQ start moves slowly instead of being erased in the first
     /// epoch while the decoder is still random.
     pub skip_lr_scale: f32,
-    /// In the similarity target, each row's `sim_knn` nearest batch neighbours
-    /// (by cosine, symmetrised) get at least `sim_knn_target`: local structure
-    /// that a linear projection like ITQ's cannot keep.
-    pub sim_knn: usize,
-    /// Weight of the neighbour-pair term `mean_i (s_i·s_nb(i)/k − sim_knn_target)²`
+    /// Weight of the neighbour-pair term `mean_i (s_i·s_nb(i)/k − pair_target)²`
     /// over the `knn_pairs` pairs of each batch (0: off).
     pub lambda_pair: f32,
-    /// The pair term only pulls pairs less similar than `sim_knn_target`
+    /// The pair term only pulls pairs less similar than `pair_target`
     /// (`max(0, τ − s_i·s_nb/k)²`) instead of pulling every pair to it: nearer
     /// pairs keep their order instead of being pushed apart to τ.
     pub pair_one_sided: bool,
-    /// The target similarity of neighbour pairs (`sim_knn` and `knn_pairs`).
-    pub sim_knn_target: f32,
-    /// With `lambda_sim > 0` or `lambda_pair > 0`: each batch of B training vectors is extended by one
-    /// of the `knn_pairs` exact nearest neighbours (in the whole training set) of
-    /// each, and those B pairs get at least `sim_knn_target` in the similarity
-    /// target. 0 turns it off. Costs an O(n²·d) neighbour search before training.
+    /// The pair term's τ: the code similarity `s_i·s_nb(i)/k` it pulls each
+    /// neighbour pair to (or, one-sided, at least to). Named `sim_knn_target`
+    /// in model files of format version 1.
+    #[serde(alias = "sim_knn_target")]
+    pub pair_target: f32,
+    /// With `lambda_pair > 0`: each batch of B training vectors is extended by one
+    /// of the `knn_pairs` nearest neighbours (in the whole training set) of each,
+    /// and the pair term pulls those B pairs to `pair_target`. 0 turns it off. The
+    /// neighbour graph is built before training (`train/knn/`: exact up to a
+    /// cost cap, approximate past it).
     pub knn_pairs: usize,
     /// Weight of the ranking term: for each anchor, a positive drawn from its
     /// `rank_pos` nearest training rows and a negative drawn from its ranks
@@ -144,19 +144,17 @@ pub struct SigahConfig {
     /// With `relax_beta > 0` the pair and ranking terms compare `tanh(relax_beta·u)`
     /// instead of the sign codes (0: the signs, with the hard-tanh STE).
     pub relax_beta: f32,
-    /// The first `encoder_warmup` epochs (counted in `epochs`) train the decoder
-    /// and discriminator only; the encoder keeps its (ITQ) start.
-    pub encoder_warmup: usize,
-    /// With the skip path, the ReLU branch's effective learning rate is
-    /// `branch_lr_scale × lr_g` (its Adam step is shortened by this factor).
-    pub branch_lr_scale: f32,
-    /// After each generator step every encoder weight moves this fraction of the
-    /// way back to its starting value (a proximal pull toward the ITQ start; 0: off).
-    pub prox_decay: f32,
-    /// Weight of the similarity-preservation term
-    /// `mean_ij (s_i·s_j/k − cos(x_i, x_j))²` over the batch pairs.
-    pub lambda_sim: f32,
 }
+
+/// Knobs that were measured and left off (docs/METHOD.md, "Measurements behind
+/// each change" and "Second round"), then removed with the code they guarded:
+/// each with its "off" value, which files written before the removal carry.
+/// `lambda_sim`, `sim_knn`: the batch similarity-preservation term; `prox_decay`:
+/// a proximal pull of the encoder to its ITQ start; `branch_lr_scale`: a slower
+/// ReLU branch; `encoder_warmup`: epochs that train only the decoder and the
+/// discriminator.
+pub const REMOVED: [(&str, f64); 5] =
+    [("lambda_sim", 0.0), ("sim_knn", 0.0), ("prox_decay", 0.0), ("branch_lr_scale", 1.0), ("encoder_warmup", 0.0)];
 
 impl Default for SigahConfig {
     fn default() -> Self {
@@ -189,10 +187,8 @@ impl Default for SigahConfig {
             skip: true,
             itq_init: true,
             branch_init: 0.0,
-            lambda_sim: 0.0,
             skip_lr_scale: 0.1,
-            sim_knn: 0,
-            sim_knn_target: 0.8,
+            pair_target: 0.8,
             knn_pairs: 10,
             lambda_pair: 1.0,
             pair_one_sided: true,
@@ -204,9 +200,6 @@ impl Default for SigahConfig {
             lambda_list: 3.0,
             list_k: 100,
             list_temp: 0.05,
-            prox_decay: 0.0,
-            branch_lr_scale: 1.0,
-            encoder_warmup: 0,
         }
     }
 }
@@ -221,8 +214,52 @@ impl SigahConfig {
 
     /// Parses config text already in memory (the fuzz target's entry point): TOML
     /// if `path` ends in `.toml`, else JSON; `path` only names the source in errors.
+    /// Files written before the [`REMOVED`] knobs were removed still parse when
+    /// those keys hold their "off" values.
     pub fn parse(path: &Path, text: &str) -> Result<Self> {
         let is_toml = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("toml"));
+        Self::parse_current(path, text, is_toml).or_else(|error| {
+            // Only when the text names a removed knob is it read again, as a value
+            // without them (an error then has no position in the text).
+            let value = if is_toml {
+                toml::from_str::<toml::Table>(text).ok().and_then(|t| serde_json::to_value(t).ok())
+            } else {
+                serde_json::from_str::<serde_json::Value>(text).ok()
+            };
+            match value {
+                Some(v) if v.as_object().is_some_and(|o| REMOVED.iter().any(|(k, _)| o.contains_key(*k))) => {
+                    Self::from_value(v).map_err(|reason| Error::format(path, 0, format!("invalid config: {reason}")))
+                }
+                _ => Err(error),
+            }
+        })
+    }
+
+    /// The config a model file or checkpoint stores (its `config` metadata).
+    pub fn from_metadata(path: &Path, json: &str) -> Result<Self> {
+        serde_json::from_str::<serde_json::Value>(json)
+            .map_err(|e| e.to_string())
+            .and_then(Self::from_value)
+            .map_err(|reason| Error::format(path, 8, format!("metadata key \"config\" is invalid: {reason}")))
+    }
+
+    /// A config from its JSON value, the [`REMOVED`] keys checked and dropped.
+    fn from_value(mut value: serde_json::Value) -> std::result::Result<Self, String> {
+        if let Some(object) = value.as_object_mut() {
+            for (key, off) in REMOVED {
+                if let Some(v) = object.remove(key) {
+                    if v.as_f64() != Some(off) {
+                        return Err(format!(
+                            "{key} = {v}: this knob was measured, left off and removed (docs/METHOD.md, \"Measurements behind each change\"); only {off} is accepted"
+                        ));
+                    }
+                }
+            }
+        }
+        serde_json::from_value(value).map_err(|e| e.to_string())
+    }
+
+    fn parse_current(path: &Path, text: &str, is_toml: bool) -> Result<Self> {
         if is_toml {
             toml::from_str(text).map_err(|e| {
                 let offset = e.span().map_or(0, |s| s.start as u64);
@@ -236,7 +273,7 @@ impl SigahConfig {
         }
     }
 
-    /// The config as pretty JSON (what the model file stores).
+    /// The config as one line of JSON (what the model file stores).
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).expect("a config always serialises")
     }
@@ -295,7 +332,6 @@ impl SigahConfig {
             ("margin_factor", self.margin_factor),
             ("margin", self.margin.unwrap_or(0.0)),
             ("branch_init", self.branch_init),
-            ("lambda_sim", self.lambda_sim),
             ("lambda_pair", self.lambda_pair),
             ("lambda_rank", self.lambda_rank),
             ("rank_margin", self.rank_margin),
@@ -309,7 +345,6 @@ impl SigahConfig {
         }
         for (name, v) in [
             ("skip_lr_scale", self.skip_lr_scale),
-            ("branch_lr_scale", self.branch_lr_scale),
             ("lr_g", self.lr_g),
             ("lr_d", self.lr_d),
             ("eps", self.eps),
@@ -319,7 +354,7 @@ impl SigahConfig {
                 return bad(format!("{name}: must be a finite number > 0, got {v}"));
             }
         }
-        for (name, v) in [("beta1", self.beta1), ("beta2", self.beta2), ("prox_decay", self.prox_decay)] {
+        for (name, v) in [("beta1", self.beta1), ("beta2", self.beta2)] {
             if !(0.0..1.0).contains(&v) {
                 return bad(format!("{name}: must be in [0, 1), got {v}"));
             }
@@ -340,7 +375,7 @@ mod tests {
 
     #[test]
     fn defaults_are_the_documented_values() {
-        // DESIGN §1, with docs/METHOD.md's measured changes (epochs, the
+        // docs/METHOD.md's defaults, with its measured changes (epochs, the
         // ITQ-initialised skip path, the one-sided neighbour-pair term, the
         // ranking term on tanh-relaxed codes, the input projection and the
         // listwise neighbourhood term).
@@ -354,10 +389,9 @@ mod tests {
             (1.0, 0.1, 1e-3, 2e-4, 0.5, 0.999, 1e-8)
         );
         assert!(c.skip && c.itq_init && c.has_skip());
-        assert_eq!((c.branch_init, c.skip_lr_scale, c.lambda_sim, c.sim_knn), (0.0, 0.1, 0.0, 0));
-        assert_eq!((c.lambda_pair, c.knn_pairs, c.sim_knn_target, c.pair_one_sided), (1.0, 10, 0.8, true));
+        assert_eq!((c.branch_init, c.skip_lr_scale), (0.0, 0.1));
+        assert_eq!((c.lambda_pair, c.knn_pairs, c.pair_target, c.pair_one_sided), (1.0, 10, 0.8, true));
         assert_eq!((c.lambda_rank, c.rank_pos, c.rank_neg, c.rank_margin, c.relax_beta), (6.0, 50, 0, 0.1, 2.0));
-        assert_eq!((c.prox_decay, c.branch_lr_scale, c.encoder_warmup), (0.0, 1.0, 0));
         assert_eq!((c.input_pca, c.lambda_list, c.list_k, c.list_temp), (256, 3.0, 100, 0.05));
         assert_eq!((c.batch_size, c.d_steps, c.g_steps, c.margin, c.margin_factor), (256, 1, 1, None, 2.0));
         assert!(c.adversarial && c.decoder == DecoderKind::Lista);
@@ -414,8 +448,6 @@ mod tests {
             (Box::new(|c| c.rank_neg = c.rank_pos), "rank_neg"),
             (Box::new(|c| c.rank_margin = -0.1), "rank_margin"),
             (Box::new(|c| c.relax_beta = f32::INFINITY), "relax_beta"),
-            (Box::new(|c| c.prox_decay = 1.0), "prox_decay"),
-            (Box::new(|c| c.branch_lr_scale = 0.0), "branch_lr_scale"),
             (Box::new(|c| (c.lambda_rank, c.rank_pos) = (1.0, 0)), "rank_pos"),
             (Box::new(|c| c.list_k = 0), "list_k"),
             (Box::new(|c| c.list_temp = 0.0), "list_temp"),
@@ -429,5 +461,33 @@ mod tests {
         }
         let c = SigahConfig { hidden: vec![], decoder: DecoderKind::Linear, lista_steps: 0, ..Default::default() };
         c.validate().expect("no hidden layer (a linear hash) and a linear decoder are valid");
+    }
+
+    #[test]
+    fn flat_files_of_earlier_builds_still_read() {
+        let dir = tempfile::tempdir().unwrap();
+        // A config as main wrote it before the removal: every removed knob off,
+        // the pair term's τ under its old name.
+        let j = dir.path().join("old.json");
+        std::fs::write(
+            &j,
+            r#"{"bits": 32, "sim_knn": 0, "sim_knn_target": 0.7, "encoder_warmup": 0,
+            "branch_lr_scale": 1.0, "prox_decay": 0.0, "lambda_sim": 0.0}"#,
+        )
+        .unwrap();
+        let c = SigahConfig::from_file(&j).unwrap();
+        assert_eq!(c, SigahConfig { bits: 32, pair_target: 0.7, ..Default::default() });
+        let t = dir.path().join("old.toml");
+        std::fs::write(&t, "sim_knn_target = 0.6\nlambda_sim = 0.0\nlr_g = 0.002\n").unwrap();
+        let c = SigahConfig::from_file(&t).unwrap();
+        assert_eq!(c, SigahConfig { pair_target: 0.6, lr_g: 0.002, ..Default::default() });
+        // A removed knob turned on is refused by name.
+        std::fs::write(&j, r#"{"prox_decay": 0.01}"#).unwrap();
+        let e = SigahConfig::from_file(&j).unwrap_err().to_string();
+        assert!(e.contains("prox_decay") && e.contains("removed"), "{e}");
+        // Errors other than a removed knob keep their position.
+        std::fs::write(&j, "{\"lambda_sim\": 0.0,\n \"bitz\": 3}").unwrap();
+        let e = SigahConfig::from_file(&j).unwrap_err().to_string();
+        assert!(e.contains("bitz"), "{e}");
     }
 }

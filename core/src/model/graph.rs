@@ -1,4 +1,4 @@
-//! The SiGAH networks on the autodiff tape (DESIGN §1): the generator (hash
+//! The SiGAH networks on the autodiff tape (docs/METHOD.md, "The model"): the generator (hash
 //! encoder → sign STE → LISTA → dictionary) and the auto-encoder discriminator's
 //! energy. The losses built from them are in `loss.rs`.
 //!

@@ -1,4 +1,4 @@
-//! Input preprocessing (DESIGN §1): subtract the training mean, then divide by one
+//! Input preprocessing (docs/METHOD.md, "The model"): subtract the training mean, then divide by one
 //! global scale so that the mean squared norm per dimension is 1, i.e.
 //! `scale² = (1/(n·d)) Σᵢ ‖xᵢ − mean‖²`.
 //!

@@ -1,4 +1,4 @@
-//! The SiGAH losses (DESIGN §1, with the neighbour terms of docs/METHOD.md),
+//! The SiGAH losses (docs/METHOD.md, "The model", with its neighbour terms),
 //! split the way the data-parallel trainer (`step.rs`) evaluates them:
 //! - **row terms**, whose value is a sum over the decoded rows (a batch's
 //!   anchors): the reconstruction, the generator's energy term and the
@@ -6,14 +6,13 @@
 //!   by the whole batch's anchor count, so the shards' losses add up to the
 //!   batch means;
 //! - **batch terms**, which couple rows: the bit balance and the neighbour pair,
-//!   ranking, listwise and similarity terms. They run once per batch on the code
+//!   ranking and listwise terms. They run once per batch on the code
 //!   values `u` of all its rows (a `rows × k` matrix, small next to the networks).
 
 use crate::autodiff::{Tape, Var};
 use crate::model::graph::{energy_rows, GenVars};
 use crate::model::SigahConfig;
 use crate::Tensor;
-use sigah_kernels::gemm::{gemm, MatMut};
 
 /// How a generator batch is laid out: `anchors` training rows, then (with `pair`)
 /// one graph neighbour of each, then (with `rank`) a nearer and a farther row of
@@ -134,12 +133,11 @@ pub fn batch_gen_loss(
     u: Var,
     layout: BatchLayout,
     list: Option<&ListTargets>,
-    x: Option<&Tensor>,
 ) -> Var {
     let rows = tape.value(u).rows;
     let list = list_targets_in_use(cfg, layout, rows, list);
     let relaxed = relaxed_codes(tape, cfg, u);
-    let terms = batch_terms(tape, cfg, u, relaxed, layout, list.is_some(), x);
+    let terms = batch_terms(tape, cfg, u, relaxed, layout, list.is_some());
     match (list, terms.codes) {
         (Some(l), Some(codes)) => {
             let ll = list_loss(tape, cfg, codes, l, 0, layout.anchors);
@@ -151,9 +149,7 @@ pub fn batch_gen_loss(
 
 /// The generator's batch terms but the listwise one, on the code values `u`
 /// (`rows × k`, in `layout` order): `λ_bal Σ_j (mean_rows s_j)²` with
-/// `s = sign(u)` (hard-tanh STE), plus the similarity, pair and ranking terms.
-/// `x` (the batch's preprocessed rows) is only read by the similarity term
-/// (`lambda_sim > 0`). With `list`, the codes the listwise term compares are
+/// `s = sign(u)` (hard-tanh STE), plus the pair and ranking terms. With `list`, the codes the listwise term compares are
 /// made even when no other neighbour term needs them. `relaxed` is
 /// [`relaxed_codes`] of `u` (`None` when `relax_beta` is 0).
 pub fn batch_terms(
@@ -163,7 +159,6 @@ pub fn batch_terms(
     relaxed: Option<Var>,
     layout: BatchLayout,
     list: bool,
-    x: Option<&Tensor>,
 ) -> BatchTerms {
     let s = tape.sign_ste(u);
     let ms = tape.mean_cols(s);
@@ -173,19 +168,6 @@ pub fn batch_terms(
     let rows = tape.value(u).rows;
     let rows_ok = rows == layout.rows();
     let n = layout.anchors;
-    if let (true, Some(x)) = (cfg.lambda_sim > 0.0, x) {
-        // Similarity preservation: code inner products s_i·s_j/k ∈ [−1, 1] should
-        // follow the cosine similarities of the inputs (a constant target).
-        let pairs = if layout.pair && rows_ok { n } else { 0 };
-        let target = tape.constant(similarity_target(x, cfg.sim_knn, cfg.sim_knn_target, pairs));
-        let ss = tape.matmul_nt(s, s);
-        let ss = tape.scale(ss, 1.0 / cfg.bits as f32);
-        let diff = tape.sub(ss, target);
-        let sq = tape.square(diff);
-        let sim = tape.mean(sq);
-        let sim = tape.scale(sim, cfg.lambda_sim);
-        loss = tape.add(loss, sim);
-    }
     let pair = cfg.lambda_pair > 0.0 && layout.pair && rows_ok;
     let rank = cfg.lambda_rank > 0.0 && layout.rank && rows_ok;
     if n == 0 || !(pair || rank || list) {
@@ -199,9 +181,9 @@ pub fn batch_terms(
         let sim = code_similarity(tape, sa, sn);
         let short = if cfg.pair_one_sided {
             // Only pairs less similar than τ are pulled: max(0, τ − sim).
-            tape.hinge(cfg.sim_knn_target, sim)
+            tape.hinge(cfg.pair_target, sim)
         } else {
-            let target = tape.constant(Tensor::full(n, 1, cfg.sim_knn_target));
+            let target = tape.constant(Tensor::full(n, 1, cfg.pair_target));
             tape.sub(sim, target)
         };
         let sq = tape.square(short);
@@ -298,52 +280,6 @@ pub fn disc_loss(
     let ef = tape.sum(ef);
     let energy_fake = tape.scale(ef, inv);
     DiscLoss { loss, energy_real, energy_fake }
-}
-
-/// The similarity target: cosines, raised to at least `floor` for each row's
-/// `knn` most similar other rows (and symmetrically), and for the `pairs`
-/// neighbour pairs (row i, row pairs + i).
-fn similarity_target(x: &Tensor, knn: usize, floor: f32, pairs: usize) -> Tensor {
-    let cos = cosine_matrix(x);
-    let mut t = cos.clone();
-    let b = x.rows;
-    for i in 0..pairs.min(b / 2) {
-        let j = pairs + i;
-        let v = t.data[i * b + j].max(floor);
-        t.data[i * b + j] = v;
-        t.data[j * b + i] = v;
-    }
-    if knn > 0 && b > 1 {
-        let mut order: Vec<usize> = Vec::with_capacity(b);
-        for i in 0..b {
-            order.clear();
-            order.extend((0..b).filter(|&j| j != i));
-            let row = cos.row(i);
-            // Most similar first, ties by index (deterministic).
-            order.sort_by(|&a, &c| row[c].total_cmp(&row[a]).then(a.cmp(&c)));
-            for &j in order.iter().take(knn) {
-                let v = t.data[i * b + j].max(floor);
-                t.data[i * b + j] = v;
-                t.data[j * b + i] = v;
-            }
-        }
-    }
-    t
-}
-
-/// The `B × B` matrix of cosine similarities between the rows of `x` (a zero row
-/// has similarity 0 to everything).
-fn cosine_matrix(x: &Tensor) -> Tensor {
-    let mut n = x.clone();
-    for i in 0..n.rows {
-        let row = &mut n.data[i * x.cols..(i + 1) * x.cols];
-        let norm = row.iter().map(|v| v * v).sum::<f32>().sqrt();
-        let inv = if norm > 0.0 { 1.0 / norm } else { 0.0 };
-        row.iter_mut().for_each(|v| *v *= inv);
-    }
-    let mut out = Tensor::zeros(x.rows, x.rows);
-    gemm(1.0, n.view(), n.view().t(), 0.0, MatMut::new(&mut out.data, x.rows, x.rows));
-    out
 }
 
 #[cfg(test)]

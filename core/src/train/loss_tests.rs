@@ -12,7 +12,7 @@ fn neighbour_loss(cfg: &SigahConfig, rows: &[[f32; 4]], layout: BatchLayout) -> 
     let n = rows.len();
     let u = tape.param(Tensor::new(n, 4, rows.iter().flatten().copied().collect()));
     let cfg = SigahConfig { bits: 8, lambda_bal: 0.0, lambda_rec: 0.0, ..cfg.clone() };
-    let loss = batch_gen_loss(&mut tape, &cfg, u, layout, None, None);
+    let loss = batch_gen_loss(&mut tape, &cfg, u, layout, None);
     tape.backward(loss);
     (tape.value(loss).item(), tape.grad(u).map_or(vec![0.0; n * 4], |g| g.data.clone()))
 }
@@ -47,7 +47,7 @@ fn the_one_sided_pair_term_leaves_near_pairs_alone() {
     let rows = [[1., 1., 1., 1.], [1., -1., 1., -1.], [1., 1., 1., 1.], [1., 1., 1., 1.]];
     let layout = BatchLayout { anchors: 2, pair: true, rank: false };
     let two = SigahConfig {
-        sim_knn_target: 0.5,
+        pair_target: 0.5,
         pair_one_sided: false,
         lambda_rank: 0.0,
         relax_beta: 0.0,
@@ -69,7 +69,7 @@ fn relaxed_codes_use_tanh_of_beta_u() {
     let rows = [[0.0; 4]; 2];
     let layout = BatchLayout { anchors: 1, pair: true, rank: false };
     let cfg = SigahConfig {
-        sim_knn_target: 0.0,
+        pair_target: 0.0,
         pair_one_sided: false,
         lambda_rank: 0.0,
         relax_beta: 2.0,
@@ -78,43 +78,9 @@ fn relaxed_codes_use_tanh_of_beta_u() {
     let mut tape = Tape::new();
     let u = tape.param(Tensor::new(2, 4, rows.iter().flatten().copied().collect()));
     let cfg = SigahConfig { bits: 8, lambda_bal: 0.0, lambda_rec: 0.0, ..cfg };
-    let loss = batch_gen_loss(&mut tape, &cfg, u, layout, None, None);
+    let loss = batch_gen_loss(&mut tape, &cfg, u, layout, None);
     assert_eq!(tape.value(loss).item(), 0.0);
     let cfg = SigahConfig { relax_beta: 0.0, ..cfg };
-    let loss = batch_gen_loss(&mut tape, &cfg, u, layout, None, None);
+    let loss = batch_gen_loss(&mut tape, &cfg, u, layout, None);
     assert_eq!(tape.value(loss).item(), 1.0);
-}
-
-#[test]
-fn similarity_target_is_cosine_raised_for_nearest_neighbours() {
-    // Rows: e1, (e1 + e2)/√2 direction, e2, −e1. Cosines by hand:
-    // cos(0,1) = cos(1,2) = 1/√2, cos(0,2) = 0, cos(0,3) = −1, cos(1,3) = −1/√2.
-    let x = Tensor::new(4, 2, vec![1.0, 0.0, 2.0, 2.0, 0.0, 3.0, -1.0, 0.0]);
-    let c = cosine_matrix(&x);
-    let r = std::f32::consts::FRAC_1_SQRT_2;
-    let want = [1.0, r, 0.0, -1.0, r, 1.0, r, -r, 0.0, r, 1.0, 0.0, -1.0, -r, 0.0, 1.0];
-    for (g, w) in c.data.iter().zip(want) {
-        assert!((g - w).abs() < 1e-6, "{:?}", c.data);
-    }
-    // knn = 1, floor 0.9: row 0's nearest is 1, row 1's is 0 (tie with 2, lower
-    // index), row 2's is 1, row 3's is 2 (cos 0 > −1/√2 > −1). Each raised pair
-    // is raised in both directions; nothing else changes.
-    let t = similarity_target(&x, 1, 0.9, 0);
-    let raised = [(0, 1), (1, 0), (2, 1), (1, 2), (3, 2), (2, 3)];
-    for i in 0..4 {
-        for j in 0..4 {
-            let expect = if raised.contains(&(i, j)) { c.at(i, j).max(0.9) } else { c.at(i, j) };
-            assert_eq!(t.at(i, j), expect, "({i}, {j})");
-        }
-    }
-    assert_eq!(similarity_target(&x, 0, 0.9, 0), c);
-    // Two anchors and their neighbours: pairs (0, 2) and (1, 3).
-    let t = similarity_target(&x, 0, 0.9, 2);
-    for i in 0..4 {
-        for j in 0..4 {
-            let pair = i % 2 == j % 2 && i != j;
-            let expect = if pair { c.at(i, j).max(0.9) } else { c.at(i, j) };
-            assert_eq!(t.at(i, j), expect, "({i}, {j})");
-        }
-    }
 }

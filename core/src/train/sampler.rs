@@ -28,7 +28,7 @@ pub(crate) struct NeighbourSampler {
 
 impl NeighbourSampler {
     pub(crate) fn new(data: &Tensor, pre: &Preprocess, cfg: &SigahConfig) -> Self {
-        let pair = (cfg.lambda_sim > 0.0 || cfg.lambda_pair > 0.0) && cfg.knn_pairs > 0;
+        let pair = cfg.lambda_pair > 0.0 && cfg.knn_pairs > 0;
         let rank = cfg.lambda_rank > 0.0 && cfg.rank_pos > 0;
         let list = cfg.lambda_list > 0.0 && cfg.list_k > 0;
         let want = [

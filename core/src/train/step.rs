@@ -232,7 +232,6 @@ impl Stepper {
         if relaxed_on {
             self.relaxed = self.gather(|sh| sh.tape.value(sh.gen.as_ref().and_then(|g| g.3).expect("phase 1 ran")));
         }
-        let x_all = (cfg.lambda_sim > 0.0).then(|| self.gather(|sh| &sh.x));
         let list = list_targets_in_use(cfg, b.layout, rows, b.list);
         // With relaxed codes (the default) the listwise term compares values
         // already gathered, so its tasks run while this thread builds the other
@@ -244,7 +243,7 @@ impl Stepper {
                 tape.reset();
                 let u = tape.param_from(u_all);
                 let relaxed = relaxed_on.then(|| tape.param_from(relaxed_all));
-                (batch_terms(tape, cfg, u, relaxed, b.layout, list.is_some(), x_all.as_ref()), u, relaxed)
+                (batch_terms(tape, cfg, u, relaxed, b.layout, list.is_some()), u, relaxed)
             },
             || early.map(|l| list_in_parallel(tasks, cfg, relaxed_all, l)),
         );

@@ -28,17 +28,10 @@ fn close(a: &Tensor, b: &Tensor, what: &str) {
 #[test]
 fn shards_give_the_one_tape_gradients() {
     let x = data(300, 12);
-    // Every neighbour term on (the similarity term too, which reads x), and a
+    // Every neighbour term on, and a
     // batch of 70 anchors: three shards, the last one short.
-    let cfg = SigahConfig {
-        bits: 16,
-        hidden: vec![24],
-        disc_hidden: 10,
-        lambda_sim: 0.5,
-        list_k: 20,
-        rank_pos: 10,
-        ..Default::default()
-    };
+    let cfg =
+        SigahConfig { bits: 16, hidden: vec![24], disc_hidden: 10, list_k: 20, rank_pos: 10, ..Default::default() };
     let trainer = Trainer::new(&x, &cfg).unwrap();
     let mut model = trainer.model().clone();
     model.summary.margin = Some(0.7);
@@ -71,7 +64,7 @@ fn shards_give_the_one_tape_gradients() {
     let disc = leaves(&mut tape, &model.disc, false);
     let x_anchors = tape.constant_rows_from(&xb, 0, 70);
     let gl = shard_gen_loss(&mut tape, &cfg, Some(&disc), x_anchors, &gv, 70);
-    let bl = batch_gen_loss(&mut tape, &cfg, gv.u, layout, list.as_ref(), Some(&xb));
+    let bl = batch_gen_loss(&mut tape, &cfg, gv.u, layout, list.as_ref());
     let loss = tape.add(gl.loss, bl);
     let want = tape.value(loss).item() as f64;
     assert!((out.loss - want).abs() <= 1e-4 * want.abs(), "loss {} vs {want}", out.loss);

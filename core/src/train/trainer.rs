@@ -1,4 +1,4 @@
-//! The adversarial trainer (DESIGN §1): shuffled mini-batches from one seeded RNG,
+//! The adversarial trainer (docs/METHOD.md, "The model"): shuffled mini-batches from one seeded RNG,
 //! per batch a generator step, then `d_steps` discriminator steps, then the other
 //! `g_steps − 1` generator steps, Adam on
 //! both, per-epoch statistics, checkpoints and resume.
@@ -22,7 +22,7 @@ use super::sampler::NeighbourSampler;
 use super::step::{BatchRef, Stepper};
 use super::{Silent, TrainObserver};
 use crate::io::checkpoint::{self, DataPrint};
-use crate::model::{EpochStats, GenLayout, Net, SigahConfig, SigahModel, TrainState};
+use crate::model::{EpochStats, SigahConfig, SigahModel, TrainState};
 use crate::{Error, Result, Tensor};
 
 /// Where checkpoints go and where training resumes from.
@@ -50,7 +50,7 @@ struct Acc {
 }
 
 impl SigahModel {
-    /// Trains a model on `data` (one vector per row) as DESIGN §1 specifies, on a
+    /// Trains a model on `data` (one vector per row) as docs/METHOD.md, "The model", specifies, on a
     /// uniform sample of `cfg.train_size` rows when the data has more, for the
     /// schedule [`SigahConfig::schedule`] gives.
     ///
@@ -85,10 +85,7 @@ impl SigahModel {
                         path.display()
                     )));
                 }
-                // The encoder's starting weights, for the proximal pull (rebuilt:
-                // the start is deterministic from the data and the config).
-                let start = (cfg.prox_decay > 0.0).then(|| initial_state(data, cfg, &mut Silent)).transpose()?;
-                Trainer::from_state(st, data, cfg, start.map(|s| s.model.gen), obs)
+                Trainer::from_state(st, data, cfg, obs)
             }
             _ => Trainer::new_observed(data, cfg, obs)?,
         };
@@ -136,8 +133,6 @@ pub struct Trainer {
     list: Option<ListTargets>,
     acc: Acc,
     steps: usize,
-    /// The encoder's starting weights, for the proximal pull.
-    start: Option<Net>,
 }
 
 impl Trainer {
@@ -150,17 +145,10 @@ impl Trainer {
 
     fn new_observed(data: &Tensor, cfg: &SigahConfig, obs: &mut dyn TrainObserver) -> Result<Self> {
         let st = initial_state(data, cfg, obs)?;
-        let start = (cfg.prox_decay > 0.0).then(|| st.model.gen.clone());
-        Ok(Self::from_state(st, data, cfg, start, obs))
+        Ok(Self::from_state(st, data, cfg, obs))
     }
 
-    fn from_state(
-        st: TrainState,
-        data: &Tensor,
-        cfg: &SigahConfig,
-        start: Option<Net>,
-        obs: &mut dyn TrainObserver,
-    ) -> Self {
+    fn from_state(st: TrainState, data: &Tensor, cfg: &SigahConfig, obs: &mut dyn TrainObserver) -> Self {
         let clock = Instant::now();
         // The neighbour graph (deterministic from the data, so a resumed run
         // rebuilds the same one).
@@ -169,17 +157,7 @@ impl Trainer {
             obs.phase("knn graph", clock.elapsed().as_secs_f64());
         }
         let acc = Acc { ones: vec![0; cfg.bits], ..Default::default() };
-        Self {
-            st,
-            cfg: cfg.clone(),
-            sampler,
-            stepper: Stepper::default(),
-            rows: Vec::new(),
-            list: None,
-            acc,
-            steps: 0,
-            start,
-        }
+        Self { st, cfg: cfg.clone(), sampler, stepper: Stepper::default(), rows: Vec::new(), list: None, acc, steps: 0 }
     }
 
     /// One training step on the anchors `idx` (rows of `data`, the data the
@@ -211,7 +189,7 @@ impl Trainer {
         for g_step in 0..cfg.g_steps {
             // x̃ of the first G step is what the D steps of this batch see.
             let first = g_step == 0;
-            let (out, mut grads) = self.stepper.gen_step(&st.model, cfg, &b, first && cfg.adversarial);
+            let (out, grads) = self.stepper.gen_step(&st.model, cfg, &b, first && cfg.adversarial);
             non_finite(epoch, batch, "L_G", out.loss as f32)?;
             if first {
                 count_ones(self.stepper.codes(), acc);
@@ -219,15 +197,7 @@ impl Trainer {
                 acc.recon += out.recon;
                 acc.batches += 1;
             }
-            if epoch <= cfg.encoder_warmup {
-                // Decoder warm-up: the encoder (still ITQ) waits until the decoder and
-                // the discriminator give it a meaningful gradient. Adam's moments stay
-                // zero, so it does not move at all.
-                for id in st.model.layout.encoder_ids() {
-                    grads[id] = None;
-                }
-            }
-            apply_gen_step(st, cfg, &grads, self.start.as_ref());
+            apply_gen_step(st, &grads);
             if first && cfg.adversarial {
                 for d_step in 0..cfg.d_steps {
                     // The first D step ran inside the G step (`Stepper::gen_step`).
@@ -255,37 +225,12 @@ fn non_finite(epoch: usize, batch: usize, what: &str, value: f32) -> Result<()> 
     }
 }
 
-/// Adam on the generator, with the per-branch learning rate, the proximal pull
-/// and the thresholds' projection.
-fn apply_gen_step(st: &mut TrainState, cfg: &SigahConfig, grads: &[Option<Tensor>], start: Option<&Net>) {
-    // A slower ReLU branch: Adam's update is linear in lr, so shortening the
-    // branch's step after the fact is a per-layer learning rate.
-    let before = (cfg.branch_lr_scale != 1.0 && st.model.layout.skip.is_some())
-        .then(|| st.model.layout.layer_ids().map(|id| (id, st.model.gen.tensors[id].clone())).collect::<Vec<_>>());
+/// Adam on the generator, then the thresholds' projection.
+fn apply_gen_step(st: &mut TrainState, grads: &[Option<Tensor>]) {
     st.adam_g.step(&mut st.model.gen.tensors, grads);
-    for (id, old) in before.iter().flatten() {
-        let r = cfg.branch_lr_scale;
-        for (w, &w0) in st.model.gen.tensors[*id].data.iter_mut().zip(&old.data) {
-            *w = w0 + r * (*w - w0);
-        }
-    }
-    if let Some(start) = start {
-        pull_encoder(&mut st.model.gen, start, &st.model.layout, cfg.prox_decay);
-    }
     // Thresholds are projected back onto θ ≥ 0 after each step.
     if let Some((_, theta, _)) = st.model.layout.lista {
         st.model.gen.tensors[theta].data.iter_mut().for_each(|t| *t = t.max(0.0));
-    }
-}
-
-/// The proximal pull: every encoder weight moves the fraction `rate` of the way
-/// back to its start (the ITQ projection, the zero branch output, the He-initialised
-/// hidden layer), so the learned encoder stays an ITQ refinement.
-fn pull_encoder(gen: &mut Net, start: &Net, layout: &GenLayout, rate: f32) {
-    for id in layout.encoder_ids() {
-        for (w, &w0) in gen.tensors[id].data.iter_mut().zip(&start.tensors[id].data) {
-            *w -= rate * (*w - w0);
-        }
     }
 }
 

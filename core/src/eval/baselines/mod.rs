@@ -1,4 +1,4 @@
-//! Baseline hash methods (DESIGN §4): LSH, PCAH and ITQ, and the interface every
+//! Baseline hash methods (docs/eval.md, "Baselines"): LSH, PCAH and ITQ, and the interface every
 //! hash method implements, the SiGAH model included.
 //!
 //! All three baselines are linear: `code = 1[(x − mean) · W > 0]` with a `d × k`
