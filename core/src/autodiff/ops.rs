@@ -82,8 +82,9 @@ impl Tape {
         self.push(op, value, needs)
     }
 
-    /// One GEMM node: `rows × cols = op(a) · op(b)` with the views chosen by
-    /// `views` (shapes already checked by the caller).
+    /// One GEMM node: `rows × cols = op(a) · op(b)`, each operand transposed or
+    /// not as `op` (one of the three matmul ops) says (shapes already checked by
+    /// the caller).
     fn product(&mut self, op: Op, a: Var, b: Var, rows: usize, cols: usize) -> Var {
         let mut out = self.pool.dirty(rows, cols);
         {
