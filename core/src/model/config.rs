@@ -138,8 +138,10 @@ pub struct SigahConfig {
     pub lambda_list: f32,
     /// See `lambda_list`: the rows that count as the anchor's neighbours.
     pub list_k: usize,
-    /// See `lambda_list`: the softmax temperature, as a fraction of the bits
-    /// (a Hamming distance of `list_temp·k` bits scales a row's weight by 1/e²).
+    /// See `lambda_list`: the softmax temperature, as a fraction of the bits, for
+    /// codes of up to 64 bits (a Hamming distance of `T·k` bits more scales a
+    /// row's weight by 1/e); each doubling of the width past 64 bits multiplies it
+    /// by 0.8 ([`SigahConfig::list_temperature`]).
     pub list_temp: f32,
     /// With `relax_beta > 0` the pair and ranking terms compare `tanh(relax_beta·u)`
     /// instead of the sign codes (0: the signs, with the hard-tanh STE).
@@ -203,6 +205,9 @@ impl Default for SigahConfig {
         }
     }
 }
+
+/// The listwise temperature's factor per doubling of the width past 64 bits.
+const WIDE_LIST_TEMP_STEP: f32 = 0.8;
 
 impl SigahConfig {
     /// Reads a config file: `.toml` as TOML, anything else as JSON. Keys that are
@@ -276,6 +281,20 @@ impl SigahConfig {
     /// The config as one line of JSON (what the model file stores).
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).expect("a config always serialises")
+    }
+
+    /// The listwise term's temperature at this width, as a fraction of the bits:
+    /// `list_temp` up to 64 bits, then 0.8× per doubling (0.04 at 128 bits with
+    /// the default 0.05). A fraction of a wider code spreads less between rows
+    /// (its noise shrinks like 1/√k), so the same fraction separates neighbours
+    /// from the rows just past them less sharply; at 128 bits 0.05 left SiGAH
+    /// below ITQ on sentence embeddings (docs/RESULTS.md, "Wide codes").
+    pub fn list_temperature(&self) -> f32 {
+        if self.bits <= 64 {
+            self.list_temp
+        } else {
+            self.list_temp * WIDE_LIST_TEMP_STEP.powf((self.bits as f32 / 64.0).log2())
+        }
     }
 
     /// The latent width m.
@@ -372,6 +391,19 @@ fn line_col_to_offset(text: &str, line: usize, column: usize) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_listwise_temperature_shrinks_past_64_bits() {
+        let at = |bits| SigahConfig { bits, ..Default::default() }.list_temperature();
+        for bits in [8, 16, 32, 48, 64] {
+            assert_eq!(at(bits), 0.05, "{bits} bits");
+        }
+        assert!((at(128) - 0.04).abs() < 1e-7, "{}", at(128));
+        assert!((at(256) - 0.032).abs() < 1e-7, "{}", at(256));
+        assert!(at(96) < 0.05 && at(96) > at(128));
+        let custom = SigahConfig { bits: 128, list_temp: 0.1, ..Default::default() };
+        assert!((custom.list_temperature() - 0.08).abs() < 1e-7);
+    }
 
     #[test]
     fn defaults_are_the_documented_values() {
