@@ -3,7 +3,7 @@
 //! at a time, so memory stays n · bits / 8 plus O(1) per thread.
 
 use sigah_kernels::hamming::hamming_scan_with;
-use sigah_kernels::hamming::sliced::{hamming_sliced_scan_with, slice_rows, sliced_len, LANES};
+use sigah_kernels::hamming::sliced::{slice_rows, sliced_len, SlicedScanner, LANES};
 use sigah_kernels::Isa;
 
 use super::search::{for_blocks, Collector, BLOCK_BYTES};
@@ -111,13 +111,14 @@ pub(super) fn scan_sliced<C: Collector>(
     let q_words = padded_queries(queries, row);
     let block = (BLOCK_BYTES / (8 * w)).max(LANES) / LANES * LANES;
     let mut scratch = vec![0u64; sliced_len(block, w)];
+    let scanner = SlicedScanner::new(isa);
     for_blocks(lo, hi, block, |start, end| {
         let sliced = &mut scratch[..sliced_len(end - start, w)];
         slice_rows(&rows[start * row..end * row], row, sliced);
         let sliced = &*sliced;
         for (q, c) in q_words.chunks_exact(w).zip(collectors.iter_mut()) {
             let (base, t) = (start as u64, c.threshold());
-            hamming_sliced_scan_with(isa, q, sliced, end - start, t, |i, d| c.hit(d, base + i as u64));
+            scanner.scan(q, sliced, end - start, t, |i, d| c.hit(d, base + i as u64));
         }
     });
 }
