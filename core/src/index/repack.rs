@@ -94,6 +94,13 @@ fn pad_rows_slow(src: &[u8], row: usize, dst: &mut [u64], from: usize) {
     }
 }
 
+/// A cache line of words: the sliced scratch is made of these so that every
+/// 512-bit load of the kernel lies in one line (a `Vec<u64>` is only 16-byte
+/// aligned, and three in four such loads then straddle two lines).
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+#[repr(C, align(64))]
+struct Line([u64; 8]);
+
 /// Every query of the group over `[lo, hi)`, block by block, each block sliced
 /// word-major once ([`slice_rows`]) and scanned by the sliced kernel: at 128 and
 /// 256 bits its AVX-512 path needs no permutes to reduce a code's words (see
@@ -110,7 +117,8 @@ pub(super) fn scan_sliced<C: Collector>(
     let w = row.div_ceil(8);
     let q_words = padded_queries(queries, row);
     let block = (BLOCK_BYTES / (8 * w)).max(LANES) / LANES * LANES;
-    let mut scratch = vec![0u64; sliced_len(block, w)];
+    let mut lines = vec![Line([0; 8]); sliced_len(block, w).div_ceil(8)];
+    let scratch: &mut [u64] = bytemuck::cast_slice_mut(&mut lines);
     let scanner = SlicedScanner::new(isa);
     for_blocks(lo, hi, block, |start, end| {
         let sliced = &mut scratch[..sliced_len(end - start, w)];
