@@ -150,8 +150,9 @@ fn load(path: &Path) -> anyhow::Result<(HammingIndex, usize)> {
     Ok((HammingIndex::load(path)?, m))
 }
 
-/// Saves a changed index, keeping multi-index hashing if the file had it (m
-/// chosen again for the new size: the tables are rebuilt on opening anyway).
+/// Saves a changed index, keeping multi-index hashing if the file had it: the
+/// tables survive a removal (positions do not move); after an addition they are
+/// rebuilt with m chosen again for the new size, and stored in the file.
 fn save(mut index: HammingIndex, had_m: usize, path: &Path) -> anyhow::Result<()> {
     if had_m > 0 && index.multi_index().is_none() {
         let m = auto_m(index.bits(), index.len());
@@ -207,7 +208,10 @@ pub fn info(args: InfoArgs) -> anyhow::Result<()> {
     println!("bits: {}", index.bits());
     println!("codes: {} ({} stored, {} removed)", index.live_len(), index.len(), index.len() - index.live_len());
     println!("ids: {}", if index.ids().is_some() { "custom int64" } else { "positions 0..n" });
-    if m > 0 {
+    if let Some(mi) = index.multi_index() {
+        let per_code = mi.table_bytes() as f64 / index.len().max(1) as f64;
+        println!("multi-index: m = {m} substrings, tables stored in the file ({per_code:.1} bytes per code, mapped)");
+    } else if m > 0 {
         println!("multi-index: m = {m} substrings (tables built when a search opens the file)");
     } else {
         println!("multi-index: none (searches scan)");

@@ -18,9 +18,9 @@ use crate::Common;
 #[derive(Args, Debug)]
 #[command(group = clap::ArgGroup::new("mode").required(true).args(["k", "radius"]))]
 pub struct SearchArgs {
-    /// The database: a uint8 codes .npy [n, bits/8] (memory-mapped, not read into
-    /// memory when bits is a multiple of 64), or a sigah index file (`sigah index
-    /// build`: custom ids, removals, multi-index hashing).
+    /// The database: a uint8 codes .npy [n, bits/8] or a sigah index file (`sigah
+    /// index build`: custom ids, removals, multi-index hashing tables), either
+    /// memory-mapped, not read into memory.
     #[arg(long, value_name = "CODES.npy|FILE.sigah")]
     index: PathBuf,
     /// Only return these ids: an int64 .npy [n] (each must be in the index).
@@ -137,12 +137,14 @@ pub fn run(args: SearchArgs) -> anyhow::Result<()> {
         EngineArg::Scan => Engine::Scan,
         EngineArg::Mih => Engine::MultiIndex,
     };
-    // The tables are built here, on opening: an index file records only m.
-    let wants_tables = match engine {
-        Engine::Auto => m > 0 && index.len() >= MIH_MIN_CODES,
-        Engine::MultiIndex => true,
-        Engine::Scan => false,
-    };
+    // A version-4 index file stores its tables (opened mapped); a version-3 file
+    // records only m, and its tables are built here.
+    let wants_tables = index.multi_index().is_none()
+        && match engine {
+            Engine::Auto => m > 0 && index.len() >= MIH_MIN_CODES,
+            Engine::MultiIndex => true,
+            Engine::Scan => false,
+        };
     if wants_tables {
         index.build_multi_index((m > 0).then_some(m)).with_context(|| args.index.display().to_string())?;
     }

@@ -223,3 +223,26 @@ fn codes_cost_n_times_bits_over_8_bytes_and_maps_cost_none() {
         assert!(peak < 64 << 10, "{bits} bits: HammingIndex::open allocated {peak} B for {want} B of codes");
     }
 }
+
+#[test]
+fn opening_an_index_with_stored_tables_maps_them_without_allocating() {
+    // Issue 14: multi-index tables are stored in the index file (version 4) and
+    // opening maps them: 1M codes, O(1) heap at any point of the open.
+    let dir = tempfile::tempdir().unwrap();
+    let n = 1_000_000;
+    for bits in [64, 128] {
+        let bytes: Vec<u8> =
+            (0..n * bits / 8).map(|i| ((i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56) as u8).collect();
+        let mut index = HammingIndex::from_codes(Codes::from_bytes(bits, &bytes).unwrap());
+        index.build_multi_index(None).unwrap();
+        let path = dir.path().join(format!("t{bits}.sigah"));
+        index.save(&path).unwrap();
+        let (opened, _, peak) = kept_and_peak(|| HammingIndex::open(&path).unwrap());
+        let mi = opened.multi_index().expect("tables stored");
+        assert!(mi.is_mapped() && opened.codes().is_mapped());
+        assert!(mi.table_bytes() > n * 4, "{bits} bits: {} table bytes", mi.table_bytes());
+        assert!(peak < 64 << 10, "{bits} bits: opening allocated {peak} B");
+        let codes = opened.codes().memory_bytes();
+        assert_eq!(opened.memory_bytes(), std::mem::size_of::<HammingIndex>() + codes + mi.memory_bytes());
+    }
+}

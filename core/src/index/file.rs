@@ -26,6 +26,11 @@
 //! whole body. Removing a code rewrites the bitset, never the codes' bytes.
 //! ```
 //!
+//! Version 4 is version 3 with the multi-index tables stored after the body
+//! (m tables, m > 0 at offset 36; layout in `tables_file.rs`), so opening maps
+//! them instead of building them; version-3 files that record m still load
+//! and get their tables built by `sigah search` as before.
+//!
 //! Version 1 stored each code as `ceil(bits / 64)` u64 words (padding bits zero):
 //! the same bytes as version 2 when bits is a multiple of 64, so such files are
 //! mapped in place too; narrower version-1 rows are unpacked into memory on load.
@@ -41,6 +46,7 @@ use std::sync::Arc;
 
 use memmap2::Mmap;
 
+use super::tables_file::{self, Desc, Source};
 use super::HammingIndex;
 use crate::codes::check_bits;
 use crate::io::write_atomic;
@@ -55,6 +61,8 @@ pub const INDEX_VERSION: u32 = 2;
 const VERSION_WORDS: u32 = 1;
 /// Ids, live bitset, multi-index m.
 const VERSION_EXTRAS: u32 = 3;
+/// Version 3 plus the multi-index tables (`tables_file.rs`).
+const VERSION_TABLES: u32 = 4;
 const FLAG_IDS: u32 = 1;
 const FLAG_LIVE: u32 = 2;
 const HEADER: usize = 64;
@@ -63,19 +71,56 @@ const HEADER: usize = 64;
 /// xor-multiply per 8 bytes rather than per byte: 8× fewer dependent multiplies,
 /// still catches any single flipped byte or bit).
 pub(crate) fn checksum(body: &[u8]) -> u64 {
-    let step = |h: u64, w: u64| (h ^ w).wrapping_mul(0x0000_0100_0000_01b3);
-    let mut chunks = body.chunks_exact(8);
-    let mut h = 0xcbf2_9ce4_8422_2325u64;
-    for c in &mut chunks {
-        h = step(h, u64::from_le_bytes(c.try_into().expect("8 bytes")));
+    let mut f = Fnv::default();
+    f.update(body);
+    f.finish()
+}
+
+/// [`checksum`] of a body given in parts (the file is written part by part).
+struct Fnv {
+    h: u64,
+    buf: [u8; 8],
+    fill: usize,
+}
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Self { h: 0xcbf2_9ce4_8422_2325, buf: [0; 8], fill: 0 }
     }
-    let rest = chunks.remainder();
-    if !rest.is_empty() {
-        let mut b = [0u8; 8];
-        b[..rest.len()].copy_from_slice(rest);
-        h = step(h, u64::from_le_bytes(b));
+}
+
+impl Fnv {
+    fn step(&mut self, w: u64) {
+        self.h = (self.h ^ w).wrapping_mul(0x0000_0100_0000_01b3);
     }
-    h
+    fn update(&mut self, mut bytes: &[u8]) {
+        if self.fill > 0 {
+            let take = (8 - self.fill).min(bytes.len());
+            self.buf[self.fill..self.fill + take].copy_from_slice(&bytes[..take]);
+            self.fill += take;
+            bytes = &bytes[take..];
+            if self.fill < 8 {
+                return;
+            }
+            self.step(u64::from_le_bytes(self.buf));
+            self.fill = 0;
+        }
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            self.step(u64::from_le_bytes(c.try_into().expect("8 bytes")));
+        }
+        let rest = chunks.remainder();
+        self.buf[..rest.len()].copy_from_slice(rest);
+        self.fill = rest.len();
+    }
+    /// The hash, the last partial word zero-filled.
+    fn finish(mut self) -> u64 {
+        if self.fill > 0 {
+            self.buf[self.fill..].fill(0);
+            self.step(u64::from_le_bytes(self.buf));
+        }
+        self.h
+    }
 }
 
 struct Header {
@@ -84,6 +129,9 @@ struct Header {
     n: usize,
     checksum: u64,
     flags: u32,
+    /// Version 4: the tables' descriptors and where the section ends.
+    descs: Vec<Desc>,
+    tables_end: usize,
 }
 
 impl Header {
@@ -104,11 +152,20 @@ impl Header {
     fn live_at(&self) -> usize {
         self.ids_at() + if self.flags & FLAG_IDS != 0 { self.n * 8 } else { 0 }
     }
-    fn end(&self) -> usize {
-        if self.version != VERSION_EXTRAS {
-            return HEADER + self.n * self.stride();
-        }
+    /// Whether the body has ids, a live bitset and m (versions 3 and 4).
+    fn has_extras(&self) -> bool {
+        self.version >= VERSION_EXTRAS
+    }
+    /// Where the version-3 body ends (and version 4's tables start).
+    fn extras_end(&self) -> usize {
         self.live_at() + if self.flags & FLAG_LIVE != 0 { self.n.div_ceil(64) * 8 } else { 0 }
+    }
+    fn end(&self) -> usize {
+        match self.version {
+            VERSION_TABLES => self.tables_end,
+            VERSION_EXTRAS => self.extras_end(),
+            _ => HEADER + self.n * self.stride(),
+        }
     }
 }
 
@@ -134,10 +191,10 @@ fn parse_header(path: &Path, bytes: &[u8]) -> Result<Header> {
     let u32_at = |o: usize| u32::from_le_bytes(bytes[o..o + 4].try_into().expect("4 bytes"));
     let u64_at = |o: usize| u64::from_le_bytes(bytes[o..o + 8].try_into().expect("8 bytes"));
     let version = u32_at(8);
-    if ![VERSION_WORDS, INDEX_VERSION, VERSION_EXTRAS].contains(&version) {
+    if ![VERSION_WORDS, INDEX_VERSION, VERSION_EXTRAS, VERSION_TABLES].contains(&version) {
         return Err(bad(
             8,
-            format!("unsupported index version {version} (this build reads {VERSION_WORDS} to {VERSION_EXTRAS})"),
+            format!("unsupported index version {version} (this build reads {VERSION_WORDS} to {VERSION_TABLES})"),
         ));
     }
     let bits = u32_at(12) as usize;
@@ -148,21 +205,28 @@ fn parse_header(path: &Path, bytes: &[u8]) -> Result<Header> {
         .ok()
         .filter(|&n| n < 1 << 40)
         .ok_or_else(|| bad(16, format!("{n} codes of {bits} bits do not fit in memory")))?;
-    let mut flags = 0;
-    let reserved = if version == VERSION_EXTRAS {
+    let (mut flags, mut m) = (0, 0);
+    let reserved = if version >= VERSION_EXTRAS {
         flags = u32_at(32);
-        let m = u32_at(36) as usize;
+        m = u32_at(36) as usize;
         if flags & !(FLAG_IDS | FLAG_LIVE) != 0 {
             return Err(bad(32, format!("unknown flags {flags:#x}")));
         }
         if m != 0 && (m < bits.div_ceil(super::MAX_SUBSTRING_BITS) || m > bits) {
             return Err(bad(36, format!("{m} multi-index substrings cannot split {bits}-bit codes")));
         }
+        if version == VERSION_TABLES && (m == 0 || n >= u32::MAX as usize) {
+            return Err(bad(36, format!("version 4 stores tables, but m = {m} for {n} codes")));
+        }
         40
     } else {
         32
     };
-    let header = Header { version, bits, n, checksum: u64_at(24), flags };
+    let mut header = Header { version, bits, n, checksum: u64_at(24), flags, descs: Vec::new(), tables_end: 0 };
+    if version == VERSION_TABLES {
+        let (descs, end) = tables_file::parse_descs(path, bytes, header.extras_end(), n, bits, m)?;
+        (header.descs, header.tables_end) = (descs, end);
+    }
     let body = header.end();
     if bytes.len() != body {
         return Err(bad(
@@ -191,7 +255,7 @@ fn check_body(path: &Path, header: &Header, body: &[u8]) -> Result<()> {
         ));
     }
     let (stride, row) = (header.stride(), header.bits / 8);
-    if header.version == VERSION_EXTRAS {
+    if header.has_extras() {
         return check_extras(path, header, body);
     }
     if stride != row {
@@ -261,10 +325,17 @@ fn read_extras(path: &Path, header: &Header, body: &[u8]) -> Result<(Option<Vec<
 
 impl HammingIndex {
     /// Saves the index atomically (temp file, fsync, rename): version 2 for a
-    /// plain index, version 3 with custom ids, removals or multi-index tables
-    /// (whose m is recorded; the tables are rebuilt on opening).
+    /// plain index, version 3 with custom ids or removals, version 4 with
+    /// multi-index tables (stored, so [`HammingIndex::open`] maps them).
     pub fn save(&self, path: &Path) -> Result<()> {
+        self.save_as(path, true)
+    }
+
+    /// [`HammingIndex::save`]; `tables: false` records only m (version 3, as
+    /// before version 4: for tests of older files).
+    pub(crate) fn save_as(&self, path: &Path, tables: bool) -> Result<()> {
         let codes = self.codes.as_bytes();
+        let mi = self.multi_index().filter(|_| tables);
         let m = self.multi_index().map_or(0, |t| t.m());
         let plain = self.ids.is_none() && self.live.is_none() && m == 0;
         let mut extras = Vec::new();
@@ -280,20 +351,20 @@ impl HammingIndex {
                 extras.extend(live.iter().flat_map(|w| w.to_le_bytes()));
             }
         }
-        // FNV-1a is sequential, so the checksum of codes + extras is computed over
-        // one buffer only when there are extras (a plain index hashes in place).
-        let sum = if plain {
-            checksum(codes)
-        } else {
-            let mut all = Vec::with_capacity(codes.len() + extras.len());
-            all.extend_from_slice(codes);
-            all.extend_from_slice(&extras);
-            checksum(&all)
-        };
+        let parts = mi.map(tables_file::parts).unwrap_or_default();
+        let mut sum = Fnv::default();
+        sum.update(codes);
+        sum.update(&extras);
+        parts.iter().for_each(|p| sum.update(p));
+        let sum = sum.finish();
         write_atomic(path, |w: &mut dyn Write| {
             let mut h = [0u8; HEADER];
             h[..8].copy_from_slice(INDEX_MAGIC);
-            let version = if plain { INDEX_VERSION } else { VERSION_EXTRAS };
+            let version = match (plain, mi.is_some()) {
+                (true, _) => INDEX_VERSION,
+                (false, false) => VERSION_EXTRAS,
+                (false, true) => VERSION_TABLES,
+            };
             h[8..12].copy_from_slice(&version.to_le_bytes());
             h[12..16].copy_from_slice(&(self.bits() as u32).to_le_bytes());
             h[16..24].copy_from_slice(&(self.len() as u64).to_le_bytes());
@@ -304,18 +375,20 @@ impl HammingIndex {
             }
             w.write_all(&h)?;
             w.write_all(codes)?;
-            w.write_all(&extras)
+            w.write_all(&extras)?;
+            tables_file::write_parts(w, &parts)
         })
     }
 
     /// The multi-index substrings an index file records (0: none) without
-    /// reading its body; with [`HammingIndex::open`], what `sigah search` builds.
+    /// reading its body. A version-4 file stores the tables ([`HammingIndex::open`]
+    /// maps them); for version 3, `sigah search` builds them with this m.
     pub fn file_multi_index_m(path: &Path) -> Result<usize> {
         let mut head = vec![0u8; HEADER];
         let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
         std::io::Read::read_exact(&mut file, &mut head).map_err(|e| Error::io(path, e))?;
         let version = u32::from_le_bytes(head[8..12].try_into().expect("4 bytes"));
-        Ok(if &head[..8] == INDEX_MAGIC && version == VERSION_EXTRAS {
+        Ok(if &head[..8] == INDEX_MAGIC && (version == VERSION_EXTRAS || version == VERSION_TABLES) {
             u32::from_le_bytes(head[36..40].try_into().expect("4 bytes")) as usize
         } else {
             0
@@ -329,15 +402,15 @@ impl HammingIndex {
     }
 
     /// Parses the bytes of an index file with every check `load` makes (`path` only
-    /// names the file in errors).
+    /// names the file in errors); stored tables are copied into memory.
     pub fn from_file_bytes(path: &Path, bytes: &[u8]) -> Result<Self> {
         let header = parse_header(path, bytes)?;
         let body = &bytes[HEADER..];
         check_body(path, &header, body)?;
         let row = header.bits / 8;
-        let codes = if header.version == VERSION_EXTRAS {
+        let codes = if header.has_extras() {
             let codes = Codes::from_bytes(header.bits, &body[..header.n * row])?;
-            return Self::with_extras(path, &header, body, codes);
+            return Self::with_extras(path, &header, &Source::Bytes(bytes), codes);
         } else if header.rows_in_place() {
             Codes::from_bytes(header.bits, body)?
         } else {
@@ -347,15 +420,18 @@ impl HammingIndex {
         Ok(Self::from_codes(codes))
     }
 
-    /// Opens an index memory-mapped in O(1): the header and file size are checked,
-    /// the body is not read (call [`HammingIndex::verify`] for the checksum). A
-    /// version-1 file of codes narrower than whole words is loaded instead (its rows
-    /// must be unpacked; saving it again writes version 2).
+    /// Opens an index memory-mapped: the header and file size are checked, the
+    /// codes and stored tables are mapped, not copied (the tables' directories and
+    /// positions are checked to stay in bounds, O(n · m) reads without
+    /// allocating), and the checksum is not computed (call
+    /// [`HammingIndex::verify`]). A version-1 file of codes narrower than whole
+    /// words is loaded instead (its rows must be unpacked; saving it again writes
+    /// version 2).
     pub fn open(path: &Path) -> Result<Self> {
         let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-        // SAFETY: the map is read-only and sigah never writes to an index it opened;
-        // another process truncating the file while it is mapped is outside what an
-        // mmap reader can guard against.
+        // SAFETY: the map is read-only and sigah never writes to an index it opened
+        // (saving writes a new file and renames it); another process truncating
+        // the file while it is mapped is outside what an mmap reader can guard against.
         let map = unsafe { Mmap::map(&file) }.map_err(|e| Error::io(path, e))?;
         let header = parse_header(path, &map)?;
         if !header.rows_in_place() {
@@ -363,28 +439,46 @@ impl HammingIndex {
         }
         let map = Arc::new(map);
         let codes = Codes::from_map(header.bits, header.n, map.clone(), HEADER);
-        if header.version == VERSION_EXTRAS {
-            return Self::with_extras(path, &header, &map[HEADER..], codes);
+        if header.has_extras() {
+            return Self::with_extras(path, &header, &Source::Map(&map), codes);
         }
         Ok(Self::from_codes(codes))
     }
 
-    /// An index of `codes` with a version-3 body's ids and live bitset (copied
-    /// into memory: 8 bytes per code and n / 8 bytes, read once).
-    fn with_extras(path: &Path, header: &Header, body: &[u8], codes: Codes) -> Result<Self> {
-        let (ids, live) = read_extras(path, header, body)?;
+    /// An index of `codes` with a version-3 or 4 body's ids and live bitset
+    /// (copied into memory: 8 bytes per code and n / 8 bytes, read once) and
+    /// version 4's tables (mapped or copied as `src` is).
+    fn with_extras(path: &Path, header: &Header, src: &Source, codes: Codes) -> Result<Self> {
+        let (ids, live) = read_extras(path, header, &src.bytes()[HEADER..])?;
         let mut index = Self::from_codes(codes);
         index.ids = ids;
         index.live = live;
+        if header.version == VERSION_TABLES {
+            let (at, row) = (header.extras_end(), header.bits / 8);
+            let mi = tables_file::read_tables(path, src, at, header.n, row, &header.descs)?;
+            index.tables = Some(Arc::new(mi));
+        }
         Ok(index)
     }
 
-    /// Verifies a file's body against its header (checksum, version-1 padding).
+    /// Verifies a file's body against its header (checksum, version-1 padding,
+    /// ids, and the stored tables' bounds).
     pub fn verify(path: &Path) -> Result<()> {
         let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
         // SAFETY: as in `open`.
-        let map = unsafe { Mmap::map(&file) }.map_err(|e| Error::io(path, e))?;
+        let map = Arc::new(unsafe { Mmap::map(&file) }.map_err(|e| Error::io(path, e))?);
         let header = parse_header(path, &map)?;
-        check_body(path, &header, &map[HEADER..])
+        check_body(path, &header, &map[HEADER..])?;
+        if header.version == VERSION_TABLES {
+            tables_file::read_tables(
+                path,
+                &Source::Map(&map),
+                header.extras_end(),
+                header.n,
+                header.bits / 8,
+                &header.descs,
+            )?;
+        }
+        Ok(())
     }
 }

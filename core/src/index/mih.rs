@@ -25,6 +25,7 @@
 //! code. Memory per code: m · (4 + (1 if s > dir) + ≤ 4 + (bits / 8 if inlined))
 //! bytes plus the code itself.
 
+use super::slab::Slab;
 use crate::Codes;
 
 /// The longest substring a table indexes (keys are u32).
@@ -44,11 +45,11 @@ pub(crate) struct Table {
     pub(crate) len: usize,
     /// Bits of the key the directory resolves.
     pub(crate) dir: usize,
-    pub(crate) offsets: Vec<u32>,
-    pub(crate) low: Vec<u8>,
-    pub(crate) pos: Vec<u32>,
+    pub(crate) offsets: Slab<u32>,
+    pub(crate) low: Slab<u8>,
+    pub(crate) pos: Slab<u32>,
     /// The code at `pos[i]` in bytes `i · row..(i + 1) · row`; empty when not inlined.
-    pub(crate) rows: Vec<u8>,
+    pub(crate) rows: Slab<u8>,
 }
 
 /// The m tables over one set of codes.
@@ -91,7 +92,7 @@ pub fn auto_m(bits: usize, n: usize) -> usize {
 }
 
 /// Directory bits for a substring of `len` bits over `n` codes (see the module docs).
-fn dir_bits(len: usize, n: usize) -> usize {
+pub(crate) fn dir_bits(len: usize, n: usize) -> usize {
     let lg = if n < 2 { 0 } else { n.ilog2() as usize };
     len.min(lg.max(len.saturating_sub(8)))
 }
@@ -133,7 +134,7 @@ impl Table {
                 rows.extend_from_slice(codes.code_bytes(i as usize));
             }
         }
-        Self { start, len, dir, offsets, low, pos, rows }
+        Self { start, len, dir, offsets: offsets.into(), low: low.into(), pos: pos.into(), rows: rows.into() }
     }
 
     /// The entries (indexes into `pos`) whose key is `key`.
@@ -160,7 +161,7 @@ impl Table {
     }
 
     fn memory_bytes(&self) -> usize {
-        self.offsets.len() * 4 + self.low.len() + self.pos.len() * 4 + self.rows.len()
+        self.offsets.heap_bytes() + self.low.heap_bytes() + self.pos.heap_bytes() + self.rows.heap_bytes()
     }
 }
 
@@ -189,7 +190,19 @@ impl MultiIndex {
         self.tables.len()
     }
 
-    /// Bytes the tables hold (the codes are not counted).
+    /// Bytes the tables occupy, in memory or mapped from the file (the codes are
+    /// not counted): what they cost per code whether built or opened.
+    pub fn table_bytes(&self) -> usize {
+        self.tables.iter().map(|t| t.offsets.len() * 4 + t.low.len() + t.pos.len() * 4 + t.rows.len()).sum()
+    }
+
+    /// Whether the tables are read from a memory-mapped index file.
+    pub fn is_mapped(&self) -> bool {
+        self.tables.iter().all(|t| t.pos.is_mapped())
+    }
+
+    /// Heap bytes the tables hold (the codes are not counted; mapped tables are
+    /// page cache and count nothing).
     pub fn memory_bytes(&self) -> usize {
         self.tables.iter().map(Table::memory_bytes).sum::<usize>() + std::mem::size_of::<Self>()
     }

@@ -230,7 +230,7 @@ pub(crate) fn query(
                     });
                 }
             } else {
-                let pos_bytes: &[u8] = bytemuck::cast_slice(&t.pos);
+                let pos_bytes: &[u8] = bytemuck::cast_slice(&t.pos[..]);
                 let mut ahead = Ahead::default();
                 let mut scanned = 0;
                 for &(a, b) in spans.iter() {

@@ -23,7 +23,7 @@ fn stream(seed: u64) -> impl FnMut() -> u64 {
 
 /// `n` codes: uniform, or clustered around `centres` codes with up to `spread`
 /// random bit flips each (the shape of real codes: dense buckets, small distances).
-fn make_codes(n: usize, bits: usize, seed: u64, centres: usize, spread: usize) -> Codes {
+pub(super) fn make_codes(n: usize, bits: usize, seed: u64, centres: usize, spread: usize) -> Codes {
     let mut next = stream(seed);
     let row = bits / 8;
     if centres == 0 {
@@ -55,7 +55,12 @@ fn brute(index: &HammingIndex, q: &[u8], allow: Option<&[i64]>) -> Vec<(u32, i64
     all
 }
 
-fn brute_knn(index: &HammingIndex, queries: &Codes, k: usize, allow: Option<&[i64]>) -> (Vec<u32>, Vec<i64>) {
+pub(super) fn brute_knn(
+    index: &HammingIndex,
+    queries: &Codes,
+    k: usize,
+    allow: Option<&[i64]>,
+) -> (Vec<u32>, Vec<i64>) {
     let (mut d, mut ids) = (Vec::new(), Vec::new());
     for qi in 0..queries.len() {
         let all = brute(index, queries.code_bytes(qi), allow);
@@ -73,7 +78,7 @@ fn in_pool<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
 }
 
 /// Queries: half near the database's codes (a few flips), half uniform.
-fn make_queries(db: &Codes, nq: usize, seed: u64) -> Codes {
+pub(super) fn make_queries(db: &Codes, nq: usize, seed: u64) -> Codes {
     let mut next = stream(seed);
     let bits = db.bits();
     let mut q = make_codes(nq, bits, seed ^ 0x55, 0, 0);

@@ -35,6 +35,8 @@ mod mih;
 mod mih_search;
 mod repack;
 mod search;
+mod slab;
+mod tables_file;
 mod view;
 
 use std::sync::Arc;
@@ -367,6 +369,8 @@ fn check_isa(isa: Isa) -> Result<()> {
     Ok(())
 }
 
+#[cfg(test)]
+mod mih_file_tests;
 #[cfg(test)]
 mod mih_tests;
 #[cfg(test)]
