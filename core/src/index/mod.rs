@@ -10,11 +10,14 @@
 //! each worker takes a group of queries and walks the blocks once, running every
 //! query of its group over a block while the block is in L2 (query-stationary:
 //! each query is splatted into registers once per block by the width-specialised
-//! kernel `hamming_scan`). Top-k keeps a bounded max-heap of (distance, id) whose
-//! worst entry is the kernel's threshold, so almost every code is rejected inside
-//! the SIMD loop by one compare (a counting variant, [`TopKMethod::Counting`], is
-//! there for comparison; see [`TopKMethod::for_k`]). Workers split the queries; with fewer queries
-//! than threads they split the database into shards and merge.
+//! kernel `hamming_scan`). Top-k keeps the k-th best distance as the kernel's
+//! threshold, so almost every code is rejected inside the SIMD loop by one
+//! compare: by counting (a histogram of distances, [`TopKMethod::Counting`]) where
+//! ids follow positions, by a bounded max-heap of (distance, id) otherwise (see
+//! [`TopKMethod::for_k`]). At 128 bits and up on AVX-512 each block is sliced
+//! word-major once per group of queries (`repack.rs`). Workers split the
+//! queries; with fewer queries than threads they split the database into shards
+//! and merge.
 //!
 //! Memory: the index is its [`Codes`], rows of `bits / 8` bytes with no padding
 //! between them: `n · bits / 8` bytes plus under 8 ([`HammingIndex::memory_bytes`]),
