@@ -13,12 +13,13 @@
 //!     32   32  zero (reserved)
 //! ```
 //!
-//! Version 3 (written when the index has custom ids, removed codes or
-//! multi-index tables) adds, after the same 32 bytes:
+//! Version 3 (written when the index has custom ids or removed codes; before
+//! version 4, also for multi-index tables, of which it records m) adds, after
+//! the same 32 bytes:
 //!
 //! ```text
 //!     32    4  u32 flags: 1 = custom ids follow the codes, 2 = a live bitset follows
-//!     36    4  u32 m, the multi-index substrings to build on opening (0: none)
+//!     36    4  u32 m, the multi-index substrings (0: none; version 4: stored tables)
 //!     40   24  zero (reserved)
 //! body: the codes (n · bits / 8 bytes), zeros up to a multiple of 8, then the ids
 //! (n little-endian i64) if flag 1, then the live bitset (⌈n / 64⌉ u64, bit p of
@@ -55,7 +56,7 @@ use crate::{Codes, Error, Result};
 /// The first 8 bytes of an index file.
 pub const INDEX_MAGIC: &[u8; 8] = b"SIGAHIDX";
 /// The format version this build writes for a plain index (it also reads
-/// version 1, and writes version 3 for ids, removals and multi-index tables).
+/// version 1, and writes version 3 for ids and removals, 4 with multi-index tables).
 pub const INDEX_VERSION: u32 = 2;
 /// Rows padded to whole u64 words.
 const VERSION_WORDS: u32 = 1;
