@@ -88,9 +88,9 @@ fn relaxed_codes_use_tanh_of_beta_u() {
 #[test]
 fn the_list_term_uses_the_width_temperature() {
     // 128-bit codes: anchor a = all +1, its neighbour n = half −1 (similarity 0),
-    // a non-neighbour f = all +1 (similarity 128). At T = 0.04 (list_temp 0.05
-    // past 64 bits) the logits are sim/(2·T·128): 0 for n and 12.5 for f; the
-    // anchor's own column is masked. Cross-entropy: ln(e^12.5 + 1) − 0.
+    // a non-neighbour f = all +1 (similarity 128). At T = 0.0425 (list_temp
+    // 0.05 at 128 bits) the logits are sim/(2·T·128): 0 for n and 1/0.085 for f;
+    // the anchor's own column is masked. Cross-entropy: ln(e^(1/0.085) + 1) − 0.
     let k = 128;
     let (a, f) = (vec![1.0f32; k], vec![1.0f32; k]);
     let n: Vec<f32> = (0..k).map(|j| if j < k / 2 { 1.0 } else { -1.0 }).collect();
@@ -104,6 +104,6 @@ fn the_list_term_uses_the_width_temperature() {
     };
     let cfg = SigahConfig { bits: k, lambda_list: 1.0, ..Default::default() };
     let loss = list_loss(&mut tape, &cfg, codes, &l, 0, 1);
-    let want = (12.5f32.exp() + 1.0).ln();
+    let want = ((1.0f32 / 0.085).exp() + 1.0).ln();
     assert!((tape.value(loss).item() - want).abs() < 1e-4, "{} vs {want}", tape.value(loss).item());
 }
