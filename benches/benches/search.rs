@@ -41,8 +41,9 @@ fn knn(c: &mut Criterion) {
                 continue;
             }
             seen.push(path);
-            // The default top-k (heap) on every path; the counting variant on the
-            // path sigah picks, to settle TopKMethod::for_k.
+            // The heap top-k (what custom ids and allow-lists use) on every path;
+            // the counting one (the default when ids follow positions) on the
+            // path sigah picks.
             let mut methods = vec![(TopKMethod::Heap, path.to_string())];
             if level == isa::selected() {
                 methods.push((TopKMethod::Counting, format!("{path}-counting")));
