@@ -8,11 +8,11 @@
 #
 #   scripts/check_same_models.sh REF_BIN NEW_BIN [DATA_DIR]
 #
-# DATA_DIR holds base.bvecs and query.bvecs (default: /work/shared/data/mnist5k).
+# DATA_DIR holds base.bvecs and query.bvecs (default: the repository's data/mnist5k).
 # Exits 1 on any difference in tensors, codes or search results.
 set -euo pipefail
 ref=$(realpath "$1"); new=$(realpath "$2")
-data=${3:-/work/shared/data/mnist5k}
+data=${3:-$(cd "$(dirname "$0")/.." && pwd)/data/mnist5k}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
