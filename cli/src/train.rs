@@ -12,7 +12,7 @@ use anyhow::Context;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use sigah_core::io::checkpoint_config;
-use sigah_core::model::{EpochStats, SigahConfig, SigahModel};
+use sigah_core::model::{EpochStats, LossTerms, SigahConfig, SigahModel};
 use sigah_core::train::{CheckpointOptions, TrainObserver};
 
 use crate::output::check_output;
@@ -58,7 +58,7 @@ pub struct TrainArgs {
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
     /// Append JSON lines to this file: one per phase (its seconds), one per epoch
-    /// (its statistics and seconds).
+    /// (its statistics, every loss term by name under "terms", and its seconds).
     #[arg(long, value_name = "FILE.jsonl")]
     log: Option<PathBuf>,
     /// Write a checkpoint every N epochs.
@@ -159,7 +159,7 @@ impl TrainObserver for CliObserver {
         }
     }
 
-    fn epoch_done(&mut self, s: &EpochStats) -> sigah_core::Result<()> {
+    fn epoch_done(&mut self, s: &EpochStats, terms: &LossTerms) -> sigah_core::Result<()> {
         if let Some(bar) = &self.bar {
             let f = |v: Option<f32>| v.map_or("-".to_string(), |v| format!("{v:.4}"));
             bar.set_message(format!(
@@ -174,6 +174,7 @@ impl TrainObserver for CliObserver {
             ));
         }
         let mut line = serde_json::to_value(s).expect("stats serialise");
+        line["terms"] = serde_json::to_value(terms).expect("terms serialise");
         line["seconds"] = self.epoch_start.elapsed().as_secs_f64().into();
         self.log_line(line)?;
         self.epoch_start = Instant::now();

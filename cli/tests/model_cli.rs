@@ -103,6 +103,13 @@ fn train_encode_info_round_trip() {
     for key in ["epoch", "loss_d", "loss_g", "energy_real", "energy_fake", "recon_mse", "bit_imbalance"] {
         assert!(lines[2].get(key).is_some(), "{key} missing from {}", lines[2]);
     }
+    // Every generator loss term by name (all on by default); they add up to L_G.
+    let terms = lines[2]["terms"].as_object().unwrap();
+    let names: Vec<&str> = terms.keys().map(String::as_str).collect();
+    assert_eq!(names, ["balance", "energy", "list", "pair", "rank", "reconstruction"]);
+    let sum: f64 = terms.values().map(|v| v.as_f64().unwrap()).sum();
+    let loss_g = lines[2]["loss_g"].as_f64().unwrap();
+    assert!((sum - loss_g).abs() <= 1e-4 * loss_g.abs().max(1.0), "{sum} vs {loss_g}");
     // info: the flag overrides the file (24 bits), the rest comes from the file.
     let info: serde_json::Value = serde_json::from_str(&ok(&["info", &model, "--json"])).unwrap();
     assert_eq!((info["bits"].as_u64(), info["d"].as_u64()), (Some(24), Some(16)));

@@ -39,7 +39,7 @@ fn tiny() -> SigahConfig {
 #[derive(Default)]
 struct Record(Vec<EpochStats>);
 impl TrainObserver for Record {
-    fn epoch_done(&mut self, stats: &EpochStats) -> sigah_core::Result<()> {
+    fn epoch_done(&mut self, stats: &EpochStats, _terms: &sigah_core::model::LossTerms) -> sigah_core::Result<()> {
         self.0.push(stats.clone());
         Ok(())
     }

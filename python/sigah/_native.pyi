@@ -43,7 +43,8 @@ class SiGAH:
     def fit(self, X: _Vectors, progress: Optional[Callable[[dict[str, Any]], object]] = None) -> SiGAH:
         """Trains on ``X`` ([n, d], float32 or uint8). ``progress`` is called after
         every epoch with that epoch's statistics (``epoch``, ``epochs``,
-        ``loss_g``, ``loss_d``, ``recon_mse``, ``bit_imbalance``, ...); an exception
+        ``loss_g``, ``loss_d``, ``recon_mse``, ``bit_imbalance``, ..., and ``terms``:
+        each generator loss term by name); an exception
         it raises stops training and propagates. Quiet without it."""
     def encode(self, X: _Vectors) -> _Codes:
         """Packed codes ``uint8 [n, bits/8]``, bit j at ``(code[j//8] >> (j%8)) & 1``."""

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
-use sigah_core::model::{EpochStats, SigahConfig, SigahModel};
+use sigah_core::model::{EpochStats, LossTerms, SigahConfig, SigahModel};
 use sigah_core::train::{CheckpointOptions, TrainObserver};
 use sigah_core::Error;
 
@@ -67,12 +67,13 @@ impl TrainObserver for Progress {
         self.epochs = epochs;
     }
 
-    fn epoch_done(&mut self, stats: &EpochStats) -> sigah_core::Result<()> {
+    fn epoch_done(&mut self, stats: &EpochStats, terms: &LossTerms) -> sigah_core::Result<()> {
         let result = Python::attach(|py| -> PyResult<()> {
             py.check_signals()?;
             if let Some(cb) = &self.callback {
                 let mut v = serde_json::to_value(stats).expect("epoch statistics are JSON");
                 v["epochs"] = self.epochs.into();
+                v["terms"] = serde_json::to_value(terms).expect("loss terms are JSON");
                 let d = py.import("json")?.call_method1("loads", (v.to_string(),))?;
                 cb.call1(py, (d,))?;
             }

@@ -1,6 +1,6 @@
 //! The SiGAH networks on the autodiff tape (docs/METHOD.md, "The model"): the generator (hash
 //! encoder → sign STE → LISTA → dictionary) and the auto-encoder discriminator's
-//! energy. The losses built from them are in `loss.rs`.
+//! energy. The losses built from them are in `train/loss/`.
 //!
 //! Batches are row-major (`B × d`): a linear layer `y = W x + c` is
 //! `Y = X·Wᵀ + c` (`matmul_nt`), with W stored `out × in` as in PyTorch.

@@ -24,7 +24,7 @@ mod train_state;
 pub use config::{DecoderKind, SigahConfig};
 pub use params::{GenLayout, Net};
 pub use preprocess::Preprocess;
-pub use summary::{EpochStats, TrainingSummary};
+pub use summary::{EpochStats, LossTerms, TrainingSummary};
 pub use train_state::TrainState;
 
 /// A SiGAH model: the hash encoder (with its preprocessing), the decoder and the

@@ -1,7 +1,16 @@
 //! What training reports: the statistics of each epoch, and the summary the model
 //! file keeps (its `training` metadata).
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
+
+/// The generator's loss terms over one epoch by name (`reconstruction`,
+/// `energy`, `balance`, `pair`, `rank`, `list`): each the mean over the epoch's
+/// batches of the term as it enters L_G, weight included, so that they add up to
+/// `loss_g`. Terms that were off are absent. The training log records them; the
+/// model file does not.
+pub type LossTerms = BTreeMap<&'static str, f32>;
 
 /// What one epoch measured (means over its batches).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -1,6 +1,6 @@
 //! How training reports its progress: phases, batches and epochs.
 
-use crate::model::EpochStats;
+use crate::model::{EpochStats, LossTerms};
 use crate::Result;
 
 /// Hooks for progress display and logging.
@@ -12,8 +12,9 @@ pub trait TrainObserver {
     fn start(&mut self, _first_epoch: usize, _epochs: usize, _batches: usize) {}
     /// A batch finished.
     fn batch_done(&mut self, _epoch: usize, _batch: usize) {}
-    /// An epoch finished; an error stops training.
-    fn epoch_done(&mut self, _stats: &EpochStats) -> Result<()> {
+    /// An epoch finished, with its statistics and its loss terms by name; an
+    /// error stops training.
+    fn epoch_done(&mut self, _stats: &EpochStats, _terms: &LossTerms) -> Result<()> {
         Ok(())
     }
 }

@@ -32,6 +32,7 @@ use sigah_kernels::threads::on_this_thread;
 
 use super::loss::{
     batch_terms, disc_loss, list_loss, list_targets_in_use, relaxed_codes, shard_gen_loss, BatchLayout, ListTargets,
+    Term,
 };
 use crate::autodiff::{Tape, Var};
 use crate::model::graph::{generator, leaves, GenVars};
@@ -63,6 +64,18 @@ pub(crate) struct BatchRef<'a> {
 pub(crate) struct GenOut {
     pub loss: f64,
     pub recon: f64,
+    /// Each term of `loss` that this step had, indexed by [`Term::index`].
+    pub terms: TermValues,
+}
+
+/// A value per generator loss term (`None`: the term was off).
+pub(crate) type TermValues = [Option<f64>; Term::ALL.len()];
+
+/// Adds each named term's value on `tape` to `into`.
+fn add_values(into: &mut TermValues, tape: &Tape, terms: &[(Term, Var)]) {
+    for &(term, var) in terms {
+        *into[term.index()].get_or_insert(0.0) += tape.value(var).item() as f64;
+    }
 }
 
 /// What a discriminator step measured.
@@ -102,6 +115,8 @@ struct Shard {
     /// loss and the reconstruction.
     loss: f64,
     recon: f64,
+    /// Its row terms' values.
+    terms: TermValues,
     /// The same for the last discriminator step: L_D, E(x) and E(x̃).
     disc_out: [f64; 3],
 }
@@ -130,6 +145,8 @@ impl Shard {
         let relaxed = if neighbour_terms { relaxed_codes(tape, cfg, gv.u) } else { None };
         self.loss = tape.value(gl.loss).item() as f64;
         self.recon = tape.value(gl.recon).item() as f64;
+        self.terms = TermValues::default();
+        add_values(&mut self.terms, tape, &gl.terms);
         self.params.clone_from(&gv.params);
         self.gen = Some((gv, gl.loss, gl.recon, relaxed));
     }
@@ -248,10 +265,13 @@ impl Stepper {
             || early.map(|l| list_in_parallel(tasks, cfg, relaxed_all, l)),
         );
         let mut batch_loss = tape.value(terms.loss).item() as f64;
+        let mut values = row_terms(&self.shards);
+        add_values(&mut values, tape, &terms.terms);
         let mut loss = terms.loss;
         if let (Some(l), Some(codes)) = (list, terms.codes) {
             let (value, g) = early.unwrap_or_else(|| list_in_parallel(tasks, cfg, tape.value(codes), l));
             batch_loss += value;
+            values[Term::List.index()] = Some(value);
             loss = add_link(tape, loss, codes, g);
         }
         tape.backward(loss);
@@ -261,6 +281,7 @@ impl Stepper {
         let out = GenOut {
             loss: self.shards.iter().map(|s| s.loss).sum::<f64>() + batch_loss,
             recon: self.shards.iter().map(|s| s.recon).sum(),
+            terms: values,
         };
         (out, self.reduce(|sh| (&sh.tape, &sh.params)))
     }
@@ -308,6 +329,20 @@ impl Stepper {
         }
         all
     }
+}
+
+/// The row terms of the last generator step: the shards' values summed in
+/// shard order.
+fn row_terms(shards: &[Shard]) -> TermValues {
+    let mut values = TermValues::default();
+    for sh in shards {
+        for (all, v) in values.iter_mut().zip(sh.terms) {
+            if let Some(v) = v {
+                *all.get_or_insert(0.0) += v;
+            }
+        }
+    }
+    values
 }
 
 /// One task of the listwise term: a tape, and its anchors' loss and codes var.

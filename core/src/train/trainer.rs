@@ -17,12 +17,12 @@ use std::time::Instant;
 use rand::seq::SliceRandom;
 
 use super::init::initial_state;
-use super::loss::ListTargets;
+use super::loss::{ListTargets, Term};
 use super::sampler::NeighbourSampler;
-use super::step::{BatchRef, Stepper};
+use super::step::{BatchRef, Stepper, TermValues};
 use super::{Silent, TrainObserver};
 use crate::io::checkpoint::{self, DataPrint};
-use crate::model::{EpochStats, SigahConfig, SigahModel, TrainState};
+use crate::model::{EpochStats, LossTerms, SigahConfig, SigahModel, TrainState};
 use crate::{Error, Result, Tensor};
 
 /// Where checkpoints go and where training resumes from.
@@ -45,6 +45,8 @@ struct Acc {
     energy_real: f64,
     energy_fake: f64,
     recon: f64,
+    /// Each generator term's sum over the batches that had it.
+    terms: TermValues,
     ones: Vec<u64>,
     codes: u64,
 }
@@ -108,7 +110,7 @@ impl SigahModel {
             let stats = finish_epoch(&mut tr.st, cfg, &tr.acc, epoch);
             tr.st.model.summary.epochs = epoch;
             tr.st.model.summary.last = Some(stats.clone());
-            obs.epoch_done(&stats)?;
+            obs.epoch_done(&stats, &epoch_terms(&tr.acc))?;
             if let (Some(path), Some(print)) = (&opts.checkpoint, &print) {
                 if opts.checkpoint_every > 0 && epoch % opts.checkpoint_every == 0 {
                     checkpoint::save(path, &tr.st, print)?;
@@ -195,6 +197,11 @@ impl Trainer {
                 count_ones(self.stepper.codes(), acc);
                 acc.loss_g += out.loss;
                 acc.recon += out.recon;
+                for (sum, v) in acc.terms.iter_mut().zip(out.terms) {
+                    if let Some(v) = v {
+                        *sum.get_or_insert(0.0) += v;
+                    }
+                }
                 acc.batches += 1;
             }
             apply_gen_step(st, &grads);
@@ -242,6 +249,12 @@ fn count_ones(u: &Tensor, acc: &mut Acc) {
         }
     }
     acc.codes += u.rows as u64;
+}
+
+/// Each generator term's mean over the epoch's batches.
+fn epoch_terms(acc: &Acc) -> LossTerms {
+    let nb = acc.batches.max(1) as f64;
+    Term::ALL.iter().filter_map(|t| acc.terms[t.index()].map(|sum| (t.name(), (sum / nb) as f32))).collect()
 }
 
 /// Turns the sums into statistics and fixes the margin after the first epoch.

@@ -8,11 +8,86 @@
 //! - **batch terms**, which couple rows: the bit balance and the neighbour pair,
 //!   ranking and listwise terms. They run once per batch on the code
 //!   values `u` of all its rows (a `rows × k` matrix, small next to the networks).
+//!
+//! Each generator term is one function in a file of its own (`reconstruction.rs`,
+//! `energy.rs`, `balance.rs`, `pair.rs`, `rank.rs`, `list.rs`) returning the term
+//! as it enters L_G, weight included; [`shard_gen_loss`] and [`batch_terms`] add
+//! them up in a fixed order and return each by its [`Term`] name, which is how the
+//! training log records every term per epoch. The discriminator's loss is in
+//! `discriminator.rs`.
+
+mod balance;
+mod discriminator;
+mod energy;
+mod list;
+mod pair;
+mod rank;
+mod reconstruction;
+
+pub use discriminator::disc_loss;
+pub use list::list_loss;
 
 use crate::autodiff::{Tape, Var};
-use crate::model::graph::{energy_rows, GenVars};
+use crate::model::graph::GenVars;
 use crate::model::SigahConfig;
 use crate::Tensor;
+
+/// A generator loss term, by the name the training log gives its value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Term {
+    Reconstruction,
+    Energy,
+    Balance,
+    Pair,
+    Rank,
+    List,
+}
+
+impl Term {
+    /// Every term, in the order of [`Term::index`].
+    pub const ALL: [Term; 6] = [Term::Reconstruction, Term::Energy, Term::Balance, Term::Pair, Term::Rank, Term::List];
+
+    /// The term's key in the training log.
+    pub fn name(self) -> &'static str {
+        match self {
+            Term::Reconstruction => "reconstruction",
+            Term::Energy => "energy",
+            Term::Balance => "balance",
+            Term::Pair => "pair",
+            Term::Rank => "rank",
+            Term::List => "list",
+        }
+    }
+
+    /// Its position in [`Term::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// Terms added up on one tape, in the order they were added (the order of the
+/// float sum, which a model's bytes depend on), each kept by name.
+#[derive(Default)]
+pub struct Terms {
+    sum: Option<Var>,
+    pub named: Vec<(Term, Var)>,
+}
+
+impl Terms {
+    /// Adds `value` to the sum right away: `sum + value`, or `value` alone first.
+    fn add(&mut self, tape: &mut Tape, term: Term, value: Var) {
+        self.named.push((term, value));
+        self.sum = Some(match self.sum {
+            Some(sum) => tape.add(sum, value),
+            None => value,
+        });
+    }
+
+    /// The sum of the terms added.
+    fn sum(&self) -> Var {
+        self.sum.expect("at least one term")
+    }
+}
 
 /// How a generator batch is laid out: `anchors` training rows, then (with `pair`)
 /// one graph neighbour of each, then (with `rank`) a nearer and a farther row of
@@ -42,12 +117,12 @@ impl BatchLayout {
     }
 
     /// First row of the pair neighbours.
-    fn pair_start(&self) -> usize {
+    pub(super) fn pair_start(&self) -> usize {
         self.anchors
     }
 
     /// First row of the ranking positives (the negatives follow).
-    fn rank_start(&self) -> usize {
+    pub(super) fn rank_start(&self) -> usize {
         self.anchors * (1 + self.pair as usize)
     }
 }
@@ -70,12 +145,13 @@ pub struct ShardGenLoss {
     pub loss: Var,
     /// This shard's share of the batch's `mean ‖x − x̃‖² / d`.
     pub recon: Var,
+    /// The terms of `loss` by name.
+    pub terms: Vec<(Term, Var)>,
 }
 
 /// The generator's row terms on a shard of `x` (its rows of a batch of
-/// `batch_rows`): `λ_rec Σ ‖x − x̃‖² / (batch_rows·d)`, plus, with `disc` (the
-/// discriminator's weights as constants: gradients flow through its input only),
-/// `Σ E(x̃) / batch_rows`.
+/// `batch_rows`): [`reconstruction::reconstruction`], plus, with `disc` (the
+/// discriminator's weights as constants), [`energy::energy`].
 pub fn shard_gen_loss(
     tape: &mut Tape,
     cfg: &SigahConfig,
@@ -84,19 +160,14 @@ pub fn shard_gen_loss(
     g: &GenVars,
     batch_rows: usize,
 ) -> ShardGenLoss {
-    let d = tape.value(x).cols;
-    let diff = tape.sub(x, g.x_fake);
-    let sq = tape.square(diff);
-    let se = tape.sum(sq);
-    let recon = tape.scale(se, 1.0 / (batch_rows * d) as f32);
-    let mut loss = tape.scale(recon, cfg.lambda_rec);
+    let mut terms = Terms::default();
+    let rec = reconstruction::reconstruction(tape, cfg.lambda_rec, x, g.x_fake, batch_rows);
+    terms.add(tape, Term::Reconstruction, rec.term);
     if let Some(disc) = disc {
-        let ef = energy_rows(tape, disc, g.x_fake);
-        let ef = tape.sum(ef);
-        let ef = tape.scale(ef, 1.0 / batch_rows as f32);
-        loss = tape.add(loss, ef);
+        let e = energy::energy(tape, disc, g.x_fake, batch_rows);
+        terms.add(tape, Term::Energy, e);
     }
-    ShardGenLoss { loss, recon }
+    ShardGenLoss { loss: terms.sum(), recon: rec.mse, terms: terms.named }
 }
 
 /// `s_a·s_b / k` row by row, `n × 1`.
@@ -110,6 +181,8 @@ fn code_similarity(tape: &mut Tape, a: Var, b: Var) -> Var {
 pub struct BatchTerms {
     pub loss: Var,
     pub codes: Option<Var>,
+    /// The terms of `loss` by name.
+    pub terms: Vec<(Term, Var)>,
 }
 
 /// The listwise targets when the listwise term applies to this batch.
@@ -148,10 +221,11 @@ pub fn batch_gen_loss(
 }
 
 /// The generator's batch terms but the listwise one, on the code values `u`
-/// (`rows × k`, in `layout` order): `λ_bal Σ_j (mean_rows s_j)²` with
-/// `s = sign(u)` (hard-tanh STE), plus the pair and ranking terms. With `list`, the codes the listwise term compares are
-/// made even when no other neighbour term needs them. `relaxed` is
-/// [`relaxed_codes`] of `u` (`None` when `relax_beta` is 0).
+/// (`rows × k`, in `layout` order): [`balance::balance`] of `s = sign(u)`
+/// (hard-tanh STE), plus [`pair::pair`] and [`rank::rank`]. With `list`, the
+/// codes the listwise term compares are made even when no other neighbour term
+/// needs them. `relaxed` is [`relaxed_codes`] of `u` (`None` when `relax_beta`
+/// is 0).
 pub fn batch_terms(
     tape: &mut Tape,
     cfg: &SigahConfig,
@@ -161,52 +235,28 @@ pub fn batch_terms(
     list: bool,
 ) -> BatchTerms {
     let s = tape.sign_ste(u);
-    let ms = tape.mean_cols(s);
-    let ms2 = tape.square(ms);
-    let bal = tape.sum(ms2);
-    let mut loss = tape.scale(bal, cfg.lambda_bal);
+    let mut terms = Terms::default();
+    let bal = balance::balance(tape, cfg.lambda_bal, s);
+    terms.add(tape, Term::Balance, bal);
     let rows = tape.value(u).rows;
     let rows_ok = rows == layout.rows();
     let n = layout.anchors;
     let pair = cfg.lambda_pair > 0.0 && layout.pair && rows_ok;
     let rank = cfg.lambda_rank > 0.0 && layout.rank && rows_ok;
     if n == 0 || !(pair || rank || list) {
-        return BatchTerms { loss, codes: None };
+        return BatchTerms { loss: terms.sum(), codes: None, terms: terms.named };
     }
     let sv = relaxed.unwrap_or(s);
     let sa = tape.slice_rows(sv, 0, n);
     if pair {
-        // Pull each anchor and its neighbour to the code similarity τ.
-        let sn = tape.slice_rows(sv, layout.pair_start(), n);
-        let sim = code_similarity(tape, sa, sn);
-        let short = if cfg.pair_one_sided {
-            // Only pairs less similar than τ are pulled: max(0, τ − sim).
-            tape.hinge(cfg.pair_target, sim)
-        } else {
-            let target = tape.constant(Tensor::full(n, 1, cfg.pair_target));
-            tape.sub(sim, target)
-        };
-        let sq = tape.square(short);
-        let pl = tape.mean(sq);
-        let pl = tape.scale(pl, cfg.lambda_pair);
-        loss = tape.add(loss, pl);
+        let pl = pair::pair(tape, cfg, sv, sa, layout);
+        terms.add(tape, Term::Pair, pl);
     }
     if rank {
-        // Ranking: the nearer row's Hamming distance, as a fraction of the bits
-        // (1 − s_a·s_p/k)/2, must be below the farther one's by rank_margin:
-        // max(0, m − (s_a·s_p/k − s_a·s_n/k)/2).
-        let sp = tape.slice_rows(sv, layout.rank_start(), n);
-        let sn = tape.slice_rows(sv, layout.rank_start() + n, n);
-        let simp = code_similarity(tape, sa, sp);
-        let simn = code_similarity(tape, sa, sn);
-        let gap = tape.sub(simp, simn);
-        let gap = tape.scale(gap, 0.5);
-        let h = tape.hinge(cfg.rank_margin, gap);
-        let rl = tape.mean(h);
-        let rl = tape.scale(rl, cfg.lambda_rank);
-        loss = tape.add(loss, rl);
+        let rl = rank::rank(tape, cfg, sv, sa, layout);
+        terms.add(tape, Term::Rank, rl);
     }
-    BatchTerms { loss, codes: Some(sv) }
+    BatchTerms { loss: terms.sum(), codes: Some(sv), terms: terms.named }
 }
 
 /// The codes the neighbour terms compare: the smooth tanh(β·u), whose gradient
@@ -220,69 +270,5 @@ pub fn relaxed_codes(tape: &mut Tape, cfg: &SigahConfig, u: Var) -> Option<Var> 
     })
 }
 
-/// The listwise term of anchors `first..first + count` (its share of the batch
-/// total: the anchors' sums add up to it). `codes` are the compared codes of the
-/// whole batch, anchors first.
-///
-/// Each anchor's softmax over the batch rows of −h/T (T the width's
-/// [`SigahConfig::list_temperature`]), h the relaxed Hamming
-/// distance as a fraction of the bits; since h = (1 − c_a·c_j/k)/2, −h/T is
-/// c_a·c_j/(2kT) up to a constant per row, which the softmax ignores.
-/// Cross-entropy against its kNN rows.
-pub fn list_loss(tape: &mut Tape, cfg: &SigahConfig, codes: Var, l: &ListTargets, first: usize, count: usize) -> Var {
-    let sa = tape.slice_rows(codes, first, count);
-    let sim = tape.matmul_nt(sa, codes);
-    let logits = tape.scale(sim, 1.0 / (2.0 * cfg.list_temperature() * cfg.bits as f32));
-    let mask = tape.constant_rows_from(&l.mask, first, count);
-    let logits = tape.add(logits, mask);
-    let target = tape.constant_rows_from(&l.target, first, count);
-    let xent = tape.softmax_xent(logits, target);
-    let weight = tape.constant_rows_from(&l.weight, first, count);
-    let xent = tape.mul(xent, weight);
-    let ll = tape.sum(xent);
-    tape.scale(ll, cfg.lambda_list / l.active as f32)
-}
-
-/// The discriminator loss on one shard.
-pub struct DiscLoss {
-    pub loss: Var,
-    /// This shard's share of the batch mean of E(x).
-    pub energy_real: Var,
-    /// This shard's share of the batch mean of E(x̃).
-    pub energy_fake: Var,
-}
-
-/// `L_D = mean E(x) + mean max(0, μ − E(x̃))` over a batch of `batch_rows` rows,
-/// this shard's share (its rows' sums divided by `batch_rows`); without a margin
-/// yet (the first epoch, before μ is fixed) `L_D = mean E(x)`. `x_fake` must be a
-/// constant.
-pub fn disc_loss(
-    tape: &mut Tape,
-    disc: &[Var],
-    x: Var,
-    x_fake: Var,
-    margin: Option<f32>,
-    batch_rows: usize,
-) -> DiscLoss {
-    let inv = 1.0 / batch_rows as f32;
-    let er = energy_rows(tape, disc, x);
-    let er = tape.sum(er);
-    let energy_real = tape.scale(er, inv);
-    let ef = energy_rows(tape, disc, x_fake);
-    let loss = match margin {
-        Some(mu) => {
-            let h = tape.hinge(mu, ef);
-            let h = tape.sum(h);
-            let h = tape.scale(h, inv);
-            tape.add(energy_real, h)
-        }
-        None => energy_real,
-    };
-    let ef = tape.sum(ef);
-    let energy_fake = tape.scale(ef, inv);
-    DiscLoss { loss, energy_real, energy_fake }
-}
-
 #[cfg(test)]
-#[path = "loss_tests.rs"]
 mod tests;
