@@ -2,9 +2,9 @@
 # Behaviour check for refactors (issue 17's acceptance): trains the same models
 # with two sigah binaries, then compares the model tensors byte for byte, the
 # codes both encode, and the search results both return. The model file's JSON
-# metadata is compared too; a difference in it is printed, not hidden, and only
-# the `config` entry may differ (when its layout changes), in which case both
-# configs are printed so the reviewer can see that the values are the same.
+# metadata is compared too, the config key by key whatever its layout (flat or
+# in sections); a difference in it is printed, not hidden: only
+# `format_version` may differ (when the file layout changes).
 #
 #   scripts/check_same_models.sh REF_BIN NEW_BIN [DATA_DIR]
 #
@@ -37,6 +37,35 @@ TOML
 cat > lista.json <<'JSON'
 {"latent": 48, "lista_steps": 2, "disc_hidden": 64, "d_steps": 2, "list_k": 30, "list_temp": 0.1}
 JSON
+# The same values as flat.toml and lista.json together, in the sections of the
+# current layout: a case whose flags name SECTIONED gives the reference binary
+# the flat files' values through FLAT (it may predate sections), the new binary
+# this file.
+cat > sectioned.toml <<'TOML'
+[architecture]
+skip = false
+latent = 48
+lista_steps = 2
+disc_hidden = 64
+[loss]
+adversarial = false
+margin = 3.0
+lambda_bal = 0.2
+[neighbours]
+rank_neg = 300
+rank_pos = 20
+knn_pairs = 5
+list_k = 30
+list_temp = 0.1
+[training]
+itq_init = false
+d_steps = 2
+TOML
+cat > flat_both.json <<'JSON'
+{"adversarial": false, "skip": false, "itq_init": false, "rank_neg": 300, "rank_pos": 20,
+ "margin": 3.0, "lambda_bal": 0.2, "knn_pairs": 5,
+ "latent": 48, "lista_steps": 2, "disc_hidden": 64, "d_steps": 2, "list_k": 30, "list_temp": 0.1}
+JSON
 
 # name | train flags
 cases=(
@@ -44,6 +73,7 @@ cases=(
   "j32|--bits 32 --seed 7 --threads 2 --config flat.json"
   "t64|--bits 64 --seed 42 --threads 2 --config flat.toml"
   "l24|--bits 24 --seed 11 --threads 1 --config lista.json --batch-size 100"
+  "s40|--bits 40 --seed 13 --threads 2 --config SECTIONED"
 )
 common="--data $data/base.bvecs --train-size 1500 --steps 0 -q"
 
@@ -58,14 +88,22 @@ h.pop('__metadata__', None)
 print(json.dumps(h, sort_keys=True), hashlib.sha256(b[8 + n:]).hexdigest())
 PY
 }
-metadata() { # one line per metadata key; `config` parsed and flattened to key=value
+metadata() { # one line per metadata key; `config` parsed, its sections flattened, one line per key
   python3 - "$1" <<'PY'
 import json, struct, sys
 b = open(sys.argv[1], 'rb').read()
 n = struct.unpack('<Q', b[:8])[0]
 m = json.loads(b[8:8 + n]).get('__metadata__', {})
 for k in sorted(m):
-    print(f"{k}: {m[k]}")
+    if k == 'config':
+        # Flat (format version 2) or in sections (3): the same key = value lines.
+        flat = {}
+        for key, v in json.loads(m[k]).items():
+            flat.update(v if isinstance(v, dict) else {key: v})
+        for key in sorted(flat):
+            print(f"config.{key} = {json.dumps(flat[key])}")
+    else:
+        print(f"{k}: {m[k]}")
 PY
 }
 same() { # label file1 file2
@@ -77,8 +115,9 @@ for case in "${cases[@]}"; do
   echo "== $name: train $flags"
   for who in ref new; do
     bin=${!who}
+    if [ "$who" = ref ]; then these=${flags//SECTIONED/flat_both.json}; else these=${flags//SECTIONED/sectioned.toml}; fi
     # shellcheck disable=SC2086
-    "$bin" train $common --epochs 2 $flags --out "$who.$name.safetensors"
+    "$bin" train $common --epochs 2 $these --out "$who.$name.safetensors"
     "$bin" encode --model "$who.$name.safetensors" --data "$data/base.bvecs" --out "$who.$name.base.npy" -q
     "$bin" encode --model "$who.$name.safetensors" --data "$data/query.bvecs" --out "$who.$name.query.npy" -q
     "$bin" search --index "$who.$name.base.npy" --queries "$who.$name.query.npy" --k 10 --out "$who.$name.knn" -q

@@ -13,6 +13,7 @@ use std::time::Duration;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use sigah_benches::pseudo_random_f32;
 use sigah_core::model::SigahConfig;
+use sigah_core::model::{Architecture, NeighbourTerms, Training};
 use sigah_core::train::Trainer;
 use sigah_core::Tensor;
 
@@ -31,12 +32,14 @@ fn bench_train(c: &mut Criterion) {
     // path and its ITQ start, the input projection or the neighbour terms
     // (docs/METHOD.md).
     let design = SigahConfig {
-        input_pca: 0,
-        skip: false,
-        itq_init: false,
-        lambda_pair: 0.0,
-        lambda_rank: 0.0,
-        lambda_list: 0.0,
+        architecture: Architecture { input_pca: 0, skip: false, ..SigahConfig::default().architecture.clone() },
+        neighbours: NeighbourTerms {
+            lambda_pair: 0.0,
+            lambda_rank: 0.0,
+            lambda_list: 0.0,
+            ..SigahConfig::default().neighbours
+        },
+        training: Training { itq_init: false, ..SigahConfig::default().training },
         ..SigahConfig::default()
     };
     for (name, cfg) in [("default", &default), ("design", &design)] {

@@ -34,7 +34,7 @@ fn main() {
     let clock = Instant::now();
     let mut trainer = pools[1].install(|| Trainer::new(&data, &cfg)).expect("a valid config");
     println!("{} x {}: trainer built in {:.1} s", data.rows, data.cols, clock.elapsed().as_secs_f64());
-    let b = cfg.batch_size;
+    let b = cfg.optimiser.batch_size;
     let mut next = 0;
     let mut rates = [Vec::new(), Vec::new()];
     for round in 0..rounds {

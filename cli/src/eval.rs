@@ -76,7 +76,7 @@ pub struct RunArgs {
     bits: Option<Vec<usize>>,
     #[arg(long, value_name = "N", help = crate::train::with_default(
         "Training epochs of methods that have them (SiGAH); else --sigah-config's",
-        crate::train::defaults().epochs,
+        crate::train::defaults().training.epochs,
     ))]
     epochs: Option<usize>,
     /// SiGAH hyper-parameters (JSON, or TOML if the name ends in .toml) for the
@@ -88,7 +88,7 @@ pub struct RunArgs {
     /// Seed of every random choice (the training sample, SiGAH's initialisation,
     /// LSH projections, ITQ's initial rotation): `sigah train`'s default, so the
     /// model trained with the same flags is the one evaluated.
-    #[arg(long, default_value_t = crate::train::defaults().seed, value_name = "N")]
+    #[arg(long, default_value_t = crate::train::defaults().training.seed, value_name = "N")]
     seed: u64,
     /// Write the results as JSON here (`-`: standard output, the table then goes to stderr).
     #[arg(long, value_name = "FILE.json")]
@@ -124,7 +124,8 @@ impl RunArgs {
                 // Checked at every requested width (bits is the only field --bits replaces
                 // that validation looks at), before any data is read.
                 for &b in &bits {
-                    let at = SigahConfig { bits: b, ..cfg.clone() };
+                    let mut at = cfg.clone();
+                    at.architecture.bits = b;
                     at.validate().with_context(|| format!("{}: invalid SiGAH config", path.display()))?;
                 }
                 cfg
@@ -133,7 +134,7 @@ impl RunArgs {
         };
         let names: Vec<String> =
             self.methods.clone().unwrap_or_else(|| DEFAULT_METHODS.iter().map(|m| m.to_string()).collect());
-        let train_size = sigah.train_size;
+        let train_size = sigah.training.train_size;
         let methods = select_methods(&names, &known_methods(sigah))?;
         Ok(EvalConfig {
             methods,
@@ -175,7 +176,7 @@ impl RunArgs {
         Ok(())
     }
 
-    /// How the report was made (issue 13): sigah's version and commit, the
+    /// How the report was made, so that a result can be reproduced: sigah's version and commit, the
     /// command line, every input with its size, the seed, the threads, the
     /// instruction set and the cores. Each method's config is in its rows.
     fn provenance(&self, config: &EvalConfig, inputs: &[(&str, &Path)]) -> serde_json::Value {

@@ -25,8 +25,8 @@ pub struct InfoArgs {
 
 pub fn run(args: InfoArgs) -> anyhow::Result<()> {
     args.common.apply()?;
-    // By content, not by name (issue 13: `info x.sigah` and `info codes.bin`
-    // failed with a safetensors message).
+    // By content, not by name: a model file named `x.sigah` or codes named
+    // `codes.bin` must not fail with a safetensors message.
     match sniff::of_file(&args.file)? {
         Kind::Npy => return codes_info(&args),
         Kind::SigahIndex => {

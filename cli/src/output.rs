@@ -22,8 +22,8 @@ pub fn check_output(path: &Path, what: &str) -> anyhow::Result<()> {
 /// (16 bytes) plus its cell in the id and distance rows written out (8 + 4).
 pub const BYTES_PER_RESULT: u64 = 28;
 
-/// The most results a command may hold (issue 13: `--k 10^12` aborted on out of
-/// memory after allocating). From `--max-results`, else half the memory the
+/// The most results a command may hold, checked before anything is allocated
+/// (a `--k 10^12` would otherwise abort on out of memory). From `--max-results`, else half the memory the
 /// kernel reports available (`MemAvailable`), else 2^27 (3.5 GB of results).
 #[derive(Clone, Copy, Debug)]
 pub struct ResultLimit {

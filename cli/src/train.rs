@@ -36,25 +36,27 @@ pub struct TrainArgs {
     /// Where to write the model (.safetensors).
     #[arg(long, value_name = "MODEL")]
     out: PathBuf,
-    #[arg(long, help = with_default("Code length in bits (a multiple of 8)", defaults().bits))]
+    #[arg(long, help = with_default("Code length in bits (a multiple of 8)", defaults().architecture.bits))]
     bits: Option<usize>,
-    #[arg(long, help = with_default("Passes over the training sample, cut to reach --steps", defaults().epochs))]
+    #[arg(long, help = with_default("Passes over the training sample, cut to reach --steps", defaults().training.epochs))]
     epochs: Option<usize>,
     #[arg(long, value_name = "N", help = with_default(
         "Train on a uniform sample of at most N vectors (0: all of them); the model still encodes any vector",
-        defaults().train_size,
+        defaults().training.train_size,
     ))]
     train_size: Option<usize>,
     #[arg(long, value_name = "N", help = with_default(
         "Stop after the fewest whole epochs that make N batches (0: run every epoch)",
-        defaults().max_steps,
+        defaults().training.max_steps,
     ))]
     steps: Option<usize>,
-    #[arg(long, help = with_default("RNG seed for the sample, initialisation and shuffling", defaults().seed))]
+    #[arg(long, help = with_default("RNG seed for the sample, initialisation and shuffling", defaults().training.seed))]
     seed: Option<u64>,
-    #[arg(long, value_name = "N", help = with_default("Anchors per mini-batch", defaults().batch_size))]
+    #[arg(long, value_name = "N", help = with_default("Anchors per mini-batch", defaults().optimiser.batch_size))]
     batch_size: Option<usize>,
-    /// A JSON or TOML file of hyper-parameters (keys as in the model file's config).
+    /// A JSON or TOML file of hyper-parameters: keys in sections ([architecture],
+    /// [optimiser], [loss], [neighbours], [training]) as the model file's config
+    /// stores them, or flat keys as earlier builds wrote them.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
     /// Append JSON lines to this file: one per phase (its seconds), one per epoch
@@ -91,13 +93,13 @@ fn build_config(args: &TrainArgs) -> anyhow::Result<SigahConfig> {
             *field = v;
         }
     };
-    set(&mut cfg.bits, args.bits);
-    set(&mut cfg.epochs, args.epochs);
-    set(&mut cfg.train_size, args.train_size);
-    set(&mut cfg.max_steps, args.steps);
-    set(&mut cfg.batch_size, args.batch_size);
+    set(&mut cfg.architecture.bits, args.bits);
+    set(&mut cfg.training.epochs, args.epochs);
+    set(&mut cfg.training.train_size, args.train_size);
+    set(&mut cfg.training.max_steps, args.steps);
+    set(&mut cfg.optimiser.batch_size, args.batch_size);
     if let Some(s) = args.seed {
-        cfg.seed = s;
+        cfg.training.seed = s;
     }
     cfg.validate()?;
     Ok(cfg)
@@ -188,7 +190,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     let checkpoint_every = args.checkpoint_every.unwrap_or(0);
     let checkpoint =
         args.checkpoint.clone().or_else(|| (checkpoint_every > 0).then(|| args.out.with_extension("ckpt.safetensors")));
-    anyhow::ensure!(cfg.epochs > 0, "epochs must be at least 1 (--epochs or the config file)");
+    anyhow::ensure!(cfg.training.epochs > 0, "epochs must be at least 1 (--epochs or the config file)");
     check_output(&args.out, "model")?;
     if let Some(path) = &checkpoint {
         check_output(path, "checkpoint")?;
@@ -224,7 +226,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         let plan = cfg.schedule(data.rows);
         eprintln!(
             "sigah: {} bits from {} of {} x {} vectors: {} epoch{} of {} batches ({} steps)",
-            cfg.bits,
+            cfg.architecture.bits,
             plan.rows,
             data.rows,
             data.cols,

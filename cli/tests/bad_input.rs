@@ -428,7 +428,7 @@ fn corrupted_truncated_and_future_model_files() {
     // Byte offsets, not offsets in a lossy string: the 8-byte header length before
     // the JSON may hold bytes that are not UTF-8 and would shift every index.
     let find = |needle: &[u8]| good.windows(needle.len()).position(|w| w == needle);
-    let at = find(b"\"format_version\":\"2\"").expect("the model stores its format version");
+    let at = find(b"\"format_version\":\"3\"").expect("the model stores its format version");
     let mut future = good.to_vec();
     future[at + "\"format_version\":\"".len()] = b'7';
     let m = d.write("future.safetensors", &future);

@@ -105,7 +105,7 @@ fn eval_with_labels_writes_table_report_plots_and_codes() {
     assert_eq!(run["inputs"][0]["path"], f.arg("base.bvecs"));
     assert_eq!(run["inputs"][0]["bytes"], 600 * (4 + 784));
     assert_eq!(run["inputs"][3]["role"], "query_labels");
-    assert_eq!(run["seed"], sigah_core::model::SigahConfig::default().seed);
+    assert_eq!(run["seed"], sigah_core::model::SigahConfig::default().training.seed);
     assert_eq!(run["threads"], 2);
     assert!(run["isa"].as_str().is_some_and(|s| !s.is_empty()) && run["cores"].as_u64() >= Some(1), "{run}");
     let results = json["results"].as_array().unwrap();
@@ -277,11 +277,11 @@ fn help_texts_show_the_real_defaults() {
     let train = stdout(&sigah(&["train", "--help"]));
     let line =
         |help: &str, flag: &str| help.lines().find(|l| l.trim_start().starts_with(flag)).unwrap_or("").to_string();
-    assert!(line(&train, "--epochs").ends_with(&format!("[default: {}]", cfg.epochs)), "{train}");
-    assert!(line(&train, "--seed").ends_with(&format!("[default: {}]", cfg.seed)), "{train}");
+    assert!(line(&train, "--epochs").ends_with(&format!("[default: {}]", cfg.training.epochs)), "{train}");
+    assert!(line(&train, "--seed").ends_with(&format!("[default: {}]", cfg.training.seed)), "{train}");
     let eval = stdout(&sigah(&["eval", "--help"]));
-    assert!(line(&eval, "--seed").ends_with(&format!("[default: {}]", cfg.seed)), "{eval}");
-    assert!(line(&eval, "--epochs").ends_with(&format!("[default: {}]", cfg.epochs)), "{eval}");
+    assert!(line(&eval, "--seed").ends_with(&format!("[default: {}]", cfg.training.seed)), "{eval}");
+    assert!(line(&eval, "--epochs").ends_with(&format!("[default: {}]", cfg.training.epochs)), "{eval}");
     assert!(eval.contains("16,32,64,128"), "{eval}");
 }
 
@@ -319,8 +319,9 @@ fn save_models_keeps_the_model_that_made_the_codes() {
     let json: serde_json::Value = serde_json::from_slice(&std::fs::read(f.path("r.json")).unwrap()).unwrap();
     let sigah_row = json["results"].as_array().unwrap().iter().find(|r| r["method"] == "sigah").unwrap();
     let cfg = &sigah_row["config"];
-    assert_eq!((&cfg["bits"], &cfg["epochs"], &cfg["seed"]), (&16.into(), &1.into(), &42.into()), "{cfg}");
-    assert!(cfg["lr_g"].as_f64().is_some() && cfg["hidden"].is_array(), "{cfg}");
+    let (arch, training) = (&cfg["architecture"], &cfg["training"]);
+    assert_eq!((&arch["bits"], &training["epochs"], &training["seed"]), (&16.into(), &1.into(), &42.into()), "{cfg}");
+    assert!(cfg["optimiser"]["lr_g"].as_f64().is_some() && arch["hidden"].is_array(), "{cfg}");
     // The saved model encodes the queries into the codes eval scored.
     let out = f.arg("q.npy");
     let m = format!("{models}/sigah_16.safetensors");

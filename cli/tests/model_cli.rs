@@ -113,8 +113,8 @@ fn train_encode_info_round_trip() {
     // info: the flag overrides the file (24 bits), the rest comes from the file.
     let info: serde_json::Value = serde_json::from_str(&ok(&["info", &model, "--json"])).unwrap();
     assert_eq!((info["bits"].as_u64(), info["d"].as_u64()), (Some(24), Some(16)));
-    assert_eq!(info["config"]["seed"], 5);
-    assert_eq!(info["config"]["hidden"], serde_json::json!([32]));
+    assert_eq!(info["config"]["training"]["seed"], 5);
+    assert_eq!(info["config"]["architecture"]["hidden"], serde_json::json!([32]));
     assert_eq!(info["training"]["epochs"], 3);
     let text = ok(&["info", &model]);
     assert!(text.contains("bits: 24") && text.contains("d: 16"), "{text}");
@@ -275,7 +275,10 @@ fn train_size_and_steps_bound_the_schedule() {
     assert!(err.contains("from 100 of 300 x 16 vectors: 2 epochs of 2 batches (4 steps)"), "{err}");
     let info: serde_json::Value = serde_json::from_str(&ok(&["info", &model, "--json"])).unwrap();
     assert_eq!((info["training"]["train_vectors"].as_u64(), info["training"]["epochs"].as_u64()), (Some(100), Some(2)));
-    assert_eq!((info["config"]["train_size"].as_u64(), info["config"]["max_steps"].as_u64()), (Some(100), Some(3)));
+    assert_eq!(
+        (info["config"]["training"]["train_size"].as_u64(), info["config"]["training"]["max_steps"].as_u64()),
+        (Some(100), Some(3))
+    );
     // A one-row sample has nothing to learn: one clear error, no model file.
     let one = d.s("one.safetensors");
     let a = train_args(&d, &one, &["--train-size", "1"]);

@@ -12,6 +12,7 @@ use sigah_core::index::HammingIndex;
 use sigah_core::io::hdf5::Hdf5;
 use sigah_core::io::npy::{self, DType};
 use sigah_core::io::vectors::{self, CsvOptions};
+use sigah_core::model::{Architecture, Optimiser, Training};
 use sigah_core::model::{DecoderKind, SigahConfig, SigahModel};
 use sigah_core::train::{CheckpointOptions, Silent};
 use sigah_core::{Codes, Tensor};
@@ -48,14 +49,17 @@ fn with(selector: u8, body: &[u8]) -> Vec<u8> {
 
 fn tiny_model(decoder: DecoderKind, hidden: Vec<usize>, input_pca: usize) -> Vec<u8> {
     let cfg = SigahConfig {
-        bits: 8,
-        input_pca,
-        hidden,
-        latent: Some(8),
-        decoder,
-        disc_hidden: 2,
-        batch_size: 4,
-        epochs: 1,
+        architecture: Architecture {
+            bits: 8,
+            input_pca,
+            hidden,
+            latent: Some(8),
+            decoder,
+            disc_hidden: 2,
+            ..SigahConfig::default().architecture.clone()
+        },
+        optimiser: Optimiser { batch_size: 4, ..SigahConfig::default().optimiser },
+        training: Training { epochs: 1, ..SigahConfig::default().training },
         ..SigahConfig::default()
     };
     let data = Tensor::new(6, 3, (0..18).map(|i| (i % 7) as f32 - 3.0).collect());

@@ -40,7 +40,7 @@ fn itq_beats_pcah_and_lsh_and_reaches_the_published_map() {
         epochs: None,
         save_codes: None,
         save_models: None,
-        train_size: sigah_core::model::SigahConfig::default().train_size,
+        train_size: sigah_core::model::SigahConfig::default().training.train_size,
     };
     let rows = run(&base, &queries, &[labels, gt], &config, &mut |_| {}).unwrap();
     let map = |method: &str, bits: usize, rel: &str| {

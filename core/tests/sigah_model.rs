@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use sigah_core::io::stfile;
+use sigah_core::model::{Architecture, Loss, NeighbourTerms, Optimiser, Training};
 use sigah_core::model::{DecoderKind, EpochStats, SigahConfig, SigahModel};
 use sigah_core::train::{CheckpointOptions, Silent, TrainObserver};
 use sigah_core::{Error, Tensor};
@@ -25,13 +26,9 @@ fn clustered(n: usize, d: usize, seed: u64) -> Tensor {
 
 fn tiny() -> SigahConfig {
     SigahConfig {
-        bits: 16,
-        hidden: vec![32],
-        disc_hidden: 16,
-        batch_size: 50,
-        epochs: 4,
-        lr_g: 3e-3,
-        lr_d: 1e-3,
+        architecture: Architecture { bits: 16, hidden: vec![32], disc_hidden: 16, ..Default::default() },
+        optimiser: Optimiser { batch_size: 50, lr_g: 3e-3, lr_d: 1e-3, ..Default::default() },
+        training: Training { epochs: 4, ..Default::default() },
         ..Default::default()
     }
 }
@@ -60,7 +57,7 @@ fn bytes(model: &SigahModel, dir: &Path, name: &str) -> Vec<u8> {
 #[test]
 fn training_reduces_the_loss_and_gives_balanced_codes() {
     let data = clustered(400, 24, 1);
-    let cfg = SigahConfig { epochs: 12, ..tiny() };
+    let cfg = SigahConfig { training: Training { epochs: 12, ..tiny().training }, ..tiny() };
     let (model, stats) = train(&data, &cfg, &CheckpointOptions::default());
     assert_eq!(stats.len(), 12);
     let (first, last) = (&stats[0], &stats[11]);
@@ -86,21 +83,33 @@ fn training_reduces_the_loss_and_gives_balanced_codes() {
 fn ablations_train_too() {
     let data = clustered(200, 12, 2);
     for cfg in [
-        SigahConfig { adversarial: false, ..tiny() },
-        SigahConfig { decoder: DecoderKind::Linear, ..tiny() },
-        SigahConfig { hidden: vec![24, 24], d_steps: 2, g_steps: 2, margin: Some(0.5), ..tiny() },
+        SigahConfig { loss: Loss { adversarial: false, ..tiny().loss }, ..tiny() },
+        SigahConfig {
+            architecture: Architecture { decoder: DecoderKind::Linear, ..tiny().architecture.clone() },
+            ..tiny()
+        },
+        SigahConfig {
+            architecture: Architecture { hidden: vec![24, 24], ..tiny().architecture.clone() },
+            loss: Loss { margin: Some(0.5), ..tiny().loss },
+            training: Training { d_steps: 2, g_steps: 2, ..tiny().training },
+            ..tiny()
+        },
         // The input projection and the listwise term: the file holds the projection.
-        SigahConfig { input_pca: 6, lambda_list: 1.0, list_k: 20, ..tiny() },
+        SigahConfig {
+            architecture: Architecture { input_pca: 6, ..tiny().architecture.clone() },
+            neighbours: NeighbourTerms { lambda_list: 1.0, list_k: 20, ..tiny().neighbours },
+            ..tiny()
+        },
     ] {
         let (model, stats) = train(&data, &cfg, &CheckpointOptions::default());
         assert!(stats.last().unwrap().recon_mse < stats[0].recon_mse, "{cfg:?}");
-        assert_eq!(stats[0].loss_d.is_some(), cfg.adversarial);
+        assert_eq!(stats[0].loss_d.is_some(), cfg.loss.adversarial);
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("m.safetensors");
         model.save(&p).unwrap();
         let loaded = SigahModel::load(&p).unwrap();
         assert_eq!(loaded, model);
-        assert_eq!(loaded.preprocess.out_dim(), if cfg.input_pca < 12 { 6 } else { 12 });
+        assert_eq!(loaded.preprocess.out_dim(), if cfg.architecture.input_pca < 12 { 6 } else { 12 });
         assert_eq!(loaded.encode(&data).unwrap(), model.encode(&data).unwrap());
     }
 }
@@ -111,7 +120,11 @@ fn same_seed_gives_byte_identical_model_files() {
     let data = clustered(200, 12, 3);
     let (a, _) = train(&data, &tiny(), &CheckpointOptions::default());
     let (b, _) = train(&data, &tiny(), &CheckpointOptions::default());
-    let (c, _) = train(&data, &SigahConfig { seed: 7, ..tiny() }, &CheckpointOptions::default());
+    let (c, _) = train(
+        &data,
+        &SigahConfig { training: Training { seed: 7, ..tiny().training }, ..tiny() },
+        &CheckpointOptions::default(),
+    );
     let (ba, bb, bc) = (bytes(&a, dir.path(), "a"), bytes(&b, dir.path(), "b"), bytes(&c, dir.path(), "c"));
     assert_eq!(ba, bb);
     assert_ne!(ba, bc, "another seed gives another model");
@@ -124,7 +137,7 @@ fn resumed_training_equals_uninterrupted_training() {
     let (full, _) = train(&data, &tiny(), &CheckpointOptions::default());
     let ckpt: PathBuf = dir.path().join("ckpt.safetensors");
     let opts = CheckpointOptions { checkpoint: Some(ckpt.clone()), checkpoint_every: 1, resume: None };
-    let (half, _) = train(&data, &SigahConfig { epochs: 2, ..tiny() }, &opts);
+    let (half, _) = train(&data, &SigahConfig { training: Training { epochs: 2, ..tiny().training }, ..tiny() }, &opts);
     assert_eq!(half.summary.epochs, 2);
     let resume = CheckpointOptions { resume: Some(ckpt.clone()), ..Default::default() };
     let (resumed, stats) = train(&data, &tiny(), &resume);
@@ -132,7 +145,13 @@ fn resumed_training_equals_uninterrupted_training() {
     assert_eq!(bytes(&full, dir.path(), "full"), bytes(&resumed, dir.path(), "resumed"));
 
     // Resuming with another config or other data is refused.
-    let e = SigahModel::train(&data, &SigahConfig { lr_g: 0.1, ..tiny() }, &resume, &mut Silent).unwrap_err();
+    let e = SigahModel::train(
+        &data,
+        &SigahConfig { optimiser: Optimiser { lr_g: 0.1, ..tiny().optimiser }, ..tiny() },
+        &resume,
+        &mut Silent,
+    )
+    .unwrap_err();
     assert!(e.to_string().contains("another config"), "{e}");
     let other = clustered(200, 12, 5);
     let e = SigahModel::train(&other, &tiny(), &resume, &mut Silent).unwrap_err();
@@ -145,10 +164,10 @@ fn divergence_stops_with_the_epoch_and_batch_and_keeps_the_last_checkpoint() {
     let data = clustered(200, 12, 6);
     let ckpt = dir.path().join("ckpt.safetensors");
     let opts = CheckpointOptions { checkpoint: Some(ckpt.clone()), checkpoint_every: 1, resume: None };
-    train(&data, &SigahConfig { epochs: 1, ..tiny() }, &opts);
+    train(&data, &SigahConfig { training: Training { epochs: 1, ..tiny().training }, ..tiny() }, &opts);
     let good = std::fs::read(&ckpt).unwrap();
     // A fresh run with an absurd learning rate, checkpointing to the same path.
-    let cfg = SigahConfig { lr_g: 1e30, lr_d: 1e30, ..tiny() };
+    let cfg = SigahConfig { optimiser: Optimiser { lr_g: 1e30, lr_d: 1e30, ..tiny().optimiser }, ..tiny() };
     let err = SigahModel::train(&data, &cfg, &opts, &mut Silent).unwrap_err();
     match &err {
         Error::NonFinite { epoch, batch, what, .. } => {
@@ -168,12 +187,21 @@ fn bad_inputs_are_rejected_with_clear_errors() {
     data.data[5 * 12 + 3] = f32::NAN;
     let e = SigahModel::train(&data, &tiny(), &CheckpointOptions::default(), &mut Silent).unwrap_err().to_string();
     assert!(e.contains("row 5") && e.contains("NaN"), "{e}");
-    let e = SigahModel::train(&data, &SigahConfig { bits: 12, ..tiny() }, &CheckpointOptions::default(), &mut Silent)
-        .unwrap_err()
-        .to_string();
+    let e = SigahModel::train(
+        &data,
+        &SigahConfig { architecture: Architecture { bits: 12, ..tiny().architecture.clone() }, ..tiny() },
+        &CheckpointOptions::default(),
+        &mut Silent,
+    )
+    .unwrap_err()
+    .to_string();
     assert!(e.contains("bits"), "{e}");
     let good = clustered(100, 12, 7);
-    let (model, _) = train(&good, &SigahConfig { epochs: 1, ..tiny() }, &CheckpointOptions::default());
+    let (model, _) = train(
+        &good,
+        &SigahConfig { training: Training { epochs: 1, ..tiny().training }, ..tiny() },
+        &CheckpointOptions::default(),
+    );
     let e = model.encode(&Tensor::zeros(3, 11)).unwrap_err().to_string();
     assert!(e.contains("dimension 12") && e.contains("dimension 11"), "{e}");
 }
@@ -191,7 +219,11 @@ fn tamper(src: &Path, dst: &Path, edit: impl FnOnce(&mut stfile::StFile)) {
 fn loading_checks_version_and_shapes() {
     let dir = tempfile::tempdir().unwrap();
     let data = clustered(100, 12, 8);
-    let (model, _) = train(&data, &SigahConfig { epochs: 1, ..tiny() }, &CheckpointOptions::default());
+    let (model, _) = train(
+        &data,
+        &SigahConfig { training: Training { epochs: 1, ..tiny().training }, ..tiny() },
+        &CheckpointOptions::default(),
+    );
     let p = dir.path().join("m.safetensors");
     model.save(&p).unwrap();
     let loaded = SigahModel::load(&p).unwrap();
@@ -200,10 +232,10 @@ fn loading_checks_version_and_shapes() {
 
     let q = dir.path().join("bad.safetensors");
     tamper(&p, &q, |f| {
-        f.metadata.insert("format_version".into(), "3".into());
+        f.metadata.insert("format_version".into(), "4".into());
     });
     let e = SigahModel::load(&q).unwrap_err().to_string();
-    assert!(e.contains("bad.safetensors") && e.contains("version 3") && e.contains("newer"), "{e}");
+    assert!(e.contains("bad.safetensors") && e.contains("version 4") && e.contains("newer"), "{e}");
 
     tamper(&p, &q, |f| {
         let t = f.tensors.get_mut("encoder.0.weight").unwrap();
@@ -224,8 +256,15 @@ fn loading_checks_version_and_shapes() {
     assert!(SigahModel::load(&q).unwrap_err().to_string().contains("something-else"));
 
     // A projection stored without input_pca in the config (or of the wrong shape).
-    let (projected, _) =
-        train(&data, &SigahConfig { epochs: 1, input_pca: 6, ..tiny() }, &CheckpointOptions::default());
+    let (projected, _) = train(
+        &data,
+        &SigahConfig {
+            architecture: Architecture { input_pca: 6, ..tiny().architecture.clone() },
+            training: Training { epochs: 1, ..tiny().training },
+            ..tiny()
+        },
+        &CheckpointOptions::default(),
+    );
     let pp = dir.path().join("proj.safetensors");
     projected.save(&pp).unwrap();
     tamper(&pp, &q, |f| {
@@ -249,7 +288,15 @@ fn loading_checks_version_and_shapes() {
 #[test]
 fn encoding_is_the_sign_of_u_and_independent_of_threads() {
     let data = clustered(2500, 12, 9); // three encoder blocks
-    let (model, _) = train(&data, &SigahConfig { epochs: 1, bits: 72, ..tiny() }, &CheckpointOptions::default());
+    let (model, _) = train(
+        &data,
+        &SigahConfig {
+            architecture: Architecture { bits: 72, ..tiny().architecture.clone() },
+            training: Training { epochs: 1, ..tiny().training },
+            ..tiny()
+        },
+        &CheckpointOptions::default(),
+    );
     let u = model.code_values(&data).unwrap();
     let codes = model.encode(&data).unwrap();
     assert_eq!((codes.len(), codes.bits()), (2500, 72));
@@ -275,7 +322,11 @@ fn python_safetensors_loads_the_model_file() {
     };
     let dir = tempfile::tempdir().unwrap();
     let data = clustered(100, 12, 10);
-    let (model, _) = train(&data, &SigahConfig { epochs: 1, ..tiny() }, &CheckpointOptions::default());
+    let (model, _) = train(
+        &data,
+        &SigahConfig { training: Training { epochs: 1, ..tiny().training }, ..tiny() },
+        &CheckpointOptions::default(),
+    );
     let p = dir.path().join("m.safetensors");
     model.save(&p).unwrap();
     let script = r#"
@@ -297,7 +348,7 @@ print(json.dumps({"shapes": {k: list(v.shape) for k, v in t.items()},
     assert_eq!(v["w00"].as_f64().unwrap() as f32, model.gen.tensors[0].data[0]);
     assert_eq!(v["meta"]["format"], "sigah-model");
     assert_eq!(v["meta"]["bits"], "16");
-    assert_eq!(v["meta"]["format_version"], "2");
+    assert_eq!(v["meta"]["format_version"], "3");
     let cfg: SigahConfig = serde_json::from_str(v["meta"]["config"].as_str().unwrap()).unwrap();
     assert_eq!(cfg, model.config);
 }
@@ -313,7 +364,11 @@ fn the_thread_count_does_not_change_the_model() {
     let data = clustered(400, 12, 6);
     // 100 anchors a batch (four shards, the last one short), trained on a
     // 300-row sample of the 400, with every default neighbour term.
-    let cfg = SigahConfig { batch_size: 100, train_size: 300, epochs: 3, ..tiny() };
+    let cfg = SigahConfig {
+        optimiser: Optimiser { batch_size: 100, ..tiny().optimiser },
+        training: Training { train_size: 300, epochs: 3, ..tiny().training },
+        ..tiny()
+    };
     let run = |t: usize| with_threads(t, || train(&data, &cfg, &CheckpointOptions::default()).0);
     let one = run(1);
     assert_eq!(one.summary.train_vectors, 300);
@@ -326,11 +381,13 @@ fn the_thread_count_does_not_change_the_model() {
 fn resuming_on_two_threads_equals_one_uninterrupted_thread() {
     let dir = tempfile::tempdir().unwrap();
     let data = clustered(300, 12, 7);
-    let cfg = SigahConfig { batch_size: 100, ..tiny() };
+    let cfg = SigahConfig { optimiser: Optimiser { batch_size: 100, ..tiny().optimiser }, ..tiny() };
     let full = with_threads(1, || train(&data, &cfg, &CheckpointOptions::default()).0);
     let ckpt: PathBuf = dir.path().join("ckpt.safetensors");
     let opts = CheckpointOptions { checkpoint: Some(ckpt.clone()), checkpoint_every: 1, resume: None };
-    with_threads(2, || train(&data, &SigahConfig { epochs: 1, ..cfg.clone() }, &opts));
+    with_threads(2, || {
+        train(&data, &SigahConfig { training: Training { epochs: 1, ..cfg.training }, ..cfg.clone() }, &opts)
+    });
     let resume = CheckpointOptions { resume: Some(ckpt), ..Default::default() };
     let resumed = with_threads(2, || train(&data, &cfg, &resume).0);
     assert_eq!(bytes(&full, dir.path(), "full"), bytes(&resumed, dir.path(), "resumed"));

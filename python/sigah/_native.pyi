@@ -26,7 +26,8 @@ class SiGAH:
 
     ``bits`` (default 64) and ``seed`` (default 42, as ``sigah train``) override
     ``config_file`` (a JSON or TOML file, as ``sigah train --config``) and every
-    other keyword is a key of that file (``epochs=5``, ``hidden=[256]``, ...).
+    other keyword is a key of that file (``epochs=5``, ``hidden=[256]``, ...), or
+    one of its sections as a dict (``neighbours={"list_k": 50}``).
     ``threads``: worker threads for fit and encode (None: one per core); the same
     data, config, seed and threads give the same model, byte for byte, as
     ``sigah train --threads``.
@@ -63,7 +64,8 @@ class SiGAH:
     def is_fitted(self) -> bool: ...
     @property
     def config(self) -> dict[str, Any]:
-        """Every hyper-parameter (the keys of ``--config``)."""
+        """Every hyper-parameter, section by section (``architecture``, ``optimiser``,
+        ``loss``, ``neighbours``, ``training``), as a model file stores them."""
     @property
     def summary(self) -> Optional[dict[str, Any]]:
         """What training reported: epochs, training vectors, the last epoch's statistics."""

@@ -30,25 +30,21 @@ fn build_config(
         None => SigahConfig::default(),
     };
     if let Some(extra) = extra.filter(|d| !d.is_empty()) {
-        // Keyword arguments are the config file's keys: overlay them on the JSON
-        // form, so unknown keys and wrong types get serde's message, as a file would.
+        // Keyword arguments are the config file's keys (flat, or a section as a
+        // dict): unknown keys and wrong types get the message a file would.
         let json = py.import("json")?.call_method1("dumps", (extra,))?.extract::<String>()?;
         let over: serde_json::Value =
             serde_json::from_str(&json).map_err(|e| PyValueError::new_err(format!("config: {e}")))?;
-        let mut base: serde_json::Value = serde_json::from_str(&cfg.to_json()).expect("a config is JSON");
-        if let (Some(b), Some(o)) = (base.as_object_mut(), over.as_object()) {
-            b.extend(o.clone());
-        }
-        cfg = serde_json::from_value(base).map_err(|e| PyValueError::new_err(format!("invalid config: {e}")))?;
+        cfg = cfg.with_overrides(over).map_err(|e| PyValueError::new_err(format!("invalid config: {e}")))?;
     }
     if let Some(b) = bits {
-        cfg.bits = b;
+        cfg.architecture.bits = b;
     }
     if let Some(s) = seed {
-        cfg.seed = s;
+        cfg.training.seed = s;
     }
     cfg.validate().map_err(to_py)?;
-    if cfg.epochs == 0 {
+    if cfg.training.epochs == 0 {
         return Err(PyValueError::new_err("epochs must be at least 1"));
     }
     Ok(cfg)
@@ -131,7 +127,7 @@ impl SiGAH {
         if data.rows == 0 {
             return Err(PyValueError::new_err("X: no vectors to train on"));
         }
-        let mut obs = Progress { callback: progress, epochs: slf.config.epochs, raised: None };
+        let mut obs = Progress { callback: progress, epochs: slf.config.training.epochs, raised: None };
         let (cfg, threads) = (slf.config.clone(), slf.threads);
         let result =
             py.detach(|| in_pool(threads, || SigahModel::train(&data, &cfg, &CheckpointOptions::default(), &mut obs)))?;
@@ -180,7 +176,7 @@ impl SiGAH {
 
     #[getter]
     fn bits(&self) -> usize {
-        self.config.bits
+        self.config.architecture.bits
     }
     /// Input dimension (None before fit).
     #[getter]
@@ -206,8 +202,8 @@ impl SiGAH {
 
     fn __repr__(&self) -> String {
         match &self.model {
-            Some(m) => format!("SiGAH(bits={}, seed={}, dim={}, trained)", self.config.bits, self.config.seed, m.dim()),
-            None => format!("SiGAH(bits={}, seed={}, untrained)", self.config.bits, self.config.seed),
+            Some(m) => format!("SiGAH(bits={}, seed={}, dim={}, trained)", self.config.architecture.bits, self.config.training.seed, m.dim()),
+            None => format!("SiGAH(bits={}, seed={}, untrained)", self.config.architecture.bits, self.config.training.seed),
         }
     }
 }

@@ -54,17 +54,21 @@ def test_codes_equal_sigah_encode_both_ways(tmp_path, mnist, cli):
 
 def test_config_keys_and_defaults():
     m = sigah.SiGAH()
-    assert (m.bits, m.config["seed"], m.config["epochs"], m.is_fitted, m.dim) == (64, 42, 30, False, None)
-    m = sigah.SiGAH(bits=16, seed=3, epochs=4, hidden=[128, 64], decoder="linear", margin=0.5)
+    t = m.config["training"]
+    assert (m.bits, t["seed"], t["epochs"], m.is_fitted, m.dim) == (64, 42, 30, False, None)
+    # Keywords are the config file's keys: flat, or a whole section as a dict.
+    m = sigah.SiGAH(bits=16, seed=3, epochs=4, hidden=[128, 64], decoder="linear", loss={"margin": 0.5})
     c = m.config
-    assert (c["bits"], c["seed"], c["epochs"], c["hidden"], c["decoder"], c["margin"]) == (16, 3, 4, [128, 64], "linear", 0.5)
+    a, t = c["architecture"], c["training"]
+    assert (a["bits"], t["seed"], t["epochs"], a["hidden"], a["decoder"], c["loss"]["margin"]) == (
+        16, 3, 4, [128, 64], "linear", 0.5)
     assert "untrained" in repr(m)
 
 
 def test_config_file_then_keywords(tmp_path):
     (tmp_path / "c.toml").write_text("bits = 128\nepochs = 3\nlr_d = 0.001\n")
     m = sigah.SiGAH(config_file=tmp_path / "c.toml", epochs=5)
-    assert (m.bits, m.config["epochs"], m.config["lr_d"]) == (128, 5, 0.001)
+    assert (m.bits, m.config["training"]["epochs"], m.config["optimiser"]["lr_d"]) == (128, 5, 0.001)
 
 
 def test_progress_callback_gets_every_epoch_and_is_quiet_without(mnist, capfd):

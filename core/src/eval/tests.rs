@@ -5,6 +5,7 @@ use super::metrics::Relevance;
 use super::*;
 use crate::eval::baselines::{baseline_methods, select_methods, train_lsh, HashFunction};
 use crate::io::npy;
+use crate::model::Training;
 use crate::Codes;
 
 #[test]
@@ -135,7 +136,10 @@ fn every_method_trains_on_the_sample_sigah_trains_on() {
     // methods must see exactly SiGAH's 120-row sample, and still encode all 300.
     let base = Tensor::new(300, 4, (0..1200).map(|i| if i % 4 == 0 { (i / 4) as f32 } else { 0.5 }).collect());
     let queries = Tensor::new(5, 4, vec![1.0; 20]);
-    let sigah = crate::model::SigahConfig { train_size: 120, ..Default::default() };
+    let sigah = crate::model::SigahConfig {
+        training: Training { train_size: 120, ..Default::default() },
+        ..Default::default()
+    };
     let cfg = EvalConfig {
         methods: vec![Method::new("probe", probe_trainer)],
         bits: vec![8],
@@ -143,11 +147,15 @@ fn every_method_trains_on_the_sample_sigah_trains_on() {
         epochs: None,
         save_codes: None,
         save_models: None,
-        train_size: sigah.train_size,
+        train_size: sigah.training.train_size,
     };
     let rel = [Relevance::Neighbours { ids: super::dataset::exact_knn(&base, &queries, 10).unwrap() }];
     run(&base, &queries, &rel, &cfg, &mut |_| {}).unwrap();
-    let expected = crate::train::training_sample(&base, &crate::model::SigahConfig { seed: 3, ..sigah }).unwrap();
+    let expected = crate::train::training_sample(
+        &base,
+        &crate::model::SigahConfig { training: Training { seed: 3, ..sigah.training }, ..sigah },
+    )
+    .unwrap();
     assert_eq!(expected.rows, 120);
     assert_eq!(*PROBE_SEEN.lock().unwrap(), (120, expected.data[0]));
 }

@@ -99,8 +99,8 @@ pub(crate) fn load(path: &Path, data: &DataPrint) -> Result<TrainState> {
     }
     let cfg = &model.config;
     let mut adams = Vec::new();
-    for (tag, net, lr) in [("adam_g", &model.gen, cfg.lr_g), ("adam_d", &model.disc, cfg.lr_d)] {
-        let mut adam = Adam::new(lr, cfg.beta1, cfg.beta2, cfg.eps, &net.tensors);
+    for (tag, net, lr) in [("adam_g", &model.gen, cfg.optimiser.lr_g), ("adam_d", &model.disc, cfg.optimiser.lr_d)] {
+        let mut adam = Adam::new(lr, cfg.optimiser.beta1, cfg.optimiser.beta2, cfg.optimiser.eps, &net.tensors);
         adam.t = file.meta_json(path, &format!("{tag}_t"))?;
         for (i, (name, t)) in net.names.iter().zip(&net.tensors).enumerate() {
             adam.m[i] = file.take(path, &format!("{tag}.m.{name}"), t.rows, t.cols)?;

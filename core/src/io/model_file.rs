@@ -22,10 +22,12 @@ use crate::model::params::{discriminator_spec, generator_spec, Net};
 use crate::model::{Preprocess, SigahConfig, SigahModel, TrainingSummary};
 use crate::{Error, Result, Tensor};
 
-/// The model file format this build writes. Version 2 dropped the config keys of
-/// [`crate::model::config::REMOVED`] and renamed `sim_knn_target` to
-/// `pair_target`; version 1 files still read (the removed keys must be off).
-pub const FORMAT_VERSION: u32 = 2;
+/// The model file format this build writes. Version 3 stores the config in
+/// sections (`architecture`, `optimiser`, `loss`, `neighbours`, `training`);
+/// version 2 dropped the config keys of [`crate::model::config::REMOVED`] and
+/// renamed `sim_knn_target` to `pair_target`. Versions 1 and 2 still read: their
+/// flat config keys are moved into their sections (the removed keys must be off).
+pub const FORMAT_VERSION: u32 = 3;
 
 /// The oldest model file format this build reads.
 const OLDEST_READ: u32 = 1;
@@ -54,7 +56,7 @@ impl SigahModel {
         meta.insert("method".into(), "sigah".into());
         meta.insert("bits".into(), self.bits().to_string());
         meta.insert("d".into(), self.dim().to_string());
-        meta.insert("seed".into(), self.config.seed.to_string());
+        meta.insert("seed".into(), self.config.training.seed.to_string());
         let proj = self.preprocess.proj.as_ref().map(|_| PROJ.to_string());
         let pre = PreprocessingMeta { mean: MEAN.into(), scale: self.preprocess.scale, proj };
         meta.insert("preprocessing".into(), serde_json::to_string(&pre).expect("serialises"));
@@ -126,7 +128,7 @@ impl SigahModel {
         config.validate().map_err(|e| Error::format(path, 8, format!("stored config: {e}")))?;
         let d: usize = file.meta_json(path, "d")?;
         let bits: usize = file.meta_json(path, "bits")?;
-        if bits != config.bits || d == 0 {
+        if bits != config.architecture.bits || d == 0 {
             return Err(Error::format(path, 8, format!("bits {bits} / d {d} disagree with the stored config")));
         }
         let pre: PreprocessingMeta = file.meta_json(path, "preprocessing")?;
@@ -137,7 +139,7 @@ impl SigahModel {
         let mean = file.take(path, &pre.mean, 1, d)?;
         let proj = match &pre.proj {
             Some(name) => {
-                let p = config.input_pca;
+                let p = config.architecture.input_pca;
                 if p == 0 || p >= d {
                     return Err(Error::format(
                         path,
@@ -150,8 +152,8 @@ impl SigahModel {
             // A file from before the projection existed: its config has the new
             // default, but its networks read all d inputs.
             None => {
-                if config.input_pca < d {
-                    config.input_pca = 0;
+                if config.architecture.input_pca < d {
+                    config.architecture.input_pca = 0;
                 }
                 None
             }

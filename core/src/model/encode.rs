@@ -119,7 +119,7 @@ impl SigahModel {
             // u += X·W_linᵀ (the skip path; after the bias, as on the tape).
             let w = &self.gen.tensors[w];
             let xv = MatRef::new(&s.x, rows, features);
-            let gamma = self.config.skip_lr_scale;
+            let gamma = self.config.optimiser.skip_lr_scale;
             gemm_with(isa, false, gamma, xv, w.view().t(), 1.0, MatMut::new(&mut s.a[..rows * width], rows, width));
         }
         &s.a[..rows * width]

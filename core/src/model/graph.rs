@@ -59,7 +59,7 @@ pub fn generator(
     // The linear skip path: u = W_lin·x + (the ReLU branch).
     if let Some(w) = layout.skip {
         let lin = tape.matmul_nt(x, p[w]);
-        let lin = tape.scale(lin, cfg.skip_lr_scale);
+        let lin = tape.scale(lin, cfg.optimiser.skip_lr_scale);
         h = tape.add(h, lin);
     }
     // Binary code with the hard-tanh straight-through gradient.
@@ -68,7 +68,7 @@ pub fn generator(
     let rows = tape.value(s).rows;
     let s = if decoded < rows { tape.slice_rows(s, 0, decoded) } else { s };
     // Decoder input: the sparse latent recovered by LISTA, or the code itself.
-    let code = match (cfg.decoder, layout.lista) {
+    let code = match (cfg.architecture.decoder, layout.lista) {
         (DecoderKind::Lista, Some((phi, theta, eta))) => {
             let (phi, theta, eta) = (p[phi], p[theta], p[eta]);
             // Row form of z₀ = S_θ(η Φᵀ s): Z₀ = S_θ(η · S·Φ).
@@ -76,7 +76,7 @@ pub fn generator(
             let v = tape.scale_by(v, eta);
             let mut z = tape.soft_threshold(v, theta);
             // T refinements z ← S_θ(z + η Φᵀ(s − Φ z)); row form Z + η (S − Z·Φᵀ)·Φ.
-            for _ in 0..cfg.lista_steps {
+            for _ in 0..cfg.architecture.lista_steps {
                 let pz = tape.matmul_nt(z, phi);
                 let r = tape.sub(s, pz);
                 let g = tape.matmul(r, phi);

@@ -6,7 +6,8 @@
 //! # use sigah_core::{model::{SigahConfig, SigahModel}, train::{CheckpointOptions, Silent}, Tensor};
 //! # fn main() -> sigah_core::Result<()> {
 //! let data = Tensor::zeros(1000, 128); // the training vectors, one per row
-//! let cfg = SigahConfig { bits: 32, ..Default::default() };
+//! let mut cfg = SigahConfig::default();
+//! cfg.architecture.bits = 32;
 //! let model = SigahModel::train(&data, &cfg, &CheckpointOptions::default(), &mut Silent)?;
 //! let codes = model.encode(&data)?; // bit j = 1 iff u_j > 0
 //! model.save(std::path::Path::new("model.safetensors"))?;
@@ -21,7 +22,7 @@ pub mod preprocess;
 mod summary;
 mod train_state;
 
-pub use config::{DecoderKind, SigahConfig};
+pub use config::{Architecture, DecoderKind, Loss, NeighbourTerms, Optimiser, SigahConfig, Training};
 pub use params::{GenLayout, Net};
 pub use preprocess::Preprocess;
 pub use summary::{EpochStats, LossTerms, TrainingSummary};
@@ -44,7 +45,7 @@ pub struct SigahModel {
 impl SigahModel {
     /// Code length in bits.
     pub fn bits(&self) -> usize {
-        self.config.bits
+        self.config.architecture.bits
     }
 
     /// Input dimension d.

@@ -68,7 +68,7 @@ pub fn generator_spec(cfg: &SigahConfig, d: usize) -> (Vec<(String, usize, usize
     let mut spec = Vec::new();
     let mut enc = Vec::new();
     let mut fan_in = d;
-    let widths: Vec<usize> = cfg.hidden.iter().copied().chain([cfg.bits]).collect();
+    let widths: Vec<usize> = cfg.architecture.hidden.iter().copied().chain([cfg.architecture.bits]).collect();
     for (i, &w) in widths.iter().enumerate() {
         spec.push((format!("encoder.{i}.weight"), w, fan_in));
         spec.push((format!("encoder.{i}.bias"), 1, w));
@@ -76,11 +76,11 @@ pub fn generator_spec(cfg: &SigahConfig, d: usize) -> (Vec<(String, usize, usize
         fan_in = w;
     }
     let skip = cfg.has_skip().then(|| {
-        spec.push(("encoder.skip.weight".into(), cfg.bits, d));
+        spec.push(("encoder.skip.weight".into(), cfg.architecture.bits, d));
         spec.len() - 1
     });
-    let (k, m) = (cfg.bits, cfg.latent_units());
-    let lista = match cfg.decoder {
+    let (k, m) = (cfg.architecture.bits, cfg.latent_units());
+    let lista = match cfg.architecture.decoder {
         DecoderKind::Lista => {
             spec.push(("decoder.phi".into(), k, m));
             spec.push(("decoder.theta".into(), 1, m));
@@ -98,7 +98,7 @@ pub fn generator_spec(cfg: &SigahConfig, d: usize) -> (Vec<(String, usize, usize
 
 /// The expected (name, rows, cols) of every discriminator parameter.
 pub fn discriminator_spec(cfg: &SigahConfig, d: usize) -> Vec<(String, usize, usize)> {
-    let h = cfg.disc_hidden;
+    let h = cfg.architecture.disc_hidden;
     vec![
         ("disc.0.weight".into(), h, d),
         ("disc.0.bias".into(), 1, h),
@@ -139,7 +139,7 @@ pub fn init_generator(cfg: &SigahConfig, d: usize, rng: &mut ChaCha8Rng) -> (Net
         let mut t = if i < last_enc { he(rng, rows, cols) } else { xavier(rng, rows, cols) };
         if i == last_enc && layout.skip.is_some() {
             // The ReLU branch starts small beside the linear path it refines.
-            t.data.iter_mut().for_each(|v| *v *= cfg.branch_init);
+            t.data.iter_mut().for_each(|v| *v *= cfg.training.branch_init);
         }
         net.push(spec[w].0.clone(), t);
         net.push(spec[w + 1].0.clone(), Tensor::zeros(1, rows));
@@ -149,7 +149,7 @@ pub fn init_generator(cfg: &SigahConfig, d: usize, rng: &mut ChaCha8Rng) -> (Net
         // forward pass multiplies it back); `itq_init` overwrites it from the data.
         let (_, rows, cols) = spec[skip];
         let mut t = xavier(rng, rows, cols);
-        t.data.iter_mut().for_each(|v| *v /= cfg.skip_lr_scale);
+        t.data.iter_mut().for_each(|v| *v /= cfg.optimiser.skip_lr_scale);
         net.push(spec[skip].0.clone(), t);
     }
     if let Some((phi, _, _)) = layout.lista {
@@ -163,7 +163,7 @@ pub fn init_generator(cfg: &SigahConfig, d: usize, rng: &mut ChaCha8Rng) -> (Net
         );
         let eta = 1.0 / spectral_norm_sq(&phi_t);
         net.push("decoder.phi".into(), phi_t);
-        net.push("decoder.theta".into(), Tensor::full(1, m, cfg.lista_lambda * eta));
+        net.push("decoder.theta".into(), Tensor::full(1, m, cfg.architecture.lista_lambda * eta));
         net.push("decoder.eta".into(), Tensor::scalar(eta));
     }
     let (_, d_rows, d_cols) = spec[layout.dict_w];
@@ -175,7 +175,7 @@ pub fn init_generator(cfg: &SigahConfig, d: usize, rng: &mut ChaCha8Rng) -> (Net
 
 /// A freshly initialised discriminator.
 pub fn init_discriminator(cfg: &SigahConfig, d: usize, rng: &mut ChaCha8Rng) -> Net {
-    let h = cfg.disc_hidden;
+    let h = cfg.architecture.disc_hidden;
     let mut net = Net { names: Vec::new(), tensors: Vec::new() };
     net.push("disc.0.weight".into(), he(rng, h, d));
     net.push("disc.0.bias".into(), Tensor::zeros(1, h));
@@ -216,6 +216,7 @@ pub fn spectral_norm_sq(phi: &Tensor) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Architecture;
     use rand::SeedableRng;
 
     #[test]
@@ -231,7 +232,10 @@ mod tests {
 
     #[test]
     fn init_is_seeded_and_matches_the_spec() {
-        let cfg = SigahConfig { bits: 16, hidden: vec![32, 24], ..Default::default() };
+        let cfg = SigahConfig {
+            architecture: Architecture { bits: 16, hidden: vec![32, 24], ..Default::default() },
+            ..Default::default()
+        };
         let (a, layout) = init_generator(&cfg, 10, &mut ChaCha8Rng::seed_from_u64(7));
         let (b, _) = init_generator(&cfg, 10, &mut ChaCha8Rng::seed_from_u64(7));
         let (c, _) = init_generator(&cfg, 10, &mut ChaCha8Rng::seed_from_u64(8));

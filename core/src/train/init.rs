@@ -16,16 +16,16 @@ use crate::{Result, Tensor};
 
 pub(crate) fn initial_state(data: &Tensor, cfg: &SigahConfig, obs: &mut dyn TrainObserver) -> Result<TrainState> {
     let clock = Instant::now();
-    let preprocess = Preprocess::fit(data, cfg.input_pca)?;
+    let preprocess = Preprocess::fit(data, cfg.architecture.input_pca)?;
     obs.phase("preprocess", clock.elapsed().as_secs_f64());
     let d = preprocess.out_dim();
-    let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
+    let mut rng = ChaCha8Rng::seed_from_u64(cfg.training.seed);
     let (mut gen, layout) = init_generator(cfg, d, &mut rng);
-    if cfg.itq_init {
+    if cfg.training.itq_init {
         let clock = Instant::now();
         // The linear path: the skip weight, or the only layer of a linear encoder.
         let (target, gamma) = match layout.skip {
-            Some(w) => (w, cfg.skip_lr_scale),
+            Some(w) => (w, cfg.optimiser.skip_lr_scale),
             None => (layout.enc[0].0, 1.0),
         };
         if let Some(w) = itq_weight(data, &preprocess, cfg)? {
@@ -37,12 +37,14 @@ pub(crate) fn initial_state(data: &Tensor, cfg: &SigahConfig, obs: &mut dyn Trai
         obs.phase("itq start", clock.elapsed().as_secs_f64());
     }
     let disc = init_discriminator(cfg, d, &mut rng);
-    let adam_g = Adam::new(cfg.lr_g, cfg.beta1, cfg.beta2, cfg.eps, &gen.tensors);
-    let adam_d = Adam::new(cfg.lr_d, cfg.beta1, cfg.beta2, cfg.eps, &disc.tensors);
+    let adam_g =
+        Adam::new(cfg.optimiser.lr_g, cfg.optimiser.beta1, cfg.optimiser.beta2, cfg.optimiser.eps, &gen.tensors);
+    let adam_d =
+        Adam::new(cfg.optimiser.lr_d, cfg.optimiser.beta1, cfg.optimiser.beta2, cfg.optimiser.eps, &disc.tensors);
     let summary = TrainingSummary {
         epochs: 0,
         train_vectors: data.rows,
-        margin: if cfg.adversarial { cfg.margin } else { None },
+        margin: if cfg.loss.adversarial { cfg.loss.margin } else { None },
         last: None,
     };
     let model = SigahModel { config: cfg.clone(), preprocess, gen, layout, disc, summary };

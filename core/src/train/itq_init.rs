@@ -20,11 +20,11 @@ use crate::{Result, Tensor};
 /// `k₀` rows (`k₀` = d rounded down to a multiple of 8) come from ITQ and the
 /// function returns those only; the caller keeps its random rows for the rest.
 pub fn itq_weight(data: &Tensor, pre: &Preprocess, cfg: &SigahConfig) -> Result<Option<Tensor>> {
-    let k = cfg.bits.min(pre.out_dim().min(data.rows.saturating_sub(1)) / 8 * 8);
+    let k = cfg.architecture.bits.min(pre.out_dim().min(data.rows.saturating_sub(1)) / 8 * 8);
     if k == 0 {
         return Ok(None);
     }
-    let (hash, _) = train_itq(data, k, cfg.seed, ITQ_ITERATIONS)?;
+    let (hash, _) = train_itq(data, k, cfg.training.seed, ITQ_ITERATIONS)?;
     let u = hash.project(data)?; // n × k, zero mean
     let d = data.cols;
     let mut sd = vec![0f64; k];

@@ -35,7 +35,10 @@ fn train_variant(
     o: &MethodOptions,
     edit: ConfigEdit,
 ) -> Result<Box<dyn HashFunction>> {
-    let mut cfg = SigahConfig { bits: o.bits, seed: o.seed, epochs: o.epochs.unwrap_or(base.epochs), ..base.clone() };
+    let mut cfg = base.clone();
+    cfg.architecture.bits = o.bits;
+    cfg.training.seed = o.seed;
+    cfg.training.epochs = o.epochs.unwrap_or(base.training.epochs);
     edit(&mut cfg);
     Ok(Box::new(SigahModel::train(t.x, &cfg, &CheckpointOptions::default(), &mut Silent)?))
 }
@@ -50,8 +53,8 @@ type ConfigEdit = fn(&mut SigahConfig);
 pub fn sigah_methods(base: SigahConfig) -> Vec<Method> {
     let variants: [(&'static str, ConfigEdit); 3] = [
         ("sigah", |_| {}),
-        ("sigah-noadv", |c| c.adversarial = false),
-        ("sigah-linear", |c| c.decoder = DecoderKind::Linear),
+        ("sigah-noadv", |c| c.loss.adversarial = false),
+        ("sigah-linear", |c| c.architecture.decoder = DecoderKind::Linear),
     ];
     variants
         .into_iter()

@@ -28,22 +28,23 @@ pub(crate) struct NeighbourSampler {
 
 impl NeighbourSampler {
     pub(crate) fn new(data: &Tensor, pre: &Preprocess, cfg: &SigahConfig) -> Self {
-        let pair = cfg.lambda_pair > 0.0 && cfg.knn_pairs > 0;
-        let rank = cfg.lambda_rank > 0.0 && cfg.rank_pos > 0;
-        let list = cfg.lambda_list > 0.0 && cfg.list_k > 0;
+        let pair = cfg.neighbours.lambda_pair > 0.0 && cfg.neighbours.knn_pairs > 0;
+        let rank = cfg.neighbours.lambda_rank > 0.0 && cfg.neighbours.rank_pos > 0;
+        let list = cfg.neighbours.lambda_list > 0.0 && cfg.neighbours.list_k > 0;
         let want = [
-            if pair { cfg.knn_pairs } else { 0 },
-            if rank { cfg.rank_pos.max(cfg.rank_neg) } else { 0 },
-            if list { cfg.list_k } else { 0 },
+            if pair { cfg.neighbours.knn_pairs } else { 0 },
+            if rank { cfg.neighbours.rank_pos.max(cfg.neighbours.rank_neg) } else { 0 },
+            if list { cfg.neighbours.list_k } else { 0 },
         ];
         let k = want.into_iter().max().unwrap_or(0);
         let graph = (k > 0).then(|| super::knn::knn_graph(data, pre, k)).filter(|(_, k)| *k > 0);
         let got = graph.as_ref().map_or(0, |(_, k)| *k);
-        let pos_k = if rank { cfg.rank_pos.min(got) } else { 0 };
+        let pos_k = if rank { cfg.neighbours.rank_pos.min(got) } else { 0 };
         // Ranks past the graph (a tiny training set) fall back to random negatives.
-        let neg_k = if cfg.rank_neg > pos_k && cfg.rank_neg <= got { cfg.rank_neg } else { 0 };
-        let list_k = if list { cfg.list_k.min(got) } else { 0 };
-        Self { pair_k: if pair { cfg.knn_pairs.min(got) } else { 0 }, pos_k, neg_k, list_k, graph }
+        let neg_k =
+            if cfg.neighbours.rank_neg > pos_k && cfg.neighbours.rank_neg <= got { cfg.neighbours.rank_neg } else { 0 };
+        let list_k = if list { cfg.neighbours.list_k.min(got) } else { 0 };
+        Self { pair_k: if pair { cfg.neighbours.knn_pairs.min(got) } else { 0 }, pos_k, neg_k, list_k, graph }
     }
 
     /// Whether a neighbour graph was built (some neighbour term is on).
@@ -198,6 +199,7 @@ impl BatchPositions {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::NeighbourTerms;
     use rand::SeedableRng;
 
     #[test]
@@ -206,7 +208,16 @@ mod tests {
         // i ± 1, i ± 2, ... (ties to the lower index), so the rank of j is known.
         let data = Tensor::new(40, 1, (0..40).map(|i| i as f32).collect());
         let pre = Preprocess::fit(&data, 0).unwrap();
-        let cfg = SigahConfig { knn_pairs: 2, lambda_rank: 1.0, rank_pos: 4, rank_neg: 10, ..Default::default() };
+        let cfg = SigahConfig {
+            neighbours: NeighbourTerms {
+                knn_pairs: 2,
+                lambda_rank: 1.0,
+                rank_pos: 4,
+                rank_neg: 10,
+                ..Default::default()
+            },
+            ..Default::default()
+        };
         let s = NeighbourSampler::new(&data, &pre, &cfg);
         let mut rng = ChaCha8Rng::seed_from_u64(1);
         let idx: Vec<usize> = (10..30).collect();
@@ -225,7 +236,7 @@ mod tests {
             }
         }
         // Random negatives: any row but the anchor; no pair section without the pair term.
-        let cfg = SigahConfig { lambda_pair: 0.0, rank_neg: 0, ..cfg };
+        let cfg = SigahConfig { neighbours: NeighbourTerms { lambda_pair: 0.0, rank_neg: 0, ..cfg.neighbours }, ..cfg };
         let s = NeighbourSampler::new(&data, &pre, &cfg);
         let mut seen = std::collections::HashSet::new();
         for _ in 0..50 {
@@ -239,7 +250,10 @@ mod tests {
         }
         assert!(seen.len() > 35, "negatives cover the set: {}", seen.len());
         // Neither term: the batch alone.
-        let cfg = SigahConfig { lambda_pair: 0.0, lambda_rank: 0.0, ..Default::default() };
+        let cfg = SigahConfig {
+            neighbours: NeighbourTerms { lambda_pair: 0.0, lambda_rank: 0.0, ..Default::default() },
+            ..Default::default()
+        };
         let s = NeighbourSampler::new(&data, &pre, &cfg);
         rows.clear();
         assert_eq!(s.rows(&idx, data.rows, &mut rng, &mut rows), BatchLayout::plain(20));
@@ -251,7 +265,16 @@ mod tests {
         // Points on a line: the 4 nearest of i are i ± 1 and i ± 2.
         let data = Tensor::new(40, 1, (0..40).map(|i| i as f32).collect());
         let pre = Preprocess::fit(&data, 0).unwrap();
-        let cfg = SigahConfig { lambda_list: 1.0, list_k: 4, lambda_pair: 0.0, lambda_rank: 0.0, ..Default::default() };
+        let cfg = SigahConfig {
+            neighbours: NeighbourTerms {
+                lambda_list: 1.0,
+                list_k: 4,
+                lambda_pair: 0.0,
+                lambda_rank: 0.0,
+                ..Default::default()
+            },
+            ..Default::default()
+        };
         let s = NeighbourSampler::new(&data, &pre, &cfg);
         // Anchors 10, 20, 30; then rows 11, 20 (a copy of anchor 20), 33, 5, 12.
         let rows = [10, 20, 30, 11, 20, 33, 5, 12];
@@ -268,7 +291,11 @@ mod tests {
         assert_eq!((l.weight.data.as_slice(), l.active), (&[1.0, 0.0, 0.0][..], 1));
         // No anchor with a neighbour in the batch, or the term off: no targets.
         assert!(s.list_targets(&[20, 30, 0], 2, None).is_none());
-        let off = NeighbourSampler::new(&data, &pre, &SigahConfig { lambda_list: 0.0, ..cfg });
+        let off = NeighbourSampler::new(
+            &data,
+            &pre,
+            &SigahConfig { neighbours: NeighbourTerms { lambda_list: 0.0, ..cfg.neighbours }, ..cfg },
+        );
         assert!(off.list_targets(&rows, 3, None).is_none());
     }
 
@@ -280,7 +307,10 @@ mod tests {
         let mut rng = ChaCha8Rng::seed_from_u64(7);
         let data = Tensor::new(300, 2, (0..600).map(|i| ((i * 37) % 101) as f32 + (i % 3) as f32 * 0.1).collect());
         let pre = Preprocess::fit(&data, 0).unwrap();
-        let cfg = SigahConfig { lambda_list: 1.0, list_k: 12, ..Default::default() };
+        let cfg = SigahConfig {
+            neighbours: NeighbourTerms { lambda_list: 1.0, list_k: 12, ..Default::default() },
+            ..Default::default()
+        };
         let s = NeighbourSampler::new(&data, &pre, &cfg);
         let (g, k) = s.graph.as_ref().unwrap();
         // Each batch refills the last one's buffers, whose stale entries must go.

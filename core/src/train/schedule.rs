@@ -27,12 +27,12 @@ impl Schedule {
 impl SigahConfig {
     /// The schedule on a data set of `n` rows.
     pub fn schedule(&self, n: usize) -> Schedule {
-        let rows = if self.train_size > 0 { n.min(self.train_size) } else { n };
-        let batches = rows.div_ceil(self.batch_size.max(1));
-        let epochs = if self.max_steps > 0 && batches > 0 {
-            self.epochs.min(self.max_steps.div_ceil(batches))
+        let rows = if self.training.train_size > 0 { n.min(self.training.train_size) } else { n };
+        let batches = rows.div_ceil(self.optimiser.batch_size.max(1));
+        let epochs = if self.training.max_steps > 0 && batches > 0 {
+            self.training.epochs.min(self.training.max_steps.div_ceil(batches))
         } else {
-            self.epochs
+            self.training.epochs
         };
         Schedule { rows, batches, epochs }
     }
@@ -41,16 +41,21 @@ impl SigahConfig {
 /// The rows training uses: `None` for all of `data`, else a uniform sample of
 /// `train_size` distinct rows (kept in file order), drawn from `seed`.
 pub fn training_sample(data: &Tensor, cfg: &SigahConfig) -> Option<Tensor> {
-    data.uniform_row_sample(cfg.train_size, cfg.seed)
+    data.uniform_row_sample(cfg.training.train_size, cfg.training.seed)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::{Optimiser, Training};
 
     #[test]
     fn epochs_are_cut_to_reach_max_steps() {
-        let cfg = SigahConfig { batch_size: 100, epochs: 30, max_steps: 1000, train_size: 5000, ..Default::default() };
+        let cfg = SigahConfig {
+            optimiser: Optimiser { batch_size: 100, ..Default::default() },
+            training: Training { epochs: 30, max_steps: 1000, train_size: 5000, ..Default::default() },
+            ..Default::default()
+        };
         // 45 batches an epoch: 30 epochs are 1,350 steps; 23 epochs reach 1,000.
         assert_eq!(cfg.schedule(4500), Schedule { rows: 4500, batches: 45, epochs: 23 });
         // Past train_size the rows, and so the steps, stop growing.
@@ -59,28 +64,41 @@ mod tests {
         // A small set keeps all its epochs.
         assert_eq!(cfg.schedule(300).epochs, 30);
         // 0 turns either bound off.
-        let off = SigahConfig { max_steps: 0, train_size: 0, ..cfg.clone() };
+        let off = SigahConfig { training: Training { max_steps: 0, train_size: 0, ..cfg.training }, ..cfg.clone() };
         assert_eq!(off.schedule(1_000_000), Schedule { rows: 1_000_000, batches: 10_000, epochs: 30 });
         // One epoch of more than max_steps batches is still one whole epoch.
-        let cfg = SigahConfig { max_steps: 10, train_size: 0, ..cfg };
+        let cfg = SigahConfig { training: Training { max_steps: 10, train_size: 0, ..cfg.training }, ..cfg };
         assert_eq!(cfg.schedule(5000).epochs, 1);
     }
 
     #[test]
     fn the_sample_is_uniform_distinct_ordered_and_seeded() {
         let data = Tensor::new(1000, 1, (0..1000).map(|i| i as f32).collect());
-        let cfg = SigahConfig { train_size: 100, ..Default::default() };
+        let cfg = SigahConfig { training: Training { train_size: 100, ..Default::default() }, ..Default::default() };
         let s = training_sample(&data, &cfg).unwrap();
         assert_eq!(s.shape(), (100, 1));
         assert!(s.data.windows(2).all(|w| w[0] < w[1]), "distinct rows in file order");
         assert_eq!(training_sample(&data, &cfg), Some(s.clone()), "the same seed, the same sample");
-        let other = training_sample(&data, &SigahConfig { seed: cfg.seed + 1, ..cfg.clone() }).unwrap();
+        let other = training_sample(
+            &data,
+            &SigahConfig { training: Training { seed: cfg.training.seed + 1, ..cfg.training }, ..cfg.clone() },
+        )
+        .unwrap();
         assert_ne!(other, s);
         // Uniform: both halves of the file are drawn from about equally.
         let low = s.data.iter().filter(|&&v| v < 500.0).count();
         assert!((30..=70).contains(&low), "{low} of 100 from the first half");
         // Data within train_size is used whole.
-        assert_eq!(training_sample(&data, &SigahConfig { train_size: 1000, ..cfg.clone() }), None);
-        assert_eq!(training_sample(&data, &SigahConfig { train_size: 0, ..cfg }), None);
+        assert_eq!(
+            training_sample(
+                &data,
+                &SigahConfig { training: Training { train_size: 1000, ..cfg.training }, ..cfg.clone() }
+            ),
+            None
+        );
+        assert_eq!(
+            training_sample(&data, &SigahConfig { training: Training { train_size: 0, ..cfg.training }, ..cfg }),
+            None
+        );
     }
 }

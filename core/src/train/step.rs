@@ -138,11 +138,10 @@ impl Shard {
         if keep_fake {
             self.fake.clone_from(tape.value(gv.x_fake));
         }
-        let disc = cfg.adversarial.then(|| leaves(tape, &model.disc, false));
+        let disc = cfg.loss.adversarial.then(|| leaves(tape, &model.disc, false));
         let x_anchors = if self.anchors < self.x.rows { tape.constant_rows_from(&self.x, 0, self.anchors) } else { xv };
         let gl = shard_gen_loss(tape, cfg, disc.as_deref(), x_anchors, &gv, batch_anchors);
-        let neighbour_terms = cfg.lambda_pair > 0.0 || cfg.lambda_rank > 0.0 || cfg.lambda_list > 0.0;
-        let relaxed = if neighbour_terms { relaxed_codes(tape, cfg, gv.u) } else { None };
+        let relaxed = if cfg.neighbour_terms_on() { relaxed_codes(tape, cfg, gv.u) } else { None };
         self.loss = tape.value(gl.loss).item() as f64;
         self.recon = tape.value(gl.recon).item() as f64;
         self.terms = TermValues::default();

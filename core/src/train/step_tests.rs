@@ -8,6 +8,7 @@ use rand_chacha::ChaCha8Rng;
 
 use super::*;
 use crate::model::SigahConfig;
+use crate::model::{Architecture, NeighbourTerms};
 use crate::train::loss::batch_gen_loss;
 use crate::train::sampler::NeighbourSampler;
 use crate::train::Trainer;
@@ -30,8 +31,11 @@ fn shards_give_the_one_tape_gradients() {
     let x = data(300, 12);
     // Every neighbour term on, and a
     // batch of 70 anchors: three shards, the last one short.
-    let cfg =
-        SigahConfig { bits: 16, hidden: vec![24], disc_hidden: 10, list_k: 20, rank_pos: 10, ..Default::default() };
+    let cfg = SigahConfig {
+        architecture: Architecture { bits: 16, hidden: vec![24], disc_hidden: 10, ..Default::default() },
+        neighbours: NeighbourTerms { list_k: 20, rank_pos: 10, ..Default::default() },
+        ..Default::default()
+    };
     let trainer = Trainer::new(&x, &cfg).unwrap();
     let mut model = trainer.model().clone();
     model.summary.margin = Some(0.7);
@@ -90,7 +94,10 @@ fn shards_give_the_one_tape_gradients() {
 #[test]
 fn shard_cut_follows_the_anchors_and_their_sections() {
     let x = data(100, 6);
-    let cfg = SigahConfig { bits: 8, hidden: vec![8], disc_hidden: 4, ..Default::default() };
+    let cfg = SigahConfig {
+        architecture: Architecture { bits: 8, hidden: vec![8], disc_hidden: 4, ..Default::default() },
+        ..Default::default()
+    };
     let model = Trainer::new(&x, &cfg).unwrap().model().clone();
     let cut = |layout: BatchLayout| {
         let rows: Vec<usize> = (0..layout.rows()).map(|i| i % 100).collect();

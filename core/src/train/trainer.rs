@@ -80,7 +80,7 @@ impl SigahModel {
             (Some(path), Some(print)) => {
                 let st = checkpoint::load(path, print)?;
                 let mut theirs = st.model.config.clone();
-                theirs.epochs = cfg.epochs;
+                theirs.training.epochs = cfg.training.epochs;
                 if &theirs != cfg {
                     return Err(Error::Config(format!(
                         "{}: the checkpoint was trained with another config; only epochs may change on resume",
@@ -91,8 +91,8 @@ impl SigahModel {
             }
             _ => Trainer::new_observed(data, cfg, obs)?,
         };
-        tr.st.model.config.epochs = cfg.epochs;
-        let batches = data.rows.div_ceil(cfg.batch_size);
+        tr.st.model.config.training.epochs = cfg.training.epochs;
+        let batches = data.rows.div_ceil(cfg.optimiser.batch_size);
         let epochs = cfg.schedule(data.rows).epochs;
         obs.start(tr.st.model.summary.epochs + 1, epochs, batches);
         let clock = Instant::now();
@@ -102,8 +102,8 @@ impl SigahModel {
             // Shuffle the identity each epoch: the order depends on the RNG state only.
             perm.iter_mut().enumerate().for_each(|(i, p)| *p = i);
             perm.shuffle(&mut tr.st.rng);
-            tr.acc = Acc { ones: vec![0; cfg.bits], ..Default::default() };
-            for (b, idx) in perm.chunks(cfg.batch_size).enumerate() {
+            tr.acc = Acc { ones: vec![0; cfg.architecture.bits], ..Default::default() };
+            for (b, idx) in perm.chunks(cfg.optimiser.batch_size).enumerate() {
                 tr.batch(data, idx, epoch, b + 1)?;
                 obs.batch_done(epoch, b + 1);
             }
@@ -158,7 +158,7 @@ impl Trainer {
         if sampler.has_graph() {
             obs.phase("knn graph", clock.elapsed().as_secs_f64());
         }
-        let acc = Acc { ones: vec![0; cfg.bits], ..Default::default() };
+        let acc = Acc { ones: vec![0; cfg.architecture.bits], ..Default::default() };
         Self { st, cfg: cfg.clone(), sampler, stepper: Stepper::default(), rows: Vec::new(), list: None, acc, steps: 0 }
     }
 
@@ -188,10 +188,10 @@ impl Trainer {
         self.list = self.sampler.list_targets(&self.rows, idx.len(), self.list.take());
         let b = BatchRef { data, rows: &self.rows, layout, list: self.list.as_ref() };
         self.stepper.load(&st.model, &b);
-        for g_step in 0..cfg.g_steps {
+        for g_step in 0..cfg.training.g_steps {
             // x̃ of the first G step is what the D steps of this batch see.
             let first = g_step == 0;
-            let (out, grads) = self.stepper.gen_step(&st.model, cfg, &b, first && cfg.adversarial);
+            let (out, grads) = self.stepper.gen_step(&st.model, cfg, &b, first && cfg.loss.adversarial);
             non_finite(epoch, batch, "L_G", out.loss as f32)?;
             if first {
                 count_ones(self.stepper.codes(), acc);
@@ -205,8 +205,8 @@ impl Trainer {
                 acc.batches += 1;
             }
             apply_gen_step(st, &grads);
-            if first && cfg.adversarial {
-                for d_step in 0..cfg.d_steps {
+            if first && cfg.loss.adversarial {
+                for d_step in 0..cfg.training.d_steps {
                     // The first D step ran inside the G step (`Stepper::gen_step`).
                     let (out, grads) =
                         if d_step == 0 { self.stepper.disc_result() } else { self.stepper.disc_step(&st.model) };
@@ -261,12 +261,12 @@ fn epoch_terms(acc: &Acc) -> LossTerms {
 fn finish_epoch(st: &mut TrainState, cfg: &SigahConfig, acc: &Acc, epoch: usize) -> EpochStats {
     let nb = acc.batches.max(1) as f64;
     let mean = |s: f64| (s / nb) as f32;
-    if cfg.adversarial && st.model.summary.margin.is_none() {
-        st.model.summary.margin = Some(cfg.margin_factor * mean(acc.energy_real));
+    if cfg.loss.adversarial && st.model.summary.margin.is_none() {
+        st.model.summary.margin = Some(cfg.loss.margin_factor * mean(acc.energy_real));
     }
     let imbalance = acc.ones.iter().map(|&o| (2.0 * o as f64 / acc.codes.max(1) as f64 - 1.0).abs()).sum::<f64>()
         / acc.ones.len().max(1) as f64;
-    let adv = |v: f64| cfg.adversarial.then(|| mean(v));
+    let adv = |v: f64| cfg.loss.adversarial.then(|| mean(v));
     EpochStats {
         epoch,
         loss_d: adv(acc.loss_d),

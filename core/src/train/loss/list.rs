@@ -17,7 +17,7 @@ use crate::model::SigahConfig;
 pub fn list_loss(tape: &mut Tape, cfg: &SigahConfig, codes: Var, l: &ListTargets, first: usize, count: usize) -> Var {
     let sa = tape.slice_rows(codes, first, count);
     let sim = tape.matmul_nt(sa, codes);
-    let logits = tape.scale(sim, 1.0 / (2.0 * cfg.list_temperature() * cfg.bits as f32));
+    let logits = tape.scale(sim, 1.0 / (2.0 * cfg.list_temperature() * cfg.architecture.bits as f32));
     let mask = tape.constant_rows_from(&l.mask, first, count);
     let logits = tape.add(logits, mask);
     let target = tape.constant_rows_from(&l.target, first, count);
@@ -25,5 +25,5 @@ pub fn list_loss(tape: &mut Tape, cfg: &SigahConfig, codes: Var, l: &ListTargets
     let weight = tape.constant_rows_from(&l.weight, first, count);
     let xent = tape.mul(xent, weight);
     let ll = tape.sum(xent);
-    tape.scale(ll, cfg.lambda_list / l.active as f32)
+    tape.scale(ll, cfg.neighbours.lambda_list / l.active as f32)
 }

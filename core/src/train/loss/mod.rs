@@ -161,7 +161,7 @@ pub fn shard_gen_loss(
     batch_rows: usize,
 ) -> ShardGenLoss {
     let mut terms = Terms::default();
-    let rec = reconstruction::reconstruction(tape, cfg.lambda_rec, x, g.x_fake, batch_rows);
+    let rec = reconstruction::reconstruction(tape, cfg.loss.lambda_rec, x, g.x_fake, batch_rows);
     terms.add(tape, Term::Reconstruction, rec.term);
     if let Some(disc) = disc {
         let e = energy::energy(tape, disc, g.x_fake, batch_rows);
@@ -193,7 +193,7 @@ pub fn list_targets_in_use<'a>(
     list: Option<&'a ListTargets>,
 ) -> Option<&'a ListTargets> {
     let n = layout.anchors;
-    list.filter(|l| cfg.lambda_list > 0.0 && n > 0 && rows == layout.rows() && l.target.shape() == (n, rows))
+    list.filter(|l| cfg.neighbours.lambda_list > 0.0 && n > 0 && rows == layout.rows() && l.target.shape() == (n, rows))
 }
 
 /// The whole batch-term loss on one tape: [`batch_terms`] plus [`list_loss`]
@@ -236,13 +236,13 @@ pub fn batch_terms(
 ) -> BatchTerms {
     let s = tape.sign_ste(u);
     let mut terms = Terms::default();
-    let bal = balance::balance(tape, cfg.lambda_bal, s);
+    let bal = balance::balance(tape, cfg.loss.lambda_bal, s);
     terms.add(tape, Term::Balance, bal);
     let rows = tape.value(u).rows;
     let rows_ok = rows == layout.rows();
     let n = layout.anchors;
-    let pair = cfg.lambda_pair > 0.0 && layout.pair && rows_ok;
-    let rank = cfg.lambda_rank > 0.0 && layout.rank && rows_ok;
+    let pair = cfg.neighbours.lambda_pair > 0.0 && layout.pair && rows_ok;
+    let rank = cfg.neighbours.lambda_rank > 0.0 && layout.rank && rows_ok;
     if n == 0 || !(pair || rank || list) {
         return BatchTerms { loss: terms.sum(), codes: None, terms: terms.named };
     }
@@ -264,8 +264,8 @@ pub fn batch_terms(
 /// compare the signs (hard-tanh STE). A row term: the trainer computes it on the
 /// shards, in parallel, and hands it to [`batch_terms`].
 pub fn relaxed_codes(tape: &mut Tape, cfg: &SigahConfig, u: Var) -> Option<Var> {
-    (cfg.relax_beta > 0.0).then(|| {
-        let bu = tape.scale(u, cfg.relax_beta);
+    (cfg.neighbours.relax_beta > 0.0).then(|| {
+        let bu = tape.scale(u, cfg.neighbours.relax_beta);
         tape.tanh(bu)
     })
 }

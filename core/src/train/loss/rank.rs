@@ -17,7 +17,7 @@ pub fn rank(tape: &mut Tape, cfg: &SigahConfig, sv: Var, sa: Var, layout: BatchL
     let simn = code_similarity(tape, sa, sn);
     let gap = tape.sub(simp, simn);
     let gap = tape.scale(gap, 0.5);
-    let h = tape.hinge(cfg.rank_margin, gap);
+    let h = tape.hinge(cfg.neighbours.rank_margin, gap);
     let rl = tape.mean(h);
-    tape.scale(rl, cfg.lambda_rank)
+    tape.scale(rl, cfg.neighbours.lambda_rank)
 }

@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::autodiff::Tape;
+use crate::model::{Architecture, Loss, NeighbourTerms};
 
 /// `batch_gen_loss` on given code values (as a param, so their gradients show)
 /// with no balance term: the loss is the neighbour terms alone. Values of ±1 keep
@@ -11,7 +12,11 @@ fn neighbour_loss(cfg: &SigahConfig, rows: &[[f32; 4]], layout: BatchLayout) -> 
     let mut tape = Tape::new();
     let n = rows.len();
     let u = tape.param(Tensor::new(n, 4, rows.iter().flatten().copied().collect()));
-    let cfg = SigahConfig { bits: 8, lambda_bal: 0.0, lambda_rec: 0.0, ..cfg.clone() };
+    let cfg = SigahConfig {
+        architecture: Architecture { bits: 8, ..cfg.architecture.clone() },
+        loss: Loss { lambda_bal: 0.0, lambda_rec: 0.0, ..cfg.loss },
+        ..cfg.clone()
+    };
     let loss = batch_gen_loss(&mut tape, &cfg, u, layout, None);
     tape.backward(loss);
     (tape.value(loss).item(), tape.grad(u).map_or(vec![0.0; n * 4], |g| g.data.clone()))
@@ -21,8 +26,16 @@ fn neighbour_loss(cfg: &SigahConfig, rows: &[[f32; 4]], layout: BatchLayout) -> 
 fn ranking_term_is_a_hinge_on_the_hamming_gap() {
     // One anchor a = ++++, positive p = ++−− (similarity 0), negative n = +++−
     // (similarity 1/2): the gap (0 − 1/2)/2 = −1/4 misses the margin 1/4 by 1/2.
-    let cfg =
-        SigahConfig { lambda_pair: 0.0, lambda_rank: 2.0, rank_margin: 0.25, relax_beta: 0.0, ..Default::default() };
+    let cfg = SigahConfig {
+        neighbours: NeighbourTerms {
+            lambda_pair: 0.0,
+            lambda_rank: 2.0,
+            rank_margin: 0.25,
+            relax_beta: 0.0,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
     let layout = BatchLayout { anchors: 1, pair: false, rank: true };
     let a = [1., 1., 1., 1.];
     let (loss, g) = neighbour_loss(&cfg, &[a, [1., 1., -1., -1.], [1., 1., 1., -1.]], layout);
@@ -47,14 +60,17 @@ fn the_one_sided_pair_term_leaves_near_pairs_alone() {
     let rows = [[1., 1., 1., 1.], [1., -1., 1., -1.], [1., 1., 1., 1.], [1., 1., 1., 1.]];
     let layout = BatchLayout { anchors: 2, pair: true, rank: false };
     let two = SigahConfig {
-        pair_target: 0.5,
-        pair_one_sided: false,
-        lambda_rank: 0.0,
-        relax_beta: 0.0,
+        neighbours: NeighbourTerms {
+            pair_target: 0.5,
+            pair_one_sided: false,
+            lambda_rank: 0.0,
+            relax_beta: 0.0,
+            ..Default::default()
+        },
         ..Default::default()
     };
     assert!((neighbour_loss(&two, &rows, layout).0 - 0.25).abs() < 1e-6);
-    let one = SigahConfig { pair_one_sided: true, ..two };
+    let one = SigahConfig { neighbours: NeighbourTerms { pair_one_sided: true, ..two.neighbours }, ..two };
     let (loss, g) = neighbour_loss(&one, &rows, layout);
     assert!((loss - 0.125).abs() < 1e-6, "{loss}");
     // No gradient reaches the near pair (rows 0 and 2).
@@ -69,18 +85,25 @@ fn relaxed_codes_use_tanh_of_beta_u() {
     let rows = [[0.0; 4]; 2];
     let layout = BatchLayout { anchors: 1, pair: true, rank: false };
     let cfg = SigahConfig {
-        pair_target: 0.0,
-        pair_one_sided: false,
-        lambda_rank: 0.0,
-        relax_beta: 2.0,
+        neighbours: NeighbourTerms {
+            pair_target: 0.0,
+            pair_one_sided: false,
+            lambda_rank: 0.0,
+            relax_beta: 2.0,
+            ..Default::default()
+        },
         ..Default::default()
     };
     let mut tape = Tape::new();
     let u = tape.param(Tensor::new(2, 4, rows.iter().flatten().copied().collect()));
-    let cfg = SigahConfig { bits: 8, lambda_bal: 0.0, lambda_rec: 0.0, ..cfg };
+    let cfg = SigahConfig {
+        architecture: Architecture { bits: 8, ..cfg.architecture.clone() },
+        loss: Loss { lambda_bal: 0.0, lambda_rec: 0.0, ..cfg.loss },
+        ..cfg
+    };
     let loss = batch_gen_loss(&mut tape, &cfg, u, layout, None);
     assert_eq!(tape.value(loss).item(), 0.0);
-    let cfg = SigahConfig { relax_beta: 0.0, ..cfg };
+    let cfg = SigahConfig { neighbours: NeighbourTerms { relax_beta: 0.0, ..cfg.neighbours }, ..cfg };
     let loss = batch_gen_loss(&mut tape, &cfg, u, layout, None);
     assert_eq!(tape.value(loss).item(), 1.0);
 }
@@ -102,7 +125,11 @@ fn the_list_term_uses_the_width_temperature() {
         weight: Tensor::new(1, 1, vec![1.0]),
         active: 1,
     };
-    let cfg = SigahConfig { bits: k, lambda_list: 1.0, ..Default::default() };
+    let cfg = SigahConfig {
+        architecture: Architecture { bits: k, ..Default::default() },
+        neighbours: NeighbourTerms { lambda_list: 1.0, ..Default::default() },
+        ..Default::default()
+    };
     let loss = list_loss(&mut tape, &cfg, codes, &l, 0, 1);
     let want = ((1.0f32 / 0.085).exp() + 1.0).ln();
     assert!((tape.value(loss).item() - want).abs() < 1e-4, "{} vs {want}", tape.value(loss).item());
