@@ -37,10 +37,9 @@ pub(crate) fn initial_state(data: &Tensor, cfg: &SigahConfig, obs: &mut dyn Trai
         obs.phase("itq start", clock.elapsed().as_secs_f64());
     }
     let disc = init_discriminator(cfg, d, &mut rng);
-    let adam_g =
-        Adam::new(cfg.optimiser.lr_g, cfg.optimiser.beta1, cfg.optimiser.beta2, cfg.optimiser.eps, &gen.tensors);
-    let adam_d =
-        Adam::new(cfg.optimiser.lr_d, cfg.optimiser.beta1, cfg.optimiser.beta2, cfg.optimiser.eps, &disc.tensors);
+    let o = &cfg.optimiser;
+    let adam_g = Adam::new(o.lr_g, o.beta1, o.beta2, o.eps, &gen.tensors);
+    let adam_d = Adam::new(o.lr_d, o.beta1, o.beta2, o.eps, &disc.tensors);
     let summary = TrainingSummary {
         epochs: 0,
         train_vectors: data.rows,

@@ -28,23 +28,23 @@ pub(crate) struct NeighbourSampler {
 
 impl NeighbourSampler {
     pub(crate) fn new(data: &Tensor, pre: &Preprocess, cfg: &SigahConfig) -> Self {
-        let pair = cfg.neighbours.lambda_pair > 0.0 && cfg.neighbours.knn_pairs > 0;
-        let rank = cfg.neighbours.lambda_rank > 0.0 && cfg.neighbours.rank_pos > 0;
-        let list = cfg.neighbours.lambda_list > 0.0 && cfg.neighbours.list_k > 0;
+        let n = &cfg.neighbours;
+        let pair = n.lambda_pair > 0.0 && n.knn_pairs > 0;
+        let rank = n.lambda_rank > 0.0 && n.rank_pos > 0;
+        let list = n.lambda_list > 0.0 && n.list_k > 0;
         let want = [
-            if pair { cfg.neighbours.knn_pairs } else { 0 },
-            if rank { cfg.neighbours.rank_pos.max(cfg.neighbours.rank_neg) } else { 0 },
-            if list { cfg.neighbours.list_k } else { 0 },
+            if pair { n.knn_pairs } else { 0 },
+            if rank { n.rank_pos.max(n.rank_neg) } else { 0 },
+            if list { n.list_k } else { 0 },
         ];
         let k = want.into_iter().max().unwrap_or(0);
         let graph = (k > 0).then(|| super::knn::knn_graph(data, pre, k)).filter(|(_, k)| *k > 0);
         let got = graph.as_ref().map_or(0, |(_, k)| *k);
-        let pos_k = if rank { cfg.neighbours.rank_pos.min(got) } else { 0 };
+        let pos_k = if rank { n.rank_pos.min(got) } else { 0 };
         // Ranks past the graph (a tiny training set) fall back to random negatives.
-        let neg_k =
-            if cfg.neighbours.rank_neg > pos_k && cfg.neighbours.rank_neg <= got { cfg.neighbours.rank_neg } else { 0 };
-        let list_k = if list { cfg.neighbours.list_k.min(got) } else { 0 };
-        Self { pair_k: if pair { cfg.neighbours.knn_pairs.min(got) } else { 0 }, pos_k, neg_k, list_k, graph }
+        let neg_k = if n.rank_neg > pos_k && n.rank_neg <= got { n.rank_neg } else { 0 };
+        let list_k = if list { n.list_k.min(got) } else { 0 };
+        Self { pair_k: if pair { n.knn_pairs.min(got) } else { 0 }, pos_k, neg_k, list_k, graph }
     }
 
     /// Whether a neighbour graph was built (some neighbour term is on).

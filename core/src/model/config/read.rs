@@ -47,21 +47,12 @@ impl SigahConfig {
         Self::parse_sectioned(path, text, is_toml).or_else(|error| {
             // Only a text with keys outside the sections is read again, as a value
             // whose keys are moved into their sections.
-            let value = if is_toml {
-                toml::from_str::<toml::Table>(text).ok().and_then(|t| serde_json::to_value(t).ok())
-            } else {
-                serde_json::from_str::<Value>(text).ok()
-            };
-            match value {
-                Some(v) if v.as_object().is_some_and(|o| o.keys().any(|k| !is_section(k))) => {
-                    Self::from_value(v).map_err(|(key, reason)| {
-                        // The key's first mention, for the offset.
-                        let offset = key.and_then(|k| text.find(&k)).unwrap_or(0) as u64;
-                        Error::format(path, offset, format!("invalid config: {reason}"))
-                    })
-                }
-                _ => Err(error),
-            }
+            let flat = if is_toml { Self::parse_flat_toml(text) } else { Self::parse_flat_json(text) };
+            flat.ok_or(error)?.map_err(|(key, reason)| {
+                // The key's first mention, for the offset.
+                let offset = key.and_then(|k| text.find(&k)).unwrap_or(0) as u64;
+                Error::format(path, offset, format!("invalid config: {reason}"))
+            })
         })
     }
 
@@ -89,14 +80,44 @@ impl SigahConfig {
                 }
             }
         }
-        serde_json::from_value(base).map_err(|e| e.to_string())
+        Self::from_value(base).map_err(|(_, reason)| reason)
     }
 
     /// A config from its JSON value, flat keys moved into their sections and the
     /// [`REMOVED`] keys checked and dropped. An error names the offending key
     /// when it knows it.
     fn from_value(value: Value) -> std::result::Result<Self, (Option<String>, String)> {
-        serde_json::from_value(sectioned(value)?).map_err(|e| (None, e.to_string()))
+        let value = sectioned(value)?;
+        serde_json::from_value(value.clone()).map_err(|e| match bad_key(&value) {
+            Some(key) => (Some(key.clone()), format!("{key}: {e}")),
+            None => (None, e.to_string()),
+        })
+    }
+
+    /// A JSON text with keys outside the sections (`None`: not such a text).
+    fn parse_flat_json(text: &str) -> Option<std::result::Result<Self, (Option<String>, String)>> {
+        let value = serde_json::from_str::<Value>(text).ok()?;
+        value.as_object()?.keys().any(|k| !is_section(k)).then(|| Self::from_value(value))
+    }
+
+    /// A TOML text with keys outside the sections (`None`: not such a text),
+    /// sectioned as TOML so that NaN reaches validation as NaN.
+    fn parse_flat_toml(text: &str) -> Option<std::result::Result<Self, (Option<String>, String)>> {
+        let mut table = toml::from_str::<toml::Table>(text).ok()?;
+        if table.keys().all(|k| is_section(k)) {
+            return None;
+        }
+        Some(move_into_sections(&mut table).and_then(|()| {
+            toml::Value::Table(table.clone()).try_into::<Self>().map_err(|e| {
+                // Named by the JSON form (NaN is null there, but NaN is a number
+                // and reads, so it never made the error).
+                let json = serde_json::to_value(&table).unwrap_or(Value::Null);
+                match bad_key(&json) {
+                    Some(key) => (Some(key.clone()), format!("{key}: {}", e.message())),
+                    None => (None, e.message().to_string()),
+                }
+            })
+        }))
     }
 
     fn parse_sectioned(path: &Path, text: &str, is_toml: bool) -> Result<Self> {
@@ -129,13 +150,70 @@ fn is_section(key: &str) -> bool {
 /// `value` with every top-level key that is not a section moved into its
 /// section (renamed keys under their new names; removed keys dropped when off).
 fn sectioned(mut value: Value) -> std::result::Result<Value, (Option<String>, String)> {
-    let Some(object) = value.as_object_mut() else { return Ok(value) };
+    if let Some(object) = value.as_object_mut() {
+        move_into_sections(object)?;
+    }
+    Ok(value)
+}
+
+/// A table of keys: a JSON object, or a TOML table (which, unlike JSON, holds
+/// NaN and infinities, so a flat TOML file is sectioned as TOML).
+trait Table {
+    type V: std::fmt::Display;
+    fn key_list(&self) -> Vec<String>;
+    fn take(&mut self, key: &str) -> Option<Self::V>;
+    fn number(v: &Self::V) -> Option<f64>;
+    /// The sub-table `name`, made empty if absent (`None`: not a table).
+    fn section(&mut self, name: &str) -> Option<&mut Self>;
+    /// Inserts; `true` when the key was there already.
+    fn put(&mut self, key: &str, v: Self::V) -> bool;
+}
+
+impl Table for Map<String, Value> {
+    type V = Value;
+    fn key_list(&self) -> Vec<String> {
+        self.keys().cloned().collect()
+    }
+    fn take(&mut self, key: &str) -> Option<Value> {
+        self.remove(key)
+    }
+    fn number(v: &Value) -> Option<f64> {
+        v.as_f64()
+    }
+    fn section(&mut self, name: &str) -> Option<&mut Self> {
+        self.entry(name).or_insert_with(|| Value::Object(Map::new())).as_object_mut()
+    }
+    fn put(&mut self, key: &str, v: Value) -> bool {
+        self.insert(key.to_string(), v).is_some()
+    }
+}
+
+impl Table for toml::Table {
+    type V = toml::Value;
+    fn key_list(&self) -> Vec<String> {
+        self.keys().cloned().collect()
+    }
+    fn take(&mut self, key: &str) -> Option<toml::Value> {
+        self.remove(key)
+    }
+    fn number(v: &toml::Value) -> Option<f64> {
+        v.as_float().or_else(|| v.as_integer().map(|i| i as f64))
+    }
+    fn section(&mut self, name: &str) -> Option<&mut Self> {
+        self.entry(name).or_insert_with(|| toml::Value::Table(toml::Table::new())).as_table_mut()
+    }
+    fn put(&mut self, key: &str, v: toml::Value) -> bool {
+        self.insert(key.to_string(), v).is_some()
+    }
+}
+
+/// Moves every top-level key of `object` that is not a section into its section.
+fn move_into_sections<T: Table>(object: &mut T) -> std::result::Result<(), (Option<String>, String)> {
     let layout = layout();
-    let flat: Vec<String> = object.keys().filter(|k| !layout.contains_key(*k)).cloned().collect();
-    for key in flat {
-        let v = object.remove(&key).expect("a key just listed");
+    for key in object.key_list().into_iter().filter(|k| !layout.contains_key(k)) {
+        let v = object.take(&key).expect("a key just listed");
         if let Some((_, off)) = REMOVED.iter().find(|(k, _)| *k == key) {
-            if v.as_f64() != Some(*off) {
+            if T::number(&v) != Some(*off) {
                 return Err((Some(key.clone()), format!(
                     "{key} = {v}: this knob was measured, left off and removed (docs/METHOD.md, \"Measurements behind each change\"); only {off} is accepted"
                 )));
@@ -147,18 +225,29 @@ fn sectioned(mut value: Value) -> std::result::Result<Value, (Option<String>, St
             let sections: Vec<&str> = layout.keys().map(String::as_str).collect();
             return Err((
                 Some(key.clone()),
-                format!("unknown key \"{key}\": neither a config key nor a section ({})", sections.join(", ")),
+                format!("unknown field `{key}`: neither a config key nor a section ({})", sections.join(", ")),
             ));
         };
-        let slot = object.entry(section.clone()).or_insert_with(|| Value::Object(Map::new()));
-        let Some(slot) = slot.as_object_mut() else {
+        let Some(slot) = object.section(section) else {
             return Err((Some(section.clone()), format!("{section}: must be a table of keys")));
         };
-        if slot.insert(name.to_string(), v).is_some() {
+        if slot.put(name, v) {
             return Err((Some(key.clone()), format!("{key} is given both at the top level and in [{section}]")));
         }
     }
-    Ok(value)
+    Ok(())
+}
+
+/// The first key of a sectioned config value that does not read on its own (a
+/// value's error has no position, and serde's message names no field).
+fn bad_key(value: &Value) -> Option<&String> {
+    let sections = value.as_object()?;
+    sections.iter().filter_map(|(s, keys)| Some((s, keys.as_object()?))).find_map(|(section, keys)| {
+        keys.iter().find_map(|(key, v)| {
+            let alone = serde_json::json!({ section.as_str(): { key.as_str(): v } });
+            serde_json::from_value::<SigahConfig>(alone).is_err().then_some(key)
+        })
+    })
 }
 
 /// The byte offset of a 1-based (line, column) position, for error messages.

@@ -92,9 +92,9 @@ fn bad_files_name_the_file_and_the_problem() {
         assert!(e.contains("c.json") && e.contains("bitz"), "{e}");
     }
     let t = dir.path().join("c.toml");
-    std::fs::write(&t, "bits = \"many\"\n").unwrap();
+    std::fs::write(&t, "lr_g = 0.1\nbits = \"many\"\n").unwrap();
     let e = SigahConfig::from_file(&t).unwrap_err().to_string();
-    assert!(e.contains("c.toml") && e.contains("bits"), "{e}");
+    assert!(e.contains("c.toml") && e.contains("bits: invalid type") && e.contains("at byte 11"), "{e}");
     std::fs::write(&t, "[architecture]\nbits = \"many\"\n").unwrap();
     let e = SigahConfig::from_file(&t).unwrap_err().to_string();
     assert!(e.contains("c.toml") && e.contains("at byte 22"), "{e}");
@@ -166,7 +166,7 @@ fn flat_files_of_earlier_builds_still_read() {
     assert!(e.contains("prox_decay") && e.contains("removed"), "{e}");
     std::fs::write(&j, "{\"lambda_sim\": 0.0,\n \"bitz\": 3}").unwrap();
     let e = SigahConfig::from_file(&j).unwrap_err().to_string();
-    assert!(e.contains("bitz") && e.contains("at byte 21"), "{e}");
+    assert!(e.contains("bitz") && e.contains("at byte 22"), "{e}");
 }
 
 #[test]

@@ -249,11 +249,11 @@ pub fn batch_terms(
     let sv = relaxed.unwrap_or(s);
     let sa = tape.slice_rows(sv, 0, n);
     if pair {
-        let pl = pair::pair(tape, cfg, sv, sa, layout);
+        let pl = pair::pair(tape, &cfg.neighbours, sv, sa, layout);
         terms.add(tape, Term::Pair, pl);
     }
     if rank {
-        let rl = rank::rank(tape, cfg, sv, sa, layout);
+        let rl = rank::rank(tape, &cfg.neighbours, sv, sa, layout);
         terms.add(tape, Term::Rank, rl);
     }
     BatchTerms { loss: terms.sum(), codes: Some(sv), terms: terms.named }

@@ -3,24 +3,24 @@
 
 use super::{code_similarity, BatchLayout};
 use crate::autodiff::{Tape, Var};
-use crate::model::SigahConfig;
+use crate::model::NeighbourTerms;
 use crate::Tensor;
 
 /// `λ_pair · mean_i (s_i·s_nb(i)/k − τ)²`, or one-sided `max(0, τ − s_i·s_nb(i)/k)²`,
 /// τ = `pair_target`, over the anchors `sa` and the pair section of the compared
 /// codes `sv`.
-pub fn pair(tape: &mut Tape, cfg: &SigahConfig, sv: Var, sa: Var, layout: BatchLayout) -> Var {
+pub fn pair(tape: &mut Tape, cfg: &NeighbourTerms, sv: Var, sa: Var, layout: BatchLayout) -> Var {
     let n = layout.anchors;
     let sn = tape.slice_rows(sv, layout.pair_start(), n);
     let sim = code_similarity(tape, sa, sn);
-    let short = if cfg.neighbours.pair_one_sided {
+    let short = if cfg.pair_one_sided {
         // Only pairs less similar than τ are pulled: nearer pairs keep their order.
-        tape.hinge(cfg.neighbours.pair_target, sim)
+        tape.hinge(cfg.pair_target, sim)
     } else {
-        let target = tape.constant(Tensor::full(n, 1, cfg.neighbours.pair_target));
+        let target = tape.constant(Tensor::full(n, 1, cfg.pair_target));
         tape.sub(sim, target)
     };
     let sq = tape.square(short);
     let pl = tape.mean(sq);
-    tape.scale(pl, cfg.neighbours.lambda_pair)
+    tape.scale(pl, cfg.lambda_pair)
 }

@@ -3,13 +3,13 @@
 
 use super::{code_similarity, BatchLayout};
 use crate::autodiff::{Tape, Var};
-use crate::model::SigahConfig;
+use crate::model::NeighbourTerms;
 
 /// `λ_rank · mean_i max(0, m − (s_a·s_p/k − s_a·s_n/k)/2)`: the positive's Hamming
 /// distance as a fraction of the bits, (1 − s_a·s_p/k)/2, must be below the
 /// negative's by the margin m = `rank_margin`. `sa` are the anchors of the
 /// compared codes `sv`.
-pub fn rank(tape: &mut Tape, cfg: &SigahConfig, sv: Var, sa: Var, layout: BatchLayout) -> Var {
+pub fn rank(tape: &mut Tape, cfg: &NeighbourTerms, sv: Var, sa: Var, layout: BatchLayout) -> Var {
     let n = layout.anchors;
     let sp = tape.slice_rows(sv, layout.rank_start(), n);
     let sn = tape.slice_rows(sv, layout.rank_start() + n, n);
@@ -17,7 +17,7 @@ pub fn rank(tape: &mut Tape, cfg: &SigahConfig, sv: Var, sa: Var, layout: BatchL
     let simn = code_similarity(tape, sa, sn);
     let gap = tape.sub(simp, simn);
     let gap = tape.scale(gap, 0.5);
-    let h = tape.hinge(cfg.neighbours.rank_margin, gap);
+    let h = tape.hinge(cfg.rank_margin, gap);
     let rl = tape.mean(h);
-    tape.scale(rl, cfg.neighbours.lambda_rank)
+    tape.scale(rl, cfg.lambda_rank)
 }
