@@ -90,8 +90,9 @@ fn eval_help_defaults_are_the_default_config() {
     check("eval", &[("--epochs", "training", "epochs"), ("--seed", "training", "seed")], &EVAL_NOT_CONFIG);
 }
 
-/// `sigah eval`'s defaults that are not config keys (the protocol's own).
-const EVAL_NOT_CONFIG: [&str; 0] = [];
+/// `sigah eval`'s defaults that are not config keys (the protocol's own: the
+/// widths it evaluates).
+const EVAL_NOT_CONFIG: [&str; 1] = ["--bits"];
 
 #[test]
 fn printed_defaults_are_read_across_lines() {

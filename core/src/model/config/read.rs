@@ -109,8 +109,8 @@ impl SigahConfig {
         }
         Some(move_into_sections(&mut table).and_then(|()| {
             toml::Value::Table(table.clone()).try_into::<Self>().map_err(|e| {
-                // Named by the JSON form (NaN is null there, but NaN is a number
-                // and reads, so it never made the error).
+                // Named by the JSON form, where a NaN is null and would be named
+                // itself if its section came first: only a file with two faults.
                 let json = serde_json::to_value(&table).unwrap_or(Value::Null);
                 match bad_key(&json) {
                     Some(key) => (Some(key.clone()), format!("{key}: {}", e.message())),
