@@ -125,7 +125,7 @@ impl Codes {
         let mut codes = Self::zeros(values.len() / bits, bits)?;
         let rows = codes.rows_mut();
         for (row, code) in values.chunks_exact(bits).zip(rows.chunks_exact_mut(bits / 8)) {
-            set_signs(row, code);
+            pack_signs(row, code);
         }
         Ok(codes)
     }
@@ -287,8 +287,10 @@ impl Codes {
     }
 }
 
-/// Sets bit j of `code` (bytes, in the order above) when `row[j] > 0`.
-fn set_signs(row: &[f32], code: &mut [u8]) {
+/// Packs one row of values into a code's bytes: bit j (bit `j % 8` of byte
+/// `j / 8`) is `row[j] > 0`. The one sign-to-bit rule: [`Codes::from_signs`] and
+/// the encoder (`model/encode.rs`) both call it.
+pub(crate) fn pack_signs(row: &[f32], code: &mut [u8]) {
     for (byte, vals) in code.iter_mut().zip(row.chunks_exact(8)) {
         *byte = vals.iter().enumerate().fold(0u8, |b, (k, &v)| b | (u8::from(v > 0.0) << k));
     }

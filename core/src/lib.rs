@@ -12,6 +12,7 @@
 pub mod adam;
 pub mod autodiff;
 pub mod codes;
+mod dots;
 pub mod error;
 pub mod eval;
 pub mod index;

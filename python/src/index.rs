@@ -14,7 +14,8 @@ use std::path::PathBuf;
 use numpy::{PyArray1, PyArray2};
 use pyo3::exceptions::{PyOSError, PyValueError};
 use pyo3::prelude::*;
-use sigah_core::index::{HammingIndex as Core, INDEX_MAGIC};
+use sigah_core::index::HammingIndex as Core;
+use sigah_core::io::INDEX_MAGIC;
 use sigah_core::Codes;
 
 use crate::{arrays, to_py};

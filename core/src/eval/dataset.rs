@@ -14,9 +14,9 @@
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
-use sigah_kernels::gemm::{gemm_with, MatMut, MatRef};
 
 use super::metrics::Relevance;
+use crate::dots::neg2_dot_tiles;
 use crate::io::vectors::{load_ivecs, load_labels, load_queries, load_vectors, load_vectors_with, CsvOptions, Format};
 use crate::{Error, Result, Tensor};
 
@@ -203,6 +203,32 @@ const BASE_TILE: usize = 4096;
 /// The `k` nearest base vectors of each query by Euclidean distance, exactly
 /// (ties to the smaller id); `k` is capped at the base size.
 pub fn exact_knn(base: &Tensor, queries: &Tensor, k: usize) -> Result<Vec<Vec<u32>>> {
+    check_knn_args(base, queries, k)?;
+    let k = k.min(base.rows);
+    let base_norms: Vec<f64> = (0..base.rows).map(|i| sq_norm(base.row(i))).collect();
+    let max_base_norm = base_norms.iter().copied().fold(0.0f64, f64::max).sqrt();
+    let blocks: Vec<Vec<Vec<u32>>> = (0..queries.rows)
+        .step_by(QUERY_BLOCK)
+        .collect::<Vec<_>>()
+        .into_par_iter()
+        .map(|q0| {
+            let q1 = (q0 + QUERY_BLOCK).min(queries.rows);
+            let (cands, err) = candidates(base, &base_norms, max_base_norm, queries, q0..q1, k);
+            cands
+                .into_iter()
+                .zip(err)
+                .enumerate()
+                .map(|(qi, (mut c, e))| {
+                    prune(&mut c, k, 2.0 * e);
+                    refine(base, queries.row(q0 + qi), &c, k)
+                })
+                .collect()
+        })
+        .collect();
+    Ok(blocks.into_iter().flatten().collect())
+}
+
+fn check_knn_args(base: &Tensor, queries: &Tensor, k: usize) -> Result<()> {
     if base.cols != queries.cols {
         return Err(Error::ShapeMismatch {
             op: "exact_knn",
@@ -219,73 +245,66 @@ pub fn exact_knn(base: &Tensor, queries: &Tensor, k: usize) -> Result<Vec<Vec<u3
     if base.rows > u32::MAX as usize {
         return Err(Error::Config("exact k-NN: more than 2^32 base vectors".into()));
     }
-    let k = k.min(base.rows);
-    let d = base.cols;
-    let sq_norm = |r: &[f32]| r.iter().map(|&v| v as f64 * v as f64).sum::<f64>();
-    let base_norms: Vec<f64> = (0..base.rows).map(|i| sq_norm(base.row(i))).collect();
-    let max_base_norm = base_norms.iter().copied().fold(0.0f64, f64::max).sqrt();
-    let isa = sigah_kernels::isa::selected();
+    Ok(())
+}
 
-    let blocks: Vec<Vec<Vec<u32>>> = (0..queries.rows)
-        .step_by(QUERY_BLOCK)
-        .collect::<Vec<_>>()
-        .into_par_iter()
-        .map(|q0| {
-            let q1 = (q0 + QUERY_BLOCK).min(queries.rows);
-            let qb = q1 - q0;
-            let qblock = MatRef::new(&queries.data[q0 * d..q1 * d], qb, d);
-            let q_norms: Vec<f64> = (q0..q1).map(|q| sq_norm(queries.row(q))).collect();
-            // Error bound of the f32 formula for query q against any base vector:
-            // a length-d dot product in any summation order is off by at most
-            // γ_d·‖q‖‖b‖ (γ_d ≈ d·u), and the norms and the two additions add a few u
-            // more of (‖q‖ + ‖b‖)². f32::EPSILON = 2u makes the bound generous.
-            let err: Vec<f64> = q_norms
-                .iter()
-                .map(|&n| (d as f64 + 4.0) * f32::EPSILON as f64 * (n.sqrt() + max_base_norm).powi(2))
-                .collect();
-            let mut cands: Vec<Vec<(f32, u32)>> = vec![Vec::new(); qb];
-            let mut bound = vec![f32::INFINITY; qb];
-            let mut dots = vec![0.0f32; qb * BASE_TILE];
-            for b0 in (0..base.rows).step_by(BASE_TILE) {
-                let b1 = (b0 + BASE_TILE).min(base.rows);
-                let tile = MatRef::new(&base.data[b0 * d..b1 * d], b1 - b0, d);
-                let out = &mut dots[..qb * (b1 - b0)];
-                // One thread per GEMM: the parallelism is across query blocks.
-                gemm_with(isa, false, -2.0, qblock, tile.t(), 0.0, MatMut::new(out, qb, b1 - b0));
-                for (qi, row) in out.chunks_exact(b1 - b0).enumerate() {
-                    let qn = q_norms[qi] as f32;
-                    let c = &mut cands[qi];
-                    for (j, &dot) in row.iter().enumerate() {
-                        let approx = qn + dot + base_norms[b0 + j] as f32;
-                        if approx <= bound[qi] {
-                            c.push((approx, (b0 + j) as u32));
-                        }
-                    }
-                    if c.len() >= 4 * k + 1024 {
-                        bound[qi] = prune(c, k, 2.0 * err[qi]);
-                    }
+fn sq_norm(r: &[f32]) -> f64 {
+    r.iter().map(|&v| v as f64 * v as f64).sum::<f64>()
+}
+
+/// For the queries `rows`: each one's candidates (approximate f32 distance, id),
+/// a superset of its true k nearest, and the error bound of its f32 distances.
+fn candidates(
+    base: &Tensor,
+    base_norms: &[f64],
+    max_base_norm: f64,
+    queries: &Tensor,
+    rows: std::ops::Range<usize>,
+    k: usize,
+) -> (Vec<Vec<(f32, u32)>>, Vec<f64>) {
+    let (d, q0, qb) = (base.cols, rows.start, rows.len());
+    let q_norms: Vec<f64> = rows.clone().map(|q| sq_norm(queries.row(q))).collect();
+    // Error bound of the f32 formula for query q against any base vector:
+    // a length-d dot product in any summation order is off by at most
+    // γ_d·‖q‖‖b‖ (γ_d ≈ d·u), and the norms and the two additions add a few u
+    // more of (‖q‖ + ‖b‖)². f32::EPSILON = 2u makes the bound generous.
+    let err: Vec<f64> =
+        q_norms.iter().map(|&n| (d as f64 + 4.0) * f32::EPSILON as f64 * (n.sqrt() + max_base_norm).powi(2)).collect();
+    let mut cands: Vec<Vec<(f32, u32)>> = vec![Vec::new(); qb];
+    let mut bound = vec![f32::INFINITY; qb];
+    let mut dots = vec![0.0f32; qb * BASE_TILE];
+    let q = &queries.data[q0 * d..rows.end * d];
+    let isa = sigah_kernels::isa::selected();
+    neg2_dot_tiles(isa, q, qb, &base.data, d, 0..base.rows, BASE_TILE, &mut dots, |b0, w, out| {
+        for (qi, row) in out.chunks_exact(w).enumerate() {
+            let qn = q_norms[qi] as f32;
+            let c = &mut cands[qi];
+            for (j, &dot) in row.iter().enumerate() {
+                let approx = qn + dot + base_norms[b0 + j] as f32;
+                if approx <= bound[qi] {
+                    c.push((approx, (b0 + j) as u32));
                 }
             }
-            cands
-                .into_iter()
-                .enumerate()
-                .map(|(qi, mut c)| {
-                    prune(&mut c, k, 2.0 * err[qi]);
-                    let q = queries.row(q0 + qi);
-                    let mut exact: Vec<(f64, u32)> = c
-                        .iter()
-                        .map(|&(_, id)| {
-                            let b = base.row(id as usize);
-                            (q.iter().zip(b).map(|(&x, &y)| (x as f64 - y as f64).powi(2)).sum(), id)
-                        })
-                        .collect();
-                    exact.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-                    exact.into_iter().take(k).map(|(_, id)| id).collect()
-                })
-                .collect()
+            if c.len() >= 4 * k + 1024 {
+                bound[qi] = prune(c, k, 2.0 * err[qi]);
+            }
+        }
+    });
+    (cands, err)
+}
+
+/// The k nearest of the candidates `c` to `q` by their exact (f64) distances,
+/// ties to the smaller id.
+fn refine(base: &Tensor, q: &[f32], c: &[(f32, u32)], k: usize) -> Vec<u32> {
+    let mut exact: Vec<(f64, u32)> = c
+        .iter()
+        .map(|&(_, id)| {
+            let b = base.row(id as usize);
+            (q.iter().zip(b).map(|(&x, &y)| (x as f64 - y as f64).powi(2)).sum(), id)
         })
         .collect();
-    Ok(blocks.into_iter().flatten().collect())
+    exact.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    exact.into_iter().take(k).map(|(_, id)| id).collect()
 }
 
 /// Keeps the candidates whose approximate distance is within `tol` of the k-th

@@ -1,5 +1,5 @@
 //! The Hamming index: exact k-nearest-neighbour and radius search over packed
-//! codes, and its file format.
+//! codes.
 //!
 //! Answers are exact and ordered by (distance, id) everywhere, so they are the same
 //! on every instruction set, with any thread count, and equal to a brute-force
@@ -26,20 +26,22 @@
 //! codes per register than padded words); other widths the word kernels over each
 //! L1-sized block copied into padded words once per group of queries (O(1) memory).
 //!
+//! The index file format is `io/index_file.rs` (every file format lives in `io/`).
+//!
 //! Past the scan: multi-index hashing ([`MultiIndex`], `mih.rs`, `mih_search.rs`)
 //! answers the same queries exactly by probing substring tables, and falls back to
 //! the scan query by query where it cannot win ([`Engine::Auto`]). Ids can be
 //! custom non-negative int64s, codes can be removed by id (a tombstone: the codes
 //! are not moved) and a search can be restricted to an allow-list (`ids.rs`).
 
-mod file;
+mod block;
+pub mod cost;
 mod ids;
-mod mih;
+pub(crate) mod mih;
 mod mih_search;
 mod repack;
 mod search;
-mod slab;
-mod tables_file;
+pub(crate) mod slab;
 mod view;
 
 use std::sync::Arc;
@@ -49,15 +51,11 @@ use sigah_kernels::Isa;
 use crate::codes::check_bits;
 use crate::{Codes, Error, Result};
 
-pub use file::{INDEX_MAGIC, INDEX_VERSION};
 pub use mih::{auto_m, MultiIndex, MAX_SUBSTRING_BITS};
-pub use search::TopKMethod;
+pub use search::{Neighbours, TopKMethod};
 
 use mih_search::{Goal, Plan};
 use view::View;
-
-/// Results of one query: (distance, id) pairs in ascending (distance, id) order.
-pub type Neighbours = Vec<(u32, i64)>;
 
 /// An exact Hamming index over a growing set of codes. Ids are insertion order
 /// (0-based) unless custom ids were given ([`HammingIndex::from_codes_with_ids`]).
@@ -116,28 +114,6 @@ pub struct SearchOptions<'a> {
 /// thousand codes is a few microseconds, under the fixed cost of probing m tables.
 pub const MIH_MIN_CODES: usize = 4096;
 
-/// The costs of multi-index work in bytes of codes the scan reads in the same
-/// time; a query's scan cost is `n · bits / 8` bytes. Fitted on 2026-12-02 with
-/// every other process stopped (one thread, 1,000 queries, counts of probes and
-/// entries per query from an instrumented build): the batched scan takes
-/// ~0.011 ns per byte at 64-256 bits; time per query against (probes, entries)
-/// over 10M real and uniform 64-bit codes at k = 1, 10, 100 fits ~77 ns per probe
-/// (directory and first-line misses) and ~1.0 ns per entry read in place
-/// (prefetched), within 0.7-1.5x of the measured times; a candidate read from the
-/// code array took 12-25 ns (10M and 1M real 128-bit codes, 16-bit substrings),
-/// but with the automatic 21-bit substrings over 10M real 128-bit codes the
-/// tables ran 0.70× the scan where this model said under a quarter of it, so a
-/// candidate is charged like a probe. The constants round up, so the model errs
-/// towards the scan.
-pub mod cost {
-    /// One key probed.
-    pub const PROBE: usize = 8192;
-    /// One bucket entry whose code is copied in the table.
-    pub const ENTRY: usize = 128;
-    /// One candidate read from the code array.
-    pub const CANDIDATE: usize = 8192;
-}
-
 impl HammingIndex {
     /// An empty index of `bits`-bit codes.
     pub fn new(bits: usize) -> Result<Self> {
@@ -147,6 +123,23 @@ impl HammingIndex {
     /// An index over `codes` (ids 0..n). Mapped codes stay mapped.
     pub fn from_codes(codes: Codes) -> Self {
         Self { codes, ids: None, live: None, tables: None }
+    }
+
+    /// An index of its parts as a file stores them (`io/index_file.rs`): the
+    /// codes, custom ids, the live bitset and multi-index tables.
+    pub(crate) fn from_parts(
+        codes: Codes,
+        ids: Option<Vec<i64>>,
+        live: Option<Vec<u64>>,
+        tables: Option<MultiIndex>,
+    ) -> Self {
+        Self { codes, ids, live, tables: tables.map(Arc::new) }
+    }
+
+    /// The bitset of positions not removed (bit p of word p / 64); `None` when
+    /// nothing was removed.
+    pub(crate) fn live_bits(&self) -> Option<&[u64]> {
+        self.live.as_deref()
     }
 
     /// Number of codes stored, removed ones included (positions 0..len).

@@ -6,7 +6,7 @@ use sigah_kernels::hamming::hamming_scan_with;
 use sigah_kernels::hamming::sliced::{slice_rows, sliced_len, SlicedScanner, LANES};
 use sigah_kernels::Isa;
 
-use super::search::{for_blocks, Collector, BLOCK_BYTES};
+use super::block::{for_blocks, Collector, BLOCK_BYTES};
 
 /// Queries a group needs for a block's repacking to pay off (it is amortised over
 /// the group; with fewer, the byte-row kernel reads the rows as they are).
@@ -23,7 +23,7 @@ fn padded_queries(queries: &[&[u8]], row: usize) -> Vec<u64> {
     words
 }
 
-/// Rows wider than [`BYTE_KERNEL_MAX`] bytes that are not whole words: each block
+/// Rows wider than the byte-row kernel suits (`search.rs` `BYTE_KERNEL_MAX`) that are not whole words in place: each block
 /// is copied into a scratch buffer of rows padded to whole u64 words (zeros above),
 /// and every query of the group (padded the same way, once) runs the word kernel
 /// over it. The scratch is one block (L1-sized), so memory stays n · bits / 8 plus

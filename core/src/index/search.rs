@@ -6,22 +6,16 @@ use std::collections::BinaryHeap;
 
 use rayon::prelude::*;
 use sigah_kernels::hamming::bytes::hamming_bytes_scan_with;
-use sigah_kernels::hamming::hamming_scan_with;
 use sigah_kernels::hamming::sliced::sliced_pays;
 use sigah_kernels::Isa;
 
+use super::block::{for_blocks, Collector, BLOCK_BYTES};
 use super::repack::{scan_repacked, scan_sliced, REPACK_MIN_QUERIES};
 use super::view::View;
-use super::Neighbours;
 use crate::{Codes, Error, Result};
 
-/// Bytes of database codes scanned by every query of a group before moving on:
-/// 32 KiB stays in L1d (32-48 KiB on current cores) beside the queries and heaps,
-/// and still holds 1,024-4,096 codes at 64-256 bits, so the per-(query, block)
-/// dispatch is negligible. Measured (CPU time, 500 queries × 1M codes, one
-/// thread, k = 10): 16/32 KiB 0.19 s at 64 bits and 0.97/0.89 s at 256 bits,
-/// 128 KiB and 512 KiB 0.24 s and 0.98 s.
-pub(super) const BLOCK_BYTES: usize = 32 << 10;
+/// Results of one query: (distance, id) pairs in ascending (distance, id) order.
+pub type Neighbours = Vec<(u32, i64)>;
 
 /// Queries per group: enough that each block is reused many times from L2, few
 /// enough that their heaps stay in L1/L2 and groups balance across threads.
@@ -40,15 +34,6 @@ fn query_group(isa: Isa, db: &Codes) -> usize {
     } else {
         QUERY_GROUP
     }
-}
-
-/// What a query keeps of the codes it is shown. `threshold` is the bound the
-/// kernel rejects against (a code is offered only when its distance is below it);
-/// positions arrive in increasing order within one scan (`hit` gets the position;
-/// the [`View`] says whether it counts and which id it reports).
-pub(super) trait Collector: Send {
-    fn threshold(&self) -> u32;
-    fn hit(&mut self, d: u32, id: u64) -> u32;
 }
 
 /// The k best (distance, id) pairs seen: a max-heap whose top is the worst kept.
@@ -178,40 +163,49 @@ impl Collector for Within<'_> {
     }
 }
 
+/// How a group of queries scans a range of the database, decided once per
+/// group and range (never per block or code) by [`plan`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Plan {
+    /// Each block sliced word-major once and scanned by the sliced kernel
+    /// (`repack.rs`): AVX-512 at 128 bits and up.
+    Sliced,
+    /// Each block copied into rows padded to whole words (`repack.rs`).
+    Padded,
+    /// The rows as they are, by the byte-row kernel, which itself runs the word
+    /// kernel on rows of whole aligned words.
+    Rows,
+}
+
+/// The one place the scan chooses its layout: sliced where the level has a
+/// sliced kernel for this width and the group is large enough to share the
+/// copy; padded for rows wider than [`BYTE_KERNEL_MAX`] bytes that are not
+/// whole aligned words in place; the rows as they are otherwise.
+fn plan(isa: Isa, db: &Codes, queries: usize) -> Plan {
+    let (row, shared) = (db.bytes_per_code(), queries >= REPACK_MIN_QUERIES);
+    if shared && sliced_pays(isa, row.div_ceil(8)) {
+        Plan::Sliced
+    } else if shared && row > BYTE_KERNEL_MAX && db.as_words().is_none() {
+        Plan::Padded
+    } else {
+        Plan::Rows
+    }
+}
+
 /// Runs every query of `queries` (rows of bytes) over database codes `[lo, hi)`,
-/// block by block, feeding `collectors[q]`. Rows of whole, aligned u64 words go
-/// to the word kernel directly (decided here once, not per block); other widths
-/// to the byte-row kernel. Where the level has a sliced kernel for this width
-/// (AVX-512, 128 bits and up) and the group is large enough, each block is
-/// sliced once and every query of the group scans the copy (`repack.rs`).
+/// block by block, feeding `collectors[q]`, as [`plan`] says.
 fn scan_range<C: Collector>(isa: Isa, db: &Codes, queries: &[&[u8]], lo: usize, hi: usize, collectors: &mut [C]) {
-    let row = db.bytes_per_code();
-    let block = (BLOCK_BYTES / row).max(1);
-    let w = row.div_ceil(8);
-    if queries.len() >= REPACK_MIN_QUERIES && sliced_pays(isa, w) {
-        return scan_sliced(isa, db.as_bytes(), row, queries, lo, hi, collectors);
-    }
-    let q_words: Option<Vec<&[u64]>> = queries.iter().map(|q| bytemuck::try_cast_slice(q).ok()).collect();
-    if let (Some(words), Some(q_words)) = (db.as_words(), q_words) {
-        let w = row / 8;
-        for_blocks(lo, hi, block, |start, end| {
-            for (q, c) in q_words.iter().zip(collectors.iter_mut()) {
+    let (rows, row) = (db.as_bytes(), db.bytes_per_code());
+    match plan(isa, db, queries.len()) {
+        Plan::Sliced => scan_sliced(isa, rows, row, queries, lo, hi, collectors),
+        Plan::Padded => scan_repacked(isa, rows, row, queries, lo, hi, collectors),
+        Plan::Rows => for_blocks(lo, hi, (BLOCK_BYTES / row).max(1), |start, end| {
+            for (q, c) in queries.iter().zip(collectors.iter_mut()) {
                 let (base, t) = (start as u64, c.threshold());
-                hamming_scan_with(isa, q, &words[start * w..end * w], t, |i, d| c.hit(d, base + i as u64));
+                hamming_bytes_scan_with(isa, q, &rows[start * row..end * row], t, |i, d| c.hit(d, base + i as u64));
             }
-        });
-        return;
+        }),
     }
-    let rows = db.as_bytes();
-    if row > BYTE_KERNEL_MAX && queries.len() >= REPACK_MIN_QUERIES {
-        return scan_repacked(isa, rows, row, queries, lo, hi, collectors);
-    }
-    for_blocks(lo, hi, block, |start, end| {
-        for (q, c) in queries.iter().zip(collectors.iter_mut()) {
-            let (base, t) = (start as u64, c.threshold());
-            hamming_bytes_scan_with(isa, q, &rows[start * row..end * row], t, |i, d| c.hit(d, base + i as u64));
-        }
-    });
 }
 
 /// The widest rows (bytes) the byte-row kernel scans faster than whole words: up
@@ -222,17 +216,6 @@ fn scan_range<C: Collector>(isa: Isa, db: &Codes, queries: &[&[u8]], lo: usize, 
 /// few) aligned loads per code: 48 bits ran 11.5k padded vs 8.7k on byte rows,
 /// 72/96/120 bits 4.6k/4.9k/4.9k padded vs 1.9k/1.9k/0.5k on byte rows.
 const BYTE_KERNEL_MAX: usize = 4;
-
-/// Calls `f(start, end)` for consecutive blocks of at most `block` codes covering
-/// `[lo, hi)`.
-pub(super) fn for_blocks(lo: usize, hi: usize, block: usize, mut f: impl FnMut(usize, usize)) {
-    let mut start = lo;
-    while start < hi {
-        let end = (start + block).min(hi);
-        f(start, end);
-        start = end;
-    }
-}
 
 /// Runs `make()` collectors for all queries in parallel and returns them, one per
 /// query, each having seen the whole database. Parallel over query groups, or,
@@ -367,8 +350,9 @@ pub(super) fn to_rows(lists: Vec<Vec<(u32, u64)>>, k: usize) -> Result<(Vec<u32>
     Ok((dist, ids))
 }
 
-/// `nq · k`, the cells of a `[nq, k]` result, or an error when it overflows
-/// (issue 13: `--k 18446744073709552` wrapped here and panicked on the index).
+/// `nq · k`, the cells of a `[nq, k]` result, or an error when it overflows: a
+/// huge `--k` must be refused, not wrap and index out of bounds
+/// (docs/ROBUSTNESS.md §1).
 pub(super) fn rows_len(nq: usize, k: usize) -> Result<usize> {
     nq.checked_mul(k)
         .ok_or_else(|| Error::Config(format!("{nq} queries × k = {k} results do not fit in memory's address space")))

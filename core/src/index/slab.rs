@@ -1,5 +1,5 @@
 //! An array the multi-index tables read: owned, or a range of a read-only
-//! memory map of the index file (version 4 stores the tables, `tables_file.rs`),
+//! memory map of the index file (version 4 stores the tables, `io/index_tables.rs`),
 //! so opening a file with tables copies nothing.
 
 use std::ops::Deref;

@@ -242,11 +242,11 @@ fn v1_file(codes: &Codes) -> Vec<u8> {
         dst[..row].copy_from_slice(codes.code_bytes(i));
     }
     let mut h = vec![0u8; 64];
-    h[..8].copy_from_slice(INDEX_MAGIC);
+    h[..8].copy_from_slice(crate::io::INDEX_MAGIC);
     h[8..12].copy_from_slice(&1u32.to_le_bytes());
     h[12..16].copy_from_slice(&(codes.bits() as u32).to_le_bytes());
     h[16..24].copy_from_slice(&(codes.len() as u64).to_le_bytes());
-    h[24..32].copy_from_slice(&file::checksum(&body).to_le_bytes());
+    h[24..32].copy_from_slice(&crate::io::index_file::checksum(&body).to_le_bytes());
     h.extend_from_slice(&body);
     h
 }
@@ -276,7 +276,7 @@ fn version_1_files_still_load() {
     let codes = random_codes(3, 72, 4, false);
     let mut b = v1_file(&codes);
     b[64 + 16 + 9 + 2] = 0x10;
-    let sum = file::checksum(&b[64..]);
+    let sum = crate::io::index_file::checksum(&b[64..]);
     b[24..32].copy_from_slice(&sum.to_le_bytes());
     let p = dir.path().join("pad.sigahidx");
     std::fs::write(&p, &b).unwrap();

@@ -2,7 +2,8 @@
 //! (`.fvecs`/`.bvecs`/`.ivecs`, `.npy`, CSV, HDF5, standard input), the
 //! memory-bounded training-vector loader, the `.safetensors` container with the
 //! model file and training checkpoints in it, codes as `.npy`, and FAISS's
-//! `IndexBinaryFlat`. The sigah index file is `index/file.rs`.
+//! `IndexBinaryFlat`, and the sigah index file (`index_file.rs`, its multi-index
+//! tables in `index_tables.rs`).
 
 pub mod atomic;
 pub mod checkpoint;
@@ -10,6 +11,8 @@ mod codes_file;
 pub mod csv;
 pub mod faiss;
 pub mod hdf5;
+pub mod index_file;
+mod index_tables;
 pub mod input;
 mod model_file;
 pub mod npy;
@@ -20,5 +23,6 @@ pub mod vectors;
 
 pub use atomic::{is_stdout, stage, write_atomic, Staged};
 pub use checkpoint::checkpoint_config;
+pub use index_file::{INDEX_MAGIC, INDEX_VERSION};
 pub use model_file::FORMAT_VERSION;
 pub use training_vectors::{load_data, load_training_vectors};

@@ -1,6 +1,6 @@
-//! What a file is, from its first bytes rather than its name (issue 13: `info`
-//! and `--model` chose a parser by extension, so codes named `codes.bin` or an
-//! index exported as `x.sigah` failed with a safetensors message).
+//! What a file is, from its first bytes rather than its name: a parser chosen
+//! by extension fails on codes named `codes.bin` or an index saved as `x.sigah`
+//! with another format's message (docs/ROBUSTNESS.md §1).
 
 use std::io::Read;
 use std::path::Path;
@@ -49,7 +49,7 @@ pub const SNIFF_LEN: usize = 16;
 pub fn of_bytes(head: &[u8]) -> Kind {
     if head.starts_with(b"\x93NUMPY") {
         Kind::Npy
-    } else if head.starts_with(crate::index::INDEX_MAGIC) {
+    } else if head.starts_with(super::index_file::INDEX_MAGIC) {
         Kind::SigahIndex
     } else if head.starts_with(b"\x89HDF\r\n\x1a\n") {
         Kind::Hdf5

@@ -7,6 +7,7 @@ use rayon::prelude::*;
 use sigah_kernels::gemm::{gemm_with, MatMut, MatRef};
 
 use super::SigahModel;
+use crate::codes::pack_signs;
 use crate::{Codes, Error, Result, Tensor};
 
 /// Rows per block. The GEMM packs the weights once per call, so a block must be
@@ -49,9 +50,7 @@ impl SigahModel {
             let n = chunk.len() / row;
             let u = self.hash_block(&wt, &x.data[bi * BLOCK * x.cols..(bi * BLOCK + n) * x.cols], n, s);
             for (code, urow) in chunk.chunks_exact_mut(row).zip(u.chunks_exact(k)) {
-                for (j, &v) in urow.iter().enumerate() {
-                    code[j / 8] |= u8::from(v > 0.0) << (j % 8);
-                }
+                pack_signs(urow, code);
             }
         });
         Ok(codes)

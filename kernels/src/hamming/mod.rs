@@ -50,6 +50,7 @@ pub(crate) use by_width;
 pub mod bytes;
 mod popcnt;
 mod prefetch;
+mod route;
 pub mod scalar;
 pub mod sliced;
 
@@ -61,6 +62,7 @@ mod aarch64_neon;
 mod x86_avx512;
 
 use crate::Isa;
+use route::{route, Layout, Route};
 
 /// The widest code (in u64 words) whose distances fit the u16 output of
 /// [`hamming_one_to_many`]: 1023 · 64 = 65,472 ≤ `u16::MAX`.
@@ -97,7 +99,7 @@ pub fn hamming_one_to_many_with(isa: Isa, query: &[u64], codes: &[u64], out: &mu
     if query.is_empty() {
         return;
     }
-    match route(isa, query.len()) {
+    match route(isa, Layout::Words(query.len())) {
         Route::Reference => scalar::one_to_many(query, codes, out),
         Route::Plain => popcnt::one_to_many_plain(query, codes, out),
         #[cfg(target_arch = "x86_64")]
@@ -127,20 +129,26 @@ pub fn hamming_scan<F: FnMut(usize, u32) -> u32>(query: &[u64], codes: &[u64], t
 ///
 /// # Panics
 /// As [`hamming_scan`], or if `isa` is unsupported.
-pub fn hamming_scan_with<F: FnMut(usize, u32) -> u32>(
+pub fn hamming_scan_with<F: FnMut(usize, u32) -> u32>(isa: Isa, query: &[u64], codes: &[u64], threshold: u32, hit: F) {
+    let n = if query.is_empty() { 0 } else { codes.len() / query.len() };
+    check_block("hamming_scan", query.len(), codes.len(), n);
+    assert!(isa.is_supported(), "hamming_scan: {isa} is not supported by this CPU");
+    scan_words(isa, query, codes, threshold, hit)
+}
+
+/// [`hamming_scan_with`] after its checks (the byte-row scan comes here for rows
+/// of whole aligned words).
+pub(crate) fn scan_words<F: FnMut(usize, u32) -> u32>(
     isa: Isa,
     query: &[u64],
     codes: &[u64],
     threshold: u32,
     mut hit: F,
 ) {
-    let n = if query.is_empty() { 0 } else { codes.len() / query.len() };
-    check_block("hamming_scan", query.len(), codes.len(), n);
-    assert!(isa.is_supported(), "hamming_scan: {isa} is not supported by this CPU");
     if query.is_empty() || threshold == 0 {
         return;
     }
-    match route(isa, query.len()) {
+    match route(isa, Layout::Words(query.len())) {
         Route::Reference => scalar::scan(query, codes, threshold, hit),
         Route::Plain => popcnt::scan_plain(query, codes, threshold, &mut hit),
         #[cfg(target_arch = "x86_64")]
@@ -155,42 +163,12 @@ pub fn hamming_scan_with<F: FnMut(usize, u32) -> u32>(
     }
 }
 
-/// The code that runs for a level and a width.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Route {
-    Reference,
-    /// The POPCNT body without a target feature (aarch64, or x86 without POPCNT).
-    Plain,
-    #[cfg(target_arch = "x86_64")]
-    Popcnt,
-    #[cfg(target_arch = "x86_64")]
-    Avx512,
-    #[cfg(target_arch = "aarch64")]
-    Neon,
-}
-
-fn route(isa: Isa, words: usize) -> Route {
-    match isa {
-        Isa::Scalar => Route::Reference,
-        #[cfg(target_arch = "x86_64")]
-        Isa::Avx512 if crate::isa::has_avx512_vpopcntdq() => Route::Avx512,
-        #[cfg(target_arch = "x86_64")]
-        _ if std::is_x86_feature_detected!("popcnt") => Route::Popcnt,
-        #[cfg(target_arch = "aarch64")]
-        Isa::Neon => Route::Neon,
-        _ => {
-            let _ = words;
-            Route::Plain
-        }
-    }
-}
-
 /// What a level runs for `words`-word codes: `"scalar"`, `"popcnt"` (x86 POPCNT),
 /// `"popcount"` (`count_ones` without a target feature), `"avx512-vpopcntdq"` or
 /// `"neon"` (for reports and benchmark labels). Every path handles every width
 /// today; `words` keeps the door open for width-limited paths.
 pub fn path_name(isa: Isa, words: usize) -> &'static str {
-    match route(isa, words) {
+    match route(isa, Layout::Words(words)) {
         Route::Reference => "scalar",
         Route::Plain => "popcount",
         #[cfg(target_arch = "x86_64")]

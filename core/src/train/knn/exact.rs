@@ -1,5 +1,6 @@
 //! Exact k-nearest-neighbour search by blocks: a block of query rows against
-//! runs of candidate rows, `QB × CB` distances at a time from one GEMM, each
+//! runs of candidate rows, `QB × CB` distances at a time from one GEMM (the
+//! tile loop is `crate::dots`, shared with evaluation's ground truth), each
 //! row keeping a bounded top-k that rejects a candidate with one comparison
 //! against its current k-th distance. Memory is one `QB × CB` block per thread,
 //! whatever n is.
@@ -10,8 +11,9 @@
 //! (distance, id), so it does not depend on the order candidates arrive in.
 
 use rayon::prelude::*;
-use sigah_kernels::gemm::{gemm_with, MatMut, MatRef};
 use sigah_kernels::isa::{self, Isa};
+
+use crate::dots::neg2_dot_tiles;
 
 /// Query rows per block: the candidate panel packed by the GEMM is reused this
 /// many times, so packing costs 1/QB of the multiply-adds.
@@ -99,13 +101,9 @@ pub(super) fn scan(
     buf: &mut [f32],
 ) {
     let (d, qn) = (pts.d, qid.len());
-    for c0 in range.clone().step_by(CB) {
-        let w = CB.min(range.end - c0);
-        let cand = MatRef::new(&pts.x[c0 * d..(c0 + w) * d], w, d);
-        let dots = &mut buf[..qn * w];
-        // −2·q·c, exact scaling by a power of two: the distance up to ‖q‖² is
-        // ‖c‖² − 2 q·c, one addition per candidate in the scan below.
-        gemm_with(isa, false, -2.0, MatRef::new(q, qn, d), cand.t(), 0.0, MatMut::new(dots, qn, w));
+    // −2·q·c (crate::dots): the distance up to ‖q‖² is ‖c‖² − 2 q·c, one
+    // addition per candidate in the scan below.
+    neg2_dot_tiles(isa, q, qn, pts.x, d, range, CB, buf, |c0, w, dots| {
         let norms = &pts.norms[c0..c0 + w];
         for r in 0..qn {
             let row = &dots[r * w..(r + 1) * w];
@@ -128,7 +126,7 @@ pub(super) fn scan(
                 }
             }
         }
-    }
+    });
 }
 
 /// The exact graph: for every row of `pts`, its `k` nearest other rows, nearest

@@ -23,7 +23,14 @@ pub mod scalar;
 #[cfg(target_arch = "x86_64")]
 mod x86_avx512;
 
+use super::route::{route, Layout, Route};
 use crate::Isa;
+
+/// Whether this CPU has everything the AVX-512 byte-row body uses (for [`route`]).
+#[cfg(target_arch = "x86_64")]
+pub(super) fn avx512_supported() -> bool {
+    x86_avx512::supported()
+}
 
 /// The widest code (in bytes) whose distances fit the u16 output of
 /// [`hamming_bytes_one_to_many`]: 8,191 · 8 = 65,528 ≤ `u16::MAX`.
@@ -57,7 +64,7 @@ pub fn hamming_bytes_one_to_many_with(isa: Isa, query: &[u8], codes: &[u8], out:
     if let Some((q, c)) = as_words(query, codes) {
         return super::hamming_one_to_many_with(isa, q, c, out);
     }
-    match route(isa, query.len()) {
+    match route(isa, Layout::Bytes(query.len())) {
         Route::Reference => scalar::one_to_many(query, codes, out),
         Route::Plain => popcnt::one_to_many_plain(query, codes, out),
         #[cfg(target_arch = "x86_64")]
@@ -67,6 +74,8 @@ pub fn hamming_bytes_one_to_many_with(isa: Isa, query: &[u8], codes: &[u8], out:
         // SAFETY: route() picks Avx512 only when x86_avx512::supported() and for 1 to
         // 8 bytes per code; lengths are checked.
         Route::Avx512 => unsafe { x86_avx512::one_to_many(query, codes, out) },
+        #[cfg(target_arch = "aarch64")]
+        Route::Neon => unreachable!("route: NEON is a word body"),
     }
 }
 
@@ -100,9 +109,9 @@ pub fn hamming_bytes_scan_with<F: FnMut(usize, u32) -> u32>(
         return;
     }
     if let Some((q, c)) = as_words(query, codes) {
-        return super::hamming_scan_with(isa, q, c, threshold, hit);
+        return super::scan_words(isa, q, c, threshold, hit);
     }
-    match route(isa, query.len()) {
+    match route(isa, Layout::Bytes(query.len())) {
         Route::Reference => scalar::scan(query, codes, threshold, hit),
         Route::Plain => popcnt::scan_plain(query, codes, threshold, &mut hit),
         #[cfg(target_arch = "x86_64")]
@@ -111,6 +120,8 @@ pub fn hamming_bytes_scan_with<F: FnMut(usize, u32) -> u32>(
         #[cfg(target_arch = "x86_64")]
         // SAFETY: as in hamming_bytes_one_to_many_with.
         Route::Avx512 => unsafe { x86_avx512::scan(query, codes, threshold, &mut hit) },
+        #[cfg(target_arch = "aarch64")]
+        Route::Neon => unreachable!("route: NEON is a word body"),
     }
 }
 
@@ -141,7 +152,7 @@ pub fn hamming_bytes_gather_with(isa: Isa, query: &[u8], codes: &[u8], positions
         out.fill(0);
         return;
     }
-    match route(isa, usize::MAX) {
+    match route(isa, Layout::Gather) {
         Route::Reference => {
             let b = query.len();
             for (d, &p) in out.iter_mut().zip(positions) {
@@ -151,7 +162,7 @@ pub fn hamming_bytes_gather_with(isa: Isa, query: &[u8], codes: &[u8], positions
         }
         #[cfg(target_arch = "x86_64")]
         // SAFETY: route() picks Popcnt only when the CPU has POPCNT (Avx512 is never
-        // routed for usize::MAX bytes); positions are bounds-checked by slicing.
+        // routed for a gather); positions are bounds-checked by slicing.
         Route::Popcnt => unsafe { popcnt::gather(query, codes, positions, out) },
         _ => popcnt::gather_plain(query, codes, positions, out),
     }
@@ -170,44 +181,20 @@ fn as_words<'a>(query: &'a [u8], codes: &'a [u8]) -> Option<(&'a [u64], &'a [u64
     (qp.is_empty() && qs.is_empty() && cp.is_empty() && cs.is_empty()).then_some((q, c))
 }
 
-/// The code that runs for a level and a row width that is not routed to words.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Route {
-    Reference,
-    /// The POPCNT body without a target feature (aarch64, or x86 without POPCNT).
-    Plain,
-    #[cfg(target_arch = "x86_64")]
-    Popcnt,
-    #[cfg(target_arch = "x86_64")]
-    Avx512,
-}
-
-fn route(isa: Isa, bytes: usize) -> Route {
-    match isa {
-        Isa::Scalar => Route::Reference,
-        #[cfg(target_arch = "x86_64")]
-        Isa::Avx512 if bytes <= 8 && x86_avx512::supported() => Route::Avx512,
-        #[cfg(target_arch = "x86_64")]
-        _ if std::is_x86_feature_detected!("popcnt") => Route::Popcnt,
-        _ => {
-            let _ = bytes;
-            Route::Plain
-        }
-    }
-}
-
 /// What a level runs for codes of `bytes` bytes whose rows are not whole aligned
 /// words: `"scalar"`, `"popcnt"`, `"popcount"` or `"avx512-bytes"` (for reports
 /// and benchmark labels). Aligned rows of whole words run
 /// [`path_name`](super::path_name)`(isa, bytes / 8)`.
 pub fn bytes_path_name(isa: Isa, bytes: usize) -> &'static str {
-    match route(isa, bytes) {
+    match route(isa, Layout::Bytes(bytes)) {
         Route::Reference => "scalar",
         Route::Plain => "popcount",
         #[cfg(target_arch = "x86_64")]
         Route::Popcnt => "popcnt",
         #[cfg(target_arch = "x86_64")]
         Route::Avx512 => "avx512-bytes",
+        #[cfg(target_arch = "aarch64")]
+        Route::Neon => unreachable!("route: NEON is a word body"),
     }
 }
 

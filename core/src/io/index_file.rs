@@ -28,7 +28,7 @@
 //! ```
 //!
 //! Version 4 is version 3 with the multi-index tables stored after the body
-//! (m tables, m > 0 at offset 36; layout in `tables_file.rs`), so opening maps
+//! (m tables, m > 0 at offset 36; layout in `index_tables.rs`), so opening maps
 //! them instead of building them; version-3 files that record m still load
 //! and get their tables built by `sigah search` as before.
 //!
@@ -47,10 +47,10 @@ use std::sync::Arc;
 
 use memmap2::Mmap;
 
-use super::tables_file::{self, Desc, Source};
-use super::HammingIndex;
+use super::index_tables::{self, Desc, Source};
+use super::write_atomic;
 use crate::codes::check_bits;
-use crate::io::write_atomic;
+use crate::index::{HammingIndex, MAX_SUBSTRING_BITS};
 use crate::{Codes, Error, Result};
 
 /// The first 8 bytes of an index file.
@@ -62,7 +62,7 @@ pub const INDEX_VERSION: u32 = 2;
 const VERSION_WORDS: u32 = 1;
 /// Ids, live bitset, multi-index m.
 const VERSION_EXTRAS: u32 = 3;
-/// Version 3 plus the multi-index tables (`tables_file.rs`).
+/// Version 3 plus the multi-index tables (`index_tables.rs`).
 const VERSION_TABLES: u32 = 4;
 const FLAG_IDS: u32 = 1;
 const FLAG_LIVE: u32 = 2;
@@ -213,7 +213,7 @@ fn parse_header(path: &Path, bytes: &[u8]) -> Result<Header> {
         if flags & !(FLAG_IDS | FLAG_LIVE) != 0 {
             return Err(bad(32, format!("unknown flags {flags:#x}")));
         }
-        if m != 0 && (m < bits.div_ceil(super::MAX_SUBSTRING_BITS) || m > bits) {
+        if m != 0 && (m < bits.div_ceil(MAX_SUBSTRING_BITS) || m > bits) {
             return Err(bad(36, format!("{m} multi-index substrings cannot split {bits}-bit codes")));
         }
         if version == VERSION_TABLES && (m == 0 || n >= u32::MAX as usize) {
@@ -225,7 +225,7 @@ fn parse_header(path: &Path, bytes: &[u8]) -> Result<Header> {
     };
     let mut header = Header { version, bits, n, checksum: u64_at(24), flags, descs: Vec::new(), tables_end: 0 };
     if version == VERSION_TABLES {
-        let (descs, end) = tables_file::parse_descs(path, bytes, header.extras_end(), n, bits, m)?;
+        let (descs, end) = index_tables::parse_descs(path, bytes, header.extras_end(), n, bits, m)?;
         (header.descs, header.tables_end) = (descs, end);
     }
     let body = header.end();
@@ -335,24 +335,24 @@ impl HammingIndex {
     /// [`HammingIndex::save`]; `tables: false` records only m (version 3, as
     /// before version 4: for tests of older files).
     pub(crate) fn save_as(&self, path: &Path, tables: bool) -> Result<()> {
-        let codes = self.codes.as_bytes();
+        let codes = self.codes().as_bytes();
         let mi = self.multi_index().filter(|_| tables);
         let m = self.multi_index().map_or(0, |t| t.m());
-        let plain = self.ids.is_none() && self.live.is_none() && m == 0;
+        let plain = self.ids().is_none() && self.live_bits().is_none() && m == 0;
         let mut extras = Vec::new();
         let mut flags = 0u32;
         if !plain {
             extras.resize(codes.len().div_ceil(8) * 8 - codes.len(), 0u8);
-            if let Some(ids) = &self.ids {
+            if let Some(ids) = self.ids() {
                 flags |= FLAG_IDS;
                 extras.extend(ids.iter().flat_map(|id| id.to_le_bytes()));
             }
-            if let Some(live) = &self.live {
+            if let Some(live) = self.live_bits() {
                 flags |= FLAG_LIVE;
                 extras.extend(live.iter().flat_map(|w| w.to_le_bytes()));
             }
         }
-        let parts = mi.map(tables_file::parts).unwrap_or_default();
+        let parts = mi.map(index_tables::parts).unwrap_or_default();
         let mut sum = Fnv::default();
         sum.update(codes);
         sum.update(&extras);
@@ -377,7 +377,7 @@ impl HammingIndex {
             w.write_all(&h)?;
             w.write_all(codes)?;
             w.write_all(&extras)?;
-            tables_file::write_parts(w, &parts)
+            index_tables::write_parts(w, &parts)
         })
     }
 
@@ -451,15 +451,12 @@ impl HammingIndex {
     /// version 4's tables (mapped or copied as `src` is).
     fn with_extras(path: &Path, header: &Header, src: &Source, codes: Codes) -> Result<Self> {
         let (ids, live) = read_extras(path, header, &src.bytes()[HEADER..])?;
-        let mut index = Self::from_codes(codes);
-        index.ids = ids;
-        index.live = live;
+        let mut tables = None;
         if header.version == VERSION_TABLES {
             let (at, row) = (header.extras_end(), header.bits / 8);
-            let mi = tables_file::read_tables(path, src, at, header.n, row, &header.descs)?;
-            index.tables = Some(Arc::new(mi));
+            tables = Some(index_tables::read_tables(path, src, at, header.n, row, &header.descs)?);
         }
-        Ok(index)
+        Ok(Self::from_parts(codes, ids, live, tables))
     }
 
     /// Verifies a file's body against its header (checksum, version-1 padding,
@@ -471,7 +468,7 @@ impl HammingIndex {
         let header = parse_header(path, &map)?;
         check_body(path, &header, &map[HEADER..])?;
         if header.version == VERSION_TABLES {
-            tables_file::read_tables(
+            index_tables::read_tables(
                 path,
                 &Source::Map(&map),
                 header.extras_end(),

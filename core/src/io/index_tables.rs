@@ -1,6 +1,6 @@
 //! The multi-index tables in an index file (format version 4): after the
 //! version-3 body (codes, padding, ids, live bitset), a descriptor per table and
-//! then each table's arrays, so [`HammingIndex::open`](super::HammingIndex::open)
+//! then each table's arrays, so [`HammingIndex::open`](crate::index::HammingIndex::open)
 //! maps them in place instead of rebuilding them (`mih.rs` describes the arrays).
 //!
 //! ```text
@@ -22,8 +22,8 @@ use std::sync::Arc;
 
 use memmap2::Mmap;
 
-use super::mih::{MultiIndex, Table};
-use super::slab::Slab;
+use crate::index::mih::{MultiIndex, Table};
+use crate::index::slab::Slab;
 use crate::{Error, Result};
 
 /// Bytes of one table descriptor.
