@@ -124,21 +124,12 @@ fn hint(kind: Kind) -> &'static str {
     }
 }
 
-pub fn run(args: SearchArgs) -> anyhow::Result<()> {
-    args.common.apply()?;
-    if args.k == Some(0) {
-        anyhow::bail!("--k must be at least 1");
-    }
-    let output = Output::from_arg(&args.out);
-    let mut index = open_index(&args.index)?;
-    let m = HammingIndex::file_multi_index_m(&args.index).unwrap_or(0);
-    let engine = match args.engine {
-        EngineArg::Auto => Engine::Auto,
-        EngineArg::Scan => Engine::Scan,
-        EngineArg::Mih => Engine::MultiIndex,
-    };
-    // A version-4 index file stores its tables (opened mapped); a version-3 file
-    // records only m, and its tables are built here.
+/// The index at `path`, with the multi-index tables `engine` uses: a version-4
+/// index file stores its tables (opened mapped); a version-3 file records only
+/// m, and its tables are built here.
+fn open_index_for(path: &Path, engine: Engine) -> anyhow::Result<HammingIndex> {
+    let mut index = open_index(path)?;
+    let m = HammingIndex::file_multi_index_m(path).unwrap_or(0);
     let wants_tables = index.multi_index().is_none()
         && match engine {
             Engine::Auto => m > 0 && index.len() >= MIH_MIN_CODES,
@@ -146,12 +137,14 @@ pub fn run(args: SearchArgs) -> anyhow::Result<()> {
             Engine::Scan => false,
         };
     if wants_tables {
-        index.build_multi_index((m > 0).then_some(m)).with_context(|| args.index.display().to_string())?;
+        index.build_multi_index((m > 0).then_some(m)).with_context(|| path.display().to_string())?;
     }
-    let allow = match &args.allow {
-        Some(p) => Some((crate::index_cmd::read_ids(p)?, p)),
-        None => None,
-    };
+    Ok(index)
+}
+
+/// The query codes: read from `--queries`, or `--query-vectors` encoded by
+/// `--model`; checked to have the index's width.
+fn query_codes(args: &SearchArgs, index: &HammingIndex) -> anyhow::Result<Codes> {
     let (queries, query_source) = match (&args.queries, &args.model, &args.query_vectors) {
         (Some(q), _, _) => (open_codes(q)?, q),
         (None, Some(model_path), Some(vectors)) => {
@@ -168,6 +161,26 @@ pub fn run(args: SearchArgs) -> anyhow::Result<()> {
         args.index.display(),
         index.bits()
     );
+    Ok(queries)
+}
+
+pub fn run(args: SearchArgs) -> anyhow::Result<()> {
+    args.common.apply()?;
+    if args.k == Some(0) {
+        anyhow::bail!("--k must be at least 1");
+    }
+    let output = Output::from_arg(&args.out);
+    let engine = match args.engine {
+        EngineArg::Auto => Engine::Auto,
+        EngineArg::Scan => Engine::Scan,
+        EngineArg::Mih => Engine::MultiIndex,
+    };
+    let index = open_index_for(&args.index, engine)?;
+    let allow = match &args.allow {
+        Some(p) => Some((crate::index_cmd::read_ids(p)?, p)),
+        None => None,
+    };
+    let queries = query_codes(&args, &index)?;
     let opts = SearchOptions { engine, allow: allow.as_ref().map(|a| &a.0[..]), ..SearchOptions::default() };
     let name_allow = |e: sigah_core::Error| match (&allow, e) {
         (Some((_, p)), e @ sigah_core::Error::Ids { .. }) => anyhow::anyhow!("{}: {e}", p.display()),

@@ -28,7 +28,7 @@ use sigah_kernels::hamming::prefetch_lines;
 use sigah_kernels::Isa;
 
 use super::cost;
-use super::mih::{for_each_mask, substring, MultiIndex};
+use super::mih::{for_each_mask, substring, MultiIndex, Table};
 use super::view::View;
 use crate::Codes;
 
@@ -201,54 +201,10 @@ pub(crate) fn query(
             if over {
                 break 'radii;
             }
-            s.cand.clear();
-            let Scratch { seen, dirty, cand, spans, .. } = &mut *s;
-            // Marks p seen; whether it was new.
-            let mut first_time = |p: usize| {
-                let (w, b) = (p / 64, p % 64);
-                let new = seen[w] >> b & 1 == 0;
-                if seen[w] == 0 {
-                    dirty.push(w as u32);
-                }
-                seen[w] |= 1 << b;
-                new
-            };
             if inline {
-                let mut ahead = Ahead::default();
-                let mut scanned = 0;
-                for &(a, b) in spans.iter() {
-                    let (a, b) = (a as usize, b as usize);
-                    let block = &t.rows[a * row..b * row];
-                    scanned += block.len();
-                    ahead.issue(&t.rows, row, spans, scanned + AHEAD_BYTES);
-                    hamming_bytes_scan_with(isa, q, block, kept.threshold(), |i, d| {
-                        let p = t.pos[a + i] as usize;
-                        if view.allowed(p) && first_time(p) {
-                            kept.offer(d, view.id(p));
-                        }
-                        kept.threshold()
-                    });
-                }
+                offer_inline(t, isa, q, row, view, &mut kept, s);
             } else {
-                let pos_bytes: &[u8] = bytemuck::cast_slice(&t.pos[..]);
-                let mut ahead = Ahead::default();
-                let mut scanned = 0;
-                for &(a, b) in spans.iter() {
-                    scanned += (b - a) as usize * 4;
-                    ahead.issue(pos_bytes, 4, spans, scanned + AHEAD_BYTES);
-                    for &p in &t.pos[a as usize..b as usize] {
-                        if first_time(p as usize) && view.allowed(p as usize) {
-                            cand.push(p);
-                        }
-                    }
-                }
-                if !cand.is_empty() {
-                    s.dist.resize(s.cand.len(), 0);
-                    hamming_bytes_gather_with(isa, q, rows, &s.cand, &mut s.dist);
-                    for (&p, &d) in s.cand.iter().zip(&s.dist) {
-                        kept.offer(u32::from(d), view.id(p as usize));
-                    }
-                }
+                offer_gathered(t, isa, q, rows, view, &mut kept, s);
             }
             // Every code seen (n entries of one table), or every unseen code
             // provably irrelevant.
@@ -259,6 +215,68 @@ pub(crate) fn query(
     }
     s.clear();
     ((!over).then(|| kept.into_sorted()), work)
+}
+
+/// Marks position `p` seen (`dirty` lists the words to clear afterwards);
+/// whether it was new.
+#[inline]
+fn first_time(seen: &mut [u64], dirty: &mut Vec<u32>, p: usize) -> bool {
+    let (w, b) = (p / 64, p % 64);
+    let new = seen[w] >> b & 1 == 0;
+    if seen[w] == 0 {
+        dirty.push(w as u32);
+    }
+    seen[w] |= 1 << b;
+    new
+}
+
+/// The entries of one pass's buckets (`s.spans`) in a table that holds copies of
+/// the codes: read in sequence, each rejected against the current bound by the
+/// byte-row kernel, the next buckets prefetched ahead.
+fn offer_inline(t: &Table, isa: Isa, q: &[u8], row: usize, view: &View, kept: &mut Kept, s: &mut Scratch) {
+    let Scratch { seen, dirty, spans, .. } = s;
+    let mut ahead = Ahead::default();
+    let mut scanned = 0;
+    for &(a, b) in spans.iter() {
+        let (a, b) = (a as usize, b as usize);
+        let block = &t.rows[a * row..b * row];
+        scanned += block.len();
+        ahead.issue(&t.rows, row, spans, scanned + AHEAD_BYTES);
+        hamming_bytes_scan_with(isa, q, block, kept.threshold(), |i, d| {
+            let p = t.pos[a + i] as usize;
+            if view.allowed(p) && first_time(seen, dirty, p) {
+                kept.offer(d, view.id(p));
+            }
+            kept.threshold()
+        });
+    }
+}
+
+/// The entries of one pass's buckets (`s.spans`) in a table without copies: the
+/// positions not seen before and allowed, then their distances gathered from
+/// the code array `rows` in one call.
+fn offer_gathered(t: &Table, isa: Isa, q: &[u8], rows: &[u8], view: &View, kept: &mut Kept, s: &mut Scratch) {
+    s.cand.clear();
+    let Scratch { seen, dirty, cand, spans, .. } = &mut *s;
+    let pos_bytes: &[u8] = bytemuck::cast_slice(&t.pos[..]);
+    let mut ahead = Ahead::default();
+    let mut scanned = 0;
+    for &(a, b) in spans.iter() {
+        scanned += (b - a) as usize * 4;
+        ahead.issue(pos_bytes, 4, spans, scanned + AHEAD_BYTES);
+        for &p in &t.pos[a as usize..b as usize] {
+            if first_time(seen, dirty, p as usize) && view.allowed(p as usize) {
+                cand.push(p);
+            }
+        }
+    }
+    if !cand.is_empty() {
+        s.dist.resize(s.cand.len(), 0);
+        hamming_bytes_gather_with(isa, q, rows, &s.cand, &mut s.dist);
+        for (&p, &d) in s.cand.iter().zip(&s.dist) {
+            kept.offer(u32::from(d), view.id(p as usize));
+        }
+    }
 }
 
 /// Queries answered first when the engine decides ([`Plan::Decide`]); the mean

@@ -37,19 +37,7 @@ pub struct CsvOptions {
 /// ignored. With a label column, that column is returned as integer labels and
 /// removed from the vectors.
 pub fn parse_csv(path: &Path, bytes: &[u8], opts: &CsvOptions) -> Result<(Tensor, Option<Vec<i32>>)> {
-    let text = std::str::from_utf8(bytes).map_err(|e| {
-        Error::format(path, e.valid_up_to() as u64, "not UTF-8 text (a CSV file must be text)".to_string())
-    })?;
-    // (line number, byte offset, line) of every non-blank line.
-    let mut lines = Vec::new();
-    let mut offset = 0usize;
-    for (i, raw) in text.split_inclusive('\n').enumerate() {
-        let line = raw.trim_end_matches(['\n', '\r']);
-        if !line.trim().is_empty() {
-            lines.push((i + 1, offset, line));
-        }
-        offset += raw.len();
-    }
+    let lines = text_lines(path, bytes)?;
     let Some(&(_, _, first)) = lines.first() else {
         return Err(Error::format(path, 0, "empty file: no rows"));
     };
@@ -60,25 +48,7 @@ pub fn parse_csv(path: &Path, bytes: &[u8], opts: &CsvOptions) -> Result<(Tensor
         Header::Auto => first_fields.iter().any(|f| f.parse::<f64>().is_err()),
     };
     let width = first_fields.len();
-    let label_col = match &opts.label {
-        None => None,
-        Some(LabelColumn::Index(i)) => {
-            let idx = if *i < 0 { width as i64 + i } else { *i };
-            if idx < 0 || idx >= width as i64 {
-                return Err(Error::data(path, format!("label column {i} does not exist: rows have {width} columns")));
-            }
-            Some(idx as usize)
-        }
-        Some(LabelColumn::Name(name)) => {
-            if !has_header {
-                return Err(Error::data(path, format!("label column '{name}' named, but the file has no header row")));
-            }
-            let idx = first_fields.iter().position(|f| f.trim_matches('"') == name).ok_or_else(|| {
-                Error::data(path, format!("no column named '{name}' in the header ({})", first_fields.join(", ")))
-            })?;
-            Some(idx)
-        }
-    };
+    let label_col = label_column(path, opts.label.as_ref(), &first_fields, has_header)?;
     let rows = if has_header { &lines[1..] } else { &lines[..] };
     if rows.is_empty() {
         return Err(Error::format(path, first.len() as u64, "no data rows after the header"));
@@ -124,4 +94,51 @@ pub fn parse_csv(path: &Path, bytes: &[u8], opts: &CsvOptions) -> Result<(Tensor
         }
     }
     Ok((Tensor::new(rows.len(), d, data), labels))
+}
+
+/// (line number, byte offset, line) of every non-blank line of UTF-8 `bytes`.
+fn text_lines<'a>(path: &Path, bytes: &'a [u8]) -> Result<Vec<(usize, usize, &'a str)>> {
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        Error::format(path, e.valid_up_to() as u64, "not UTF-8 text (a CSV file must be text)".to_string())
+    })?;
+    let mut lines = Vec::new();
+    let mut offset = 0usize;
+    for (i, raw) in text.split_inclusive('\n').enumerate() {
+        let line = raw.trim_end_matches(['\n', '\r']);
+        if !line.trim().is_empty() {
+            lines.push((i + 1, offset, line));
+        }
+        offset += raw.len();
+    }
+    Ok(lines)
+}
+
+/// The index of the label column `label` names in rows of `first_fields.len()`
+/// columns (by name only when the file has a header row).
+fn label_column(
+    path: &Path,
+    label: Option<&LabelColumn>,
+    first_fields: &[&str],
+    has_header: bool,
+) -> Result<Option<usize>> {
+    let width = first_fields.len();
+    Ok(match label {
+        None => None,
+        Some(LabelColumn::Index(i)) => {
+            let idx = if *i < 0 { width as i64 + i } else { *i };
+            if idx < 0 || idx >= width as i64 {
+                return Err(Error::data(path, format!("label column {i} does not exist: rows have {width} columns")));
+            }
+            Some(idx as usize)
+        }
+        Some(LabelColumn::Name(name)) => {
+            if !has_header {
+                return Err(Error::data(path, format!("label column '{name}' named, but the file has no header row")));
+            }
+            let idx = first_fields.iter().position(|f| f.trim_matches('"') == name).ok_or_else(|| {
+                Error::data(path, format!("no column named '{name}' in the header ({})", first_fields.join(", ")))
+            })?;
+            Some(idx)
+        }
+    })
 }
