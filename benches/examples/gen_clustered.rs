@@ -1,4 +1,5 @@
-//! Clustered synthetic vectors for the scaling benchmark (issue 12): a Gaussian
+//! Clustered synthetic vectors for the training-scaling runs (docs/PERFORMANCE.md,
+//! "Training: throughput"): a Gaussian
 //! mixture whose kNN structure is not trivial, written as `.fvecs` row by row (the
 //! whole set is never held in memory, so 1M × 960 = 3.8 GB streams in a few MB).
 //!

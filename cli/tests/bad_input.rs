@@ -1,4 +1,4 @@
-//! Bad input to the real binary, tried as a new user would (issue 7): every case
+//! Bad input to the real binary, tried as a new user would (docs/ROBUSTNESS.md §1): every case
 //! must give ONE line `sigah: error: ...` naming the file and what is wrong, exit
 //! with code 2, print no panic or backtrace, and leave the output folder exactly
 //! as it was (no partial output, no stray temp file).

@@ -1,4 +1,4 @@
-//! Crash safety (issue 7): `sigah train` killed with SIGKILL mid-epoch resumes
+//! Crash safety (docs/ROBUSTNESS.md §2): `sigah train` killed with SIGKILL mid-epoch resumes
 //! from its last checkpoint with `--resume` and reaches the same model bytes as
 //! an uninterrupted run with the same seed and thread count.
 

@@ -68,7 +68,7 @@ fn write_ids(path: &str, ids: &[i64]) {
 }
 
 /// The k best (distance, id) over `live` (code, id) pairs; k is capped at the
-/// codes searched (issue 13), so there is no padding.
+/// codes searched (no padding columns nobody asked for), so there is no padding.
 fn brute(live: &[(Vec<u8>, i64)], q: &[u8], k: usize) -> Vec<(i32, i64)> {
     let mut all: Vec<(i32, i64)> = live
         .iter()
@@ -249,7 +249,8 @@ fn bad_ids_and_widths_fail_cleanly_and_leave_the_file_intact() {
 
 #[test]
 fn codes_files_and_plain_index_files_still_search() {
-    // The commands before issue 14 keep working: a codes .npy, an exported index.
+    // The commands from before index files stored ids, removals and tables keep
+    // working: a codes .npy, an exported index.
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let (base, q) = (codes(5000, 128, 5), codes(9, 128, 6));

@@ -1,4 +1,4 @@
-//! Inputs users have (issue 13): files known by their first bytes, not their
+//! Inputs users have (docs/ROBUSTNESS.md §1): files known by their first bytes, not their
 //! names; float64 and integer `.npy` vectors; a wrong kind of file named as what
 //! it is. The real binary, in a temporary folder.
 

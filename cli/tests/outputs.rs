@@ -1,4 +1,4 @@
-//! Outputs touch only what the user named (issue 13): a symlink is written
+//! Outputs touch only what the user named (docs/ROBUSTNESS.md §2): a symlink is written
 //! through and stays a link, a device or a pipe is written directly, `-` is
 //! stdout, a folder is refused. The real binary, in a temporary folder.
 

@@ -68,7 +68,7 @@ fn padding_tsv_and_radius() {
     queries.write_npy(&dir.path().join("q.npy")).unwrap();
     let (b, q) = (p(dir.path(), "base.npy"), p(dir.path(), "q.npy"));
     ok(&["search", "--index", &b, "--queries", &q, "--k", "5", "--out", &p(dir.path(), "pad"), "--quiet"]);
-    // k is capped at the 3 codes (issue 13): no padding columns.
+    // k is capped at the 3 codes searched: no padding columns.
     assert_eq!(npy::read::<i64>(&dir.path().join("pad.ids.npy")).unwrap(), (vec![1, 3], vec![0, 1, 2]));
     assert_eq!(npy::read::<i32>(&dir.path().join("pad.dist.npy")).unwrap().1, vec![0, 1, 2]);
     ok(&["search", "--index", &b, "--queries", &q, "--k", "5", "--out", &p(dir.path(), "r.tsv"), "--quiet"]);

@@ -1,5 +1,5 @@
 //! The fuzz targets' seed corpus (`fuzz/seeds/<target>/`) and the regression
-//! tests for what fuzzing found (issue 7).
+//! tests for what fuzzing found (docs/ROBUSTNESS.md §3).
 //!
 //! The seeds are small valid files of every format. This test checks that each
 //! one is still accepted by its loader (a format change that breaks them would

@@ -1,4 +1,4 @@
-//! The baselines' quality on the shipped MNIST sample (issue 5): ITQ beats PCAH and
+//! The baselines' quality on the shipped MNIST sample (docs/RESULTS.md): ITQ beats PCAH and
 //! LSH from 32 bits up under both label and Euclidean top-100 relevance, and its
 //! mAP reaches the published level.
 //!

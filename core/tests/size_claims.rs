@@ -1,11 +1,12 @@
 //! A small file that claims a huge size must be refused before anything of that
-//! size is allocated (issue 7: "a 20-byte file that claims 10^12 rows must not
-//! allocate"). A counting allocator measures each loader's peak allocation on
+//! size is allocated: a 20-byte file that claims 10^12 rows must not allocate
+//! (docs/ROBUSTNESS.md §3). A counting allocator measures each loader's peak allocation on
 //! its own thread; every case must fail with an error naming the file, having
 //! allocated less than 64 KiB. The fuzz targets check the same bound
 //! (proportional to the input) on arbitrary bytes.
 //!
-//! The same allocator pins issue 4's memory claim: n codes of any width keep
+//! The same allocator pins the index's memory claim (docs/PERFORMANCE.md, "Index
+//! memory"): n codes of any width keep
 //! n · bits / 8 bytes (plus < 8) in memory, and memory-mapped opens copy nothing.
 
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -125,7 +126,7 @@ fn huge_size_claims_are_refused_before_allocating() {
     refused("header.safetensors", &st, SigahModel::from_bytes);
 }
 
-/// The stream readers (standard input, pipes, `.gz`; issue 13) never size a
+/// The stream readers (standard input, pipes, `.gz`) never size a
 /// buffer from a claim: they grow with the bytes that arrive.
 #[test]
 fn streams_and_gzip_claiming_huge_sizes_are_refused_before_allocating() {
@@ -157,7 +158,7 @@ fn streams_and_gzip_claiming_huge_sizes_are_refused_before_allocating() {
     refused_within("isize.npy.gz", &gz, 128 << 10, stream);
 }
 
-/// HDF5 (issue 13): files written by h5py whose `train` claims 10^12 x 128
+/// HDF5: files written by h5py whose `train` claims 10^12 x 128
 /// (chunked, no chunk written: it would read as fill values) and 10^9 x 128
 /// (contiguous, never allocated), 1,400 bytes each
 /// (`fuzz/make_hdf5_seeds.py`). Decoding is capped at 1032 times the file's

@@ -1,4 +1,4 @@
-//! Inputs that are not plain files (issue 13): streams (standard input, named
+//! Inputs that are not plain files (docs/ROBUSTNESS.md §1): streams (standard input, named
 //! pipes) read in one pass, gzip decompressed, HDF5 in the ann-benchmarks
 //! layout. Each stream result must equal what the file loaders make of the same
 //! bytes, whatever pieces the bytes arrive in.

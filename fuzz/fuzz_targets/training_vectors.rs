@@ -18,7 +18,7 @@ fuzz_target!(|data: &[u8]| {
     std::fs::write(&path, file).expect("temp file");
     let lean = load_training_vectors(&path);
     // The in-memory loader sigah would pick for these bytes: a file is known by
-    // its magic first (issue 13), so a .npy named .fvecs is read as .npy; a
+    // its magic first (docs/ROBUSTNESS.md §1), so a .npy named .fvecs is read as .npy; a
     // gzip, HDF5 or other recognised file goes to its own reader (the `gzip`
     // and `hdf5` targets), with nothing here to compare.
     let plain = match sniff::of_bytes(&file[..file.len().min(sniff::SNIFF_LEN)]) {

@@ -136,7 +136,7 @@ pub fn load_with_relevances(
     Ok((base_t, queries_t, relevances))
 }
 
-/// An HDF5 file in the ann-benchmarks layout as a dataset (issue 13): `train`
+/// An HDF5 file in the ann-benchmarks layout as a dataset (`io/hdf5.rs`): `train`
 /// is the base, `test` the queries, and each query's relevant items are its
 /// `neighbors` row, the file's own ground truth; with `k`, only its first `k`
 /// (the row is sorted nearest first). Also returns the file's `distance`.

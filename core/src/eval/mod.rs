@@ -61,8 +61,8 @@ pub struct ResultRow {
     pub train_s: f64,
     /// Seconds to encode the base set and the queries.
     pub encode_s: f64,
-    /// The method's whole configuration as trained (issue 13: reports must be
-    /// traceable): a SiGAH model's own `SigahConfig`, a baseline's width, seed
+    /// The method's whole configuration as trained, so that a report can be
+    /// traced to what produced it: a SiGAH model's own `SigahConfig`, a baseline's width, seed
     /// and iterations.
     pub config: serde_json::Value,
     /// The precision-recall curve by Hamming radius.

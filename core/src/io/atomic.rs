@@ -1,4 +1,4 @@
-//! Writes that touch only what the user asked for (issue 13).
+//! Writes that touch only what the user asked for (docs/ROBUSTNESS.md §2).
 //!
 //! The rule, by what stands at the output path:
 //! - nothing, or a regular file: a temp file in the same folder, fsync'd, renamed

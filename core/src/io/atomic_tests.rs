@@ -36,8 +36,8 @@ fn unwritable_folder_is_an_io_error_naming_the_path() {
 #[cfg(unix)]
 #[test]
 fn a_symlink_is_written_through_and_stays_a_symlink() {
-    // Before issue 13 the rename replaced the link with a regular file and left
-    // the target as it was.
+    // A plain rename would replace the link with a regular file and leave the
+    // target as it was.
     let dir = tempfile::tempdir().unwrap();
     let sub = dir.path().join("elsewhere");
     fs::create_dir(&sub).unwrap();

@@ -1,4 +1,4 @@
-//! HDF5 files in the ann-benchmarks layout (issue 13): datasets `train` (the
+//! HDF5 files in the ann-benchmarks layout (`sigah eval --hdf5`, README): datasets `train` (the
 //! base vectors), `test` (the queries), `neighbors` (per query the ids of its
 //! nearest `train` rows, nearest first) and `distances`, as in
 //! `sift-128-euclidean.hdf5` and `gist-960-euclidean.hdf5`.

@@ -1,4 +1,4 @@
-//! Where an input's bytes come from (issue 13): a regular file is memory-mapped;
+//! Where an input's bytes come from (docs/ROBUSTNESS.md §1): a regular file is memory-mapped;
 //! standard input (`-`), a named pipe or a device is read as a stream, in one
 //! pass, since it cannot seek; a gzip-compressed input (known by its magic
 //! bytes, whatever its name) is decompressed as a stream too.
@@ -87,8 +87,9 @@ pub(crate) fn open(path: &Path) -> Result<Opened> {
         return Err(Error::format(path, 0, "this is a folder, not a file"));
     }
     if !meta.is_file() {
-        // A FIFO or a device: mapping fails and the size is 0, so issue 13's
-        // named pipe read as an "empty file" and its writer hung. Read it.
+        // A FIFO or a device: mapping fails and the size is 0, so treating it as
+        // a file would read a named pipe as an "empty file" and hang its writer.
+        // Read it as a stream.
         return stream(path, Box::new(file), path.to_path_buf(), false).map(Opened::Stream);
     }
     if meta.len() == 0 {

@@ -26,8 +26,8 @@ pub enum DType {
     F16,
 }
 
-/// What `.npy` files sigah reads, said once for every message (issue 13: three
-/// messages disagreed).
+/// What `.npy` files sigah reads, said once for every message, so that no two
+/// messages can disagree about it.
 pub const READS: &str = "sigah reads .npy of float32, float64, float16, int8/16/32/64 and uint8/16/32/64, \
                          little-endian, C order (vectors are converted to float32)";
 

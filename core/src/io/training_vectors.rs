@@ -1,5 +1,6 @@
-//! Loading training vectors within the memory budget (issue 3: peak training
-//! memory ≤ the training data + 64 MiB).
+//! Loading training vectors within the memory budget: a training set is often
+//! most of the machine's memory, so loading it must not hold it twice (peak
+//! RSS measured in docs/PERFORMANCE.md, "Training ... vs PyTorch").
 //!
 //! The general loader ([`crate::io::vectors::load_vectors`]) maps the file and
 //! copies it into the tensor, so while it runs the process holds the file's pages
@@ -22,7 +23,7 @@ use crate::{Error, Result, Tensor};
 /// data once), anything else (standard input, a named pipe, a device) through
 /// [`load_vectors`]. The lean loader opens the file to look at it: a pipe
 /// opened and closed so loses what its writer had written, and the second
-/// opening then waits for a writer that never comes (issue 13's hang). The
+/// opening then waits for a writer that never comes (a hang). The
 /// check here only asks the file system (`stat`), which opens nothing.
 pub fn load_data(path: &Path) -> Result<Tensor> {
     if !input::is_stdin(path) && std::fs::metadata(path).is_ok_and(|m| m.is_file()) {

@@ -347,7 +347,8 @@ pub fn parse_label_ivecs(path: &Path, bytes: &[u8]) -> Result<Vec<i32>> {
 }
 
 /// Parses `.npy` bytes holding a 2-D array `[n, d]` of any dtype [`npy::READS`]
-/// lists, converted to f32 (issue 13: float64, numpy's default, was refused).
+/// lists, converted to f32 (float64 is numpy's default, so refusing it would
+/// refuse most files users have).
 /// A 1-D array is refused: n values are n vectors of one dimension or one vector
 /// of n, and guessing wrong trains on nonsense.
 pub fn parse_npy_vectors(path: &Path, bytes: &[u8]) -> Result<Tensor> {
