@@ -30,14 +30,55 @@ pub struct GemmArgs {
     /// Columns of B and C.
     #[arg(long, default_value_t = 512)]
     n: usize,
-    /// Minimum seconds to measure for (the median of the repetitions is reported).
-    #[arg(long, default_value_t = 1.0)]
-    seconds: f64,
-    /// Print one JSON object instead of a line of text.
-    #[arg(long)]
-    json: bool,
     #[command(flatten)]
-    common: Common,
+    timing: Timing,
+}
+
+/// How long to measure and how to report: the arguments every timed benchmark
+/// shares.
+#[derive(Args, Debug)]
+pub struct Timing {
+    /// Minimum seconds to measure each case for (the median run is reported).
+    #[arg(long, default_value_t = 1.0)]
+    pub seconds: f64,
+    /// Print one JSON object instead of lines of text.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// The codes a search benchmark runs on (`bench search`, `bench mih`).
+#[derive(Args, Debug)]
+pub struct Sizes {
+    /// Database size: random codes, or real codes replicated up to it (`bench
+    /// mih`); ignored with `bench search --base`.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub n: usize,
+    /// Bits per code (ignored with `bench search --base`).
+    #[arg(long, default_value_t = 64)]
+    pub bits: usize,
+    /// Number of queries (ignored with `bench search --query-file`).
+    #[arg(long, default_value_t = 1000)]
+    pub queries: usize,
+}
+
+/// The median seconds of `f`, run at least 3 times and until `seconds` have
+/// passed (at most `max_runs` times), and the number of runs.
+pub fn median_seconds(
+    seconds: f64,
+    max_runs: usize,
+    mut f: impl FnMut() -> anyhow::Result<()>,
+) -> anyhow::Result<(f64, usize)> {
+    let mut times = Vec::new();
+    let start = Instant::now();
+    while times.len() < 3 || (start.elapsed().as_secs_f64() < seconds && times.len() < max_runs) {
+        let t = Instant::now();
+        f()?;
+        times.push(t.elapsed().as_secs_f64());
+    }
+    times.sort_by(f64::total_cmp);
+    Ok((times[times.len() / 2], times.len()))
 }
 
 pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
@@ -49,7 +90,7 @@ pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
 }
 
 fn gemm_bench(args: GemmArgs) -> anyhow::Result<()> {
-    args.common.apply()?;
+    args.timing.common.apply()?;
     let (m, k, n) = (args.m, args.k, args.n);
     anyhow::ensure!(m > 0 && k > 0 && n > 0, "--m, --k and --n must be at least 1");
     anyhow::ensure!(m.saturating_mul(k).saturating_mul(n) <= 1 << 40, "--m x --k x --n is too large to benchmark");
@@ -57,32 +98,25 @@ fn gemm_bench(args: GemmArgs) -> anyhow::Result<()> {
     let a: Vec<f32> = (0..m * k).map(|i| ((i * 7919) % 1000) as f32 / 1000.0 - 0.5).collect();
     let b: Vec<f32> = (0..k * n).map(|i| ((i * 104729) % 1000) as f32 / 1000.0 - 0.5).collect();
     let mut c = vec![0.0f32; m * n];
-    let mut run_once = || {
-        let t = Instant::now();
-        gemm(1.0, MatRef::new(&a, m, k), MatRef::new(&b, k, n), 0.0, MatMut::new(&mut c, m, n));
-        t.elapsed().as_secs_f64()
-    };
+    let mut run_once = || gemm(1.0, MatRef::new(&a, m, k), MatRef::new(&b, k, n), 0.0, MatMut::new(&mut c, m, n));
     run_once(); // warm-up: page faults, thread pool start
-    let mut times = Vec::new();
-    let start = Instant::now();
-    while times.len() < 3 || (start.elapsed().as_secs_f64() < args.seconds && times.len() < 10_000) {
-        times.push(run_once());
-    }
-    times.sort_by(f64::total_cmp);
-    let median = times[times.len() / 2];
+    let (median, runs) = median_seconds(args.timing.seconds, 10_000, || {
+        run_once();
+        Ok(())
+    })?;
     let gflops = 2.0 * (m * k * n) as f64 / median / 1e9;
     let isa = sigah_kernels::isa::selected();
     let threads = rayon::current_num_threads();
-    if args.json {
+    if args.timing.json {
         let report = serde_json::json!({
             "op": "gemm", "m": m, "k": k, "n": n, "isa": isa.name(), "threads": threads,
-            "repetitions": times.len(), "median_s": median, "gflops": gflops,
+            "repetitions": runs, "median_s": median, "gflops": gflops,
         });
         println!("{report}");
     } else {
         println!(
             "gemm {m}x{k}x{n}: {gflops:.1} GFLOP/s (median of {} runs, {:.3} ms), isa {isa}, {threads} thread(s)",
-            times.len(),
+            runs,
             median * 1e3
         );
     }

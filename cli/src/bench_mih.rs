@@ -14,6 +14,7 @@ use sigah_core::index::{Engine, HammingIndex, SearchOptions};
 use sigah_core::io::vectors::load_vectors;
 use sigah_core::Codes;
 
+use crate::bench::Sizes;
 use crate::bench_search::random_codes;
 use crate::Common;
 
@@ -29,15 +30,8 @@ pub enum Hash {
 /// Raw `sigah bench mih` arguments.
 #[derive(Args, Debug)]
 pub struct MihBenchArgs {
-    /// Database size (uniform codes, or the real codes replicated up to it).
-    #[arg(long, default_value_t = 1_000_000)]
-    n: usize,
-    /// Bits per code.
-    #[arg(long, default_value_t = 64)]
-    bits: usize,
-    /// Number of queries.
-    #[arg(long, default_value_t = 1000)]
-    queries: usize,
+    #[command(flatten)]
+    sizes: Sizes,
     /// Neighbours per query, comma-separated.
     #[arg(long, value_delimiter = ',', default_value = "1,10,100")]
     k: Vec<usize>,
@@ -111,17 +105,17 @@ fn real_codes(args: &MihBenchArgs, base: &Path, queries: &Path) -> anyhow::Resul
     let q = load_vectors(queries)?;
     let t = Instant::now();
     let hash: Box<dyn HashFunction> = match args.hash {
-        Hash::Lsh => Box::new(train_lsh(&x, args.bits, 1)?),
-        Hash::Itq => Box::new(train_itq(&x, args.bits, 1, 50)?.0),
+        Hash::Lsh => Box::new(train_lsh(&x, args.sizes.bits, 1)?),
+        Hash::Itq => Box::new(train_itq(&x, args.sizes.bits, 1, 50)?.0),
     };
     let codes = hash.encode(&x)?;
     let qcodes = hash.encode(&q)?;
     if !args.json {
         eprintln!("sigah: hashed {} base and {} query vectors in {:.1} s", x.rows, q.rows, t.elapsed().as_secs_f64());
     }
-    let base = replicate(&codes, args.n, args.flips)?;
-    let nq = args.queries.min(qcodes.len());
-    Ok((base, Codes::from_bytes(args.bits, &qcodes.as_bytes()[..nq * qcodes.bytes_per_code()])?))
+    let base = replicate(&codes, args.sizes.n, args.flips)?;
+    let nq = args.sizes.queries.min(qcodes.len());
+    Ok((base, Codes::from_bytes(args.sizes.bits, &qcodes.as_bytes()[..nq * qcodes.bytes_per_code()])?))
 }
 
 /// Median seconds of `f`, run at least 3 times and for at least `seconds`;
@@ -147,7 +141,7 @@ fn alternate(seconds: f64, mut a: impl FnMut(), mut b: impl FnMut()) -> (f64, f6
 pub fn run(args: MihBenchArgs) -> anyhow::Result<()> {
     args.common.apply()?;
     anyhow::ensure!(args.k.iter().all(|&k| k > 0), "--k must be at least 1");
-    sigah_core::codes::check_bits(args.bits)?;
+    sigah_core::codes::check_bits(args.sizes.bits)?;
     let (base, queries, kind) = match (&args.vectors, &args.query_vectors, &args.codes, &args.query_codes) {
         (Some(b), Some(q), _, _) => {
             let (b, q) = real_codes(&args, b, q).with_context(|| format!("{}: cannot hash", b.display()))?;
@@ -156,11 +150,15 @@ pub fn run(args: MihBenchArgs) -> anyhow::Result<()> {
         (_, _, Some(b), Some(q)) => {
             let (b, q) = (Codes::read_npy(b)?, Codes::read_npy(q)?);
             anyhow::ensure!(b.bits() == q.bits(), "--codes has {} bits, --query-codes {}", b.bits(), q.bits());
-            let nq = args.queries.min(q.len());
+            let nq = args.sizes.queries.min(q.len());
             let q = Codes::from_bytes(q.bits(), &q.as_bytes()[..nq * q.bytes_per_code()])?;
-            (replicate(&b, args.n, args.flips)?, q, "real")
+            (replicate(&b, args.sizes.n, args.flips)?, q, "real")
         }
-        _ => (random_codes(args.n, args.bits, 1)?, random_codes(args.queries, args.bits, 2)?, "uniform"),
+        _ => (
+            random_codes(args.sizes.n, args.sizes.bits, 1)?,
+            random_codes(args.sizes.queries, args.sizes.bits, 2)?,
+            "uniform",
+        ),
     };
     if let Some(prefix) = &args.save_codes {
         base.write_npy(&prefix.with_extension("base.npy"))?;

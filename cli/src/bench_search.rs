@@ -3,29 +3,19 @@
 //! files (so a side-by-side script can time FAISS on the very same codes).
 
 use std::path::PathBuf;
-use std::time::Instant;
 
 use clap::Args;
 use sigah_core::index::HammingIndex;
 use sigah_core::Codes;
-use sigah_kernels::hamming::bytes::row_path_name;
-use sigah_kernels::hamming::sliced::{sliced_path_name, sliced_pays};
 use sigah_kernels::isa;
 
-use crate::Common;
+use crate::bench::{median_seconds, Sizes, Timing};
 
 /// Raw `sigah bench search` arguments.
 #[derive(Args, Debug)]
 pub struct SearchBenchArgs {
-    /// Database size (random codes; ignored with --base).
-    #[arg(long, default_value_t = 1_000_000)]
-    n: usize,
-    /// Bits per code (ignored with --base).
-    #[arg(long, default_value_t = 64)]
-    bits: usize,
-    /// Number of queries (random codes; ignored with --query-file).
-    #[arg(long, default_value_t = 1000)]
-    queries: usize,
+    #[command(flatten)]
+    sizes: Sizes,
     /// Neighbours per query.
     #[arg(long, default_value_t = 10)]
     k: usize,
@@ -38,14 +28,8 @@ pub struct SearchBenchArgs {
     /// Only the level sigah would pick (isa::selected), not every level.
     #[arg(long)]
     selected_only: bool,
-    /// Minimum seconds to measure each level for (the median run is reported).
-    #[arg(long, default_value_t = 1.0)]
-    seconds: f64,
-    /// Print one JSON object instead of lines of text.
-    #[arg(long)]
-    json: bool,
     #[command(flatten)]
-    common: Common,
+    timing: Timing,
 }
 
 /// `n` random codes (splitmix64, fixed seed: every run searches the same codes).
@@ -63,27 +47,17 @@ pub fn random_codes(n: usize, bits: usize, seed: u64) -> anyhow::Result<Codes> {
     Ok(Codes::from_bytes(bits, &bytes)?)
 }
 
-/// The kernel a search of `nq` queries runs on a level (the search slices blocks
-/// for groups of at least 8 queries where the level has a sliced kernel).
-fn path_name(level: isa::Isa, bits: usize, nq: usize) -> &'static str {
-    if nq >= 8 && sliced_pays(level, bits.div_ceil(64)) {
-        sliced_path_name(level)
-    } else {
-        row_path_name(level, bits / 8)
-    }
-}
-
 pub fn run(args: SearchBenchArgs) -> anyhow::Result<()> {
-    args.common.apply()?;
+    args.timing.common.apply()?;
     anyhow::ensure!(args.k > 0, "--k must be at least 1");
-    sigah_core::codes::check_bits(args.bits)?;
+    sigah_core::codes::check_bits(args.sizes.bits)?;
     let base = match &args.base {
         Some(p) => Codes::open_npy(p)?,
-        None => random_codes(args.n, args.bits, 1)?,
+        None => random_codes(args.sizes.n, args.sizes.bits, 1)?,
     };
     let queries = match &args.query_file {
         Some(p) => Codes::open_npy(p)?,
-        None => random_codes(args.queries, base.bits(), 2)?,
+        None => random_codes(args.sizes.queries, base.bits(), 2)?,
     };
     anyhow::ensure!(queries.bits() == base.bits(), "queries are {}-bit, the base {}-bit", queries.bits(), base.bits());
     let (n, nq, bits, k) = (base.len(), queries.len(), base.bits(), args.k);
@@ -93,38 +67,33 @@ pub fn run(args: SearchBenchArgs) -> anyhow::Result<()> {
     let mut seen = Vec::new();
     let mut rows = Vec::new();
     for level in levels {
-        let path = path_name(level, bits, nq);
+        let path = index.scan_path_name(level, nq);
         if seen.contains(&path) {
             continue; // two levels that run the same code (e.g. avx2 -> popcnt at this width)
         }
         seen.push(path);
         index.knn_with(level, &queries, k)?; // warm-up: page faults, thread start
-        let mut times = Vec::new();
-        let start = Instant::now();
-        while times.len() < 3 || (start.elapsed().as_secs_f64() < args.seconds && times.len() < 1000) {
-            let t = Instant::now();
+        let (median, runs) = median_seconds(args.timing.seconds, 1000, || {
             std::hint::black_box(index.knn_with(level, &queries, k)?);
-            times.push(t.elapsed().as_secs_f64());
-        }
-        times.sort_by(f64::total_cmp);
-        let median = times[times.len() / 2];
+            Ok(())
+        })?;
         let qps = nq as f64 / median;
         let cps = (nq * n) as f64 / median;
-        if !args.json {
+        if !args.timing.json {
             println!(
                 "search n={n} bits={bits} queries={nq} k={k} threads={threads}: {path:<16} {qps:>10.0} queries/s  {:>7.2} G comparisons/s  (median of {} runs, {:.3} ms)",
                 cps / 1e9,
-                times.len(),
+                runs,
                 median * 1e3
             );
         }
         rows.push(serde_json::json!({
             "isa": level.name(), "path": path, "queries_per_s": qps, "comparisons_per_s": cps,
-            "median_s": median, "repetitions": times.len(),
+            "median_s": median, "repetitions": runs,
         }));
     }
-    if args.json {
-        let selected = path_name(isa::selected(), bits, nq);
+    if args.timing.json {
+        let selected = index.scan_path_name(isa::selected(), nq);
         let report = serde_json::json!({
             "op": "search", "n": n, "bits": bits, "queries": nq, "k": k, "threads": threads,
             "selected": selected, "index_bytes": index.memory_bytes(), "results": rows,

@@ -320,6 +320,12 @@ impl HammingIndex {
         self.knn_method(isa, queries, k, TopKMethod::Auto)
     }
 
+    /// The kernel path a scan of `queries` queries runs on `isa` (for reports and
+    /// benchmark labels): `"avx512-sliced"`, `"avx512-vpopcntdq"`, `"popcnt"`, ...
+    pub fn scan_path_name(&self, isa: Isa, queries: usize) -> &'static str {
+        search::path_name(isa, &self.codes, queries)
+    }
+
     /// [`HammingIndex::knn_with`] with a chosen top-k method (for tests and benches;
     /// the results are identical, only the speed differs).
     pub fn knn_method(&self, isa: Isa, queries: &Codes, k: usize, method: TopKMethod) -> Result<(Vec<u32>, Vec<i64>)> {

@@ -5,8 +5,8 @@
 use std::collections::BinaryHeap;
 
 use rayon::prelude::*;
-use sigah_kernels::hamming::bytes::hamming_bytes_scan_with;
-use sigah_kernels::hamming::sliced::sliced_pays;
+use sigah_kernels::hamming::bytes::{hamming_bytes_scan_with, row_path_name};
+use sigah_kernels::hamming::sliced::{sliced_path_name, sliced_pays};
 use sigah_kernels::Isa;
 
 use super::block::{for_blocks, Collector, BLOCK_BYTES};
@@ -189,6 +189,18 @@ fn plan(isa: Isa, db: &Codes, queries: usize) -> Plan {
         Plan::Padded
     } else {
         Plan::Rows
+    }
+}
+
+/// What a scan of `queries` queries over `db` runs on `isa`, named as the
+/// kernels name their paths (for reports and benchmark labels): the path
+/// [`plan`] picks.
+pub(super) fn path_name(isa: Isa, db: &Codes, queries: usize) -> &'static str {
+    let row = db.bytes_per_code();
+    match plan(isa, db, queries) {
+        Plan::Sliced => sliced_path_name(isa),
+        Plan::Padded => sigah_kernels::hamming::path_name(isa, row.div_ceil(8)),
+        Plan::Rows => row_path_name(isa, row),
     }
 }
 
