@@ -20,24 +20,19 @@ fn chunk(len: usize) -> Option<usize> {
 
 /// `out[i] = f(a[i], b[i])`.
 pub(super) fn map2(out: &mut [f32], a: &[f32], b: &[f32], f: impl Fn(f32, f32) -> f32 + Sync + Send) {
-    let serial = |out: &mut [f32], a: &[f32], b: &[f32]| {
-        for ((o, &a), &b) in out.iter_mut().zip(a).zip(b) {
-            *o = f(a, b);
-        }
-    };
-    match chunk(out.len()) {
-        Some(c) => {
-            out.par_chunks_mut(c).zip(a.par_chunks(c)).zip(b.par_chunks(c)).for_each(|((o, a), b)| serial(o, a, b))
-        }
-        None => serial(out, a, b),
-    }
+    zip2(out, a, b, |o, a, b| *o = f(a, b))
 }
 
 /// `out[i] += f(a[i], b[i])`.
 pub(super) fn add2(out: &mut [f32], a: &[f32], b: &[f32], f: impl Fn(f32, f32) -> f32 + Sync + Send) {
+    zip2(out, a, b, |o, a, b| *o += f(a, b))
+}
+
+/// `set(&mut out[i], a[i], b[i])` for every i, split over the pool when large.
+fn zip2(out: &mut [f32], a: &[f32], b: &[f32], set: impl Fn(&mut f32, f32, f32) + Sync + Send) {
     let serial = |out: &mut [f32], a: &[f32], b: &[f32]| {
         for ((o, &a), &b) in out.iter_mut().zip(a).zip(b) {
-            *o += f(a, b);
+            set(o, a, b);
         }
     };
     match chunk(out.len()) {

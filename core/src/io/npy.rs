@@ -99,24 +99,15 @@ pub trait Element: bytemuck::Pod {
     /// Its NumPy type.
     const DTYPE: DType;
 }
-impl Element for u8 {
-    const DTYPE: DType = DType::U8;
+/// `impl Element for T { const DTYPE = D; }` for each `T => D`.
+macro_rules! elements {
+    ($($t:ty => $d:ident),* $(,)?) => {
+        $(impl Element for $t {
+            const DTYPE: DType = DType::$d;
+        })*
+    };
 }
-impl Element for i32 {
-    const DTYPE: DType = DType::I32;
-}
-impl Element for i64 {
-    const DTYPE: DType = DType::I64;
-}
-impl Element for u32 {
-    const DTYPE: DType = DType::U32;
-}
-impl Element for f32 {
-    const DTYPE: DType = DType::F32;
-}
-impl Element for f64 {
-    const DTYPE: DType = DType::F64;
-}
+elements!(u8 => U8, i32 => I32, i64 => I64, u32 => U32, f32 => F32, f64 => F64);
 
 /// A parsed `.npy` header.
 #[derive(Clone, Debug, PartialEq, Eq)]
