@@ -1,5 +1,5 @@
 //! Block copies a group of queries shares: rows padded to whole words
-//! ([`scan_repacked`]) or sliced word-major ([`scan_sliced`]), one L1-sized block
+//! ([`Padded`]) or sliced word-major ([`Sliced`]), one L1-sized block
 //! at a time, so memory stays n · bits / 8 plus O(1) per thread.
 
 use sigah_kernels::hamming::hamming_scan_with;
@@ -23,13 +23,21 @@ fn padded_queries(queries: &[&[u8]], row: usize) -> Vec<u64> {
     words
 }
 
-/// Rows wider than the byte-row kernel suits (`search.rs` `BYTE_KERNEL_MAX`) that are not whole words in place: each block
-/// is copied into a scratch buffer of rows padded to whole u64 words (zeros above),
-/// and every query of the group (padded the same way, once) runs the word kernel
-/// over it. The scratch is one block (L1-sized), so memory stays n · bits / 8 plus
-/// O(1) per thread.
-pub(super) fn scan_repacked<C: Collector>(
-    isa: Isa,
+/// A block copy every query of a group scans: filled once per block, then
+/// scanned by each query (padded to whole words) of the group.
+pub(super) trait BlockCopy {
+    /// Codes per block.
+    fn block(&self) -> usize;
+    /// Copies the block's rows (`row` bytes each) into the scratch.
+    fn fill(&mut self, rows: &[u8]);
+    /// The scan of the copy of `n` codes, as the kernels' scans.
+    fn scan<F: FnMut(usize, u32) -> u32>(&self, q: &[u64], n: usize, threshold: u32, hit: F);
+}
+
+/// Every query of the group over `[lo, hi)`, block by block, each block copied
+/// once by `copy` and scanned from the copy by every query.
+pub(super) fn scan_copies<C: Collector, K: BlockCopy>(
+    mut copy: K,
     rows: &[u8],
     row: usize,
     queries: &[&[u8]],
@@ -39,17 +47,50 @@ pub(super) fn scan_repacked<C: Collector>(
 ) {
     let w = row.div_ceil(8);
     let q_words = padded_queries(queries, row);
-    let block = (BLOCK_BYTES / (8 * w)).max(1);
-    let mut scratch = vec![0u64; block * w];
-    for_blocks(lo, hi, block, |start, end| {
-        let words = &mut scratch[..(end - start) * w];
-        pad_rows(&rows[start * row..end * row], row, words);
-        let words = &*words;
+    for_blocks(lo, hi, copy.block(), |start, end| {
+        copy.fill(&rows[start * row..end * row]);
         for (q, c) in q_words.chunks_exact(w).zip(collectors.iter_mut()) {
             let (base, t) = (start as u64, c.threshold());
-            hamming_scan_with(isa, q, words, t, |i, d| c.hit(d, base + i as u64));
+            copy.scan(q, end - start, t, |i, d| c.hit(d, base + i as u64));
         }
     });
+}
+
+/// Rows wider than the byte-row kernel suits (`search.rs` `BYTE_KERNEL_MAX`)
+/// that are not whole words in place: each block is copied into a scratch
+/// buffer of rows padded to whole u64 words (zeros above), and every query of
+/// the group (padded the same way, once) runs the word kernel over it. The
+/// scratch is one block (L1-sized), so memory stays n · bits / 8 plus O(1) per
+/// thread.
+pub(super) struct Padded {
+    isa: Isa,
+    row: usize,
+    w: usize,
+    block: usize,
+    scratch: Vec<u64>,
+    /// Words of the scratch the current block fills.
+    len: usize,
+}
+
+impl Padded {
+    pub(super) fn new(isa: Isa, row: usize) -> Self {
+        let w = row.div_ceil(8);
+        let block = (BLOCK_BYTES / (8 * w)).max(1);
+        Self { isa, row, w, block, scratch: vec![0u64; block * w], len: 0 }
+    }
+}
+
+impl BlockCopy for Padded {
+    fn block(&self) -> usize {
+        self.block
+    }
+    fn fill(&mut self, rows: &[u8]) {
+        self.len = rows.len() / self.row * self.w;
+        pad_rows(rows, self.row, &mut self.scratch[..self.len]);
+    }
+    fn scan<F: FnMut(usize, u32) -> u32>(&self, q: &[u64], _n: usize, threshold: u32, hit: F) {
+        hamming_scan_with(self.isa, q, &self.scratch[..self.len], threshold, hit)
+    }
 }
 
 /// Rows of `row` bytes (`src`) into rows of `ceil(row / 8)` little-endian u64 words
@@ -101,34 +142,42 @@ fn pad_rows_slow(src: &[u8], row: usize, dst: &mut [u64], from: usize) {
 #[repr(C, align(64))]
 struct Line([u64; 8]);
 
-/// Every query of the group over `[lo, hi)`, block by block, each block sliced
-/// word-major once ([`slice_rows`]) and scanned by the sliced kernel: at 128 and
-/// 256 bits its AVX-512 path needs no permutes to reduce a code's words (see
-/// `sigah_kernels::hamming::sliced`). Blocks are whole groups of 8 codes.
-pub(super) fn scan_sliced<C: Collector>(
-    isa: Isa,
-    rows: &[u8],
+/// Each block sliced word-major once ([`slice_rows`]) and scanned by the sliced
+/// kernel: at 128 and 256 bits its AVX-512 path needs no permutes to reduce a
+/// code's words (see `sigah_kernels::hamming::sliced`). Blocks are whole groups
+/// of 8 codes.
+pub(super) struct Sliced {
     row: usize,
-    queries: &[&[u8]],
-    lo: usize,
-    hi: usize,
-    collectors: &mut [C],
-) {
-    let w = row.div_ceil(8);
-    let q_words = padded_queries(queries, row);
-    let block = (BLOCK_BYTES / (8 * w)).max(LANES) / LANES * LANES;
-    let mut lines = vec![Line([0; 8]); sliced_len(block, w).div_ceil(8)];
-    let scratch: &mut [u64] = bytemuck::cast_slice_mut(&mut lines);
-    let scanner = SlicedScanner::new(isa);
-    for_blocks(lo, hi, block, |start, end| {
-        let sliced = &mut scratch[..sliced_len(end - start, w)];
-        slice_rows(&rows[start * row..end * row], row, sliced);
-        let sliced = &*sliced;
-        for (q, c) in q_words.chunks_exact(w).zip(collectors.iter_mut()) {
-            let (base, t) = (start as u64, c.threshold());
-            scanner.scan(q, sliced, end - start, t, |i, d| c.hit(d, base + i as u64));
-        }
-    });
+    w: usize,
+    block: usize,
+    lines: Vec<Line>,
+    /// Words of the scratch the current block fills.
+    len: usize,
+    scanner: SlicedScanner,
+}
+
+impl Sliced {
+    pub(super) fn new(isa: Isa, row: usize) -> Self {
+        let w = row.div_ceil(8);
+        let block = (BLOCK_BYTES / (8 * w)).max(LANES) / LANES * LANES;
+        let lines = vec![Line([0; 8]); sliced_len(block, w).div_ceil(8)];
+        Self { row, w, block, lines, len: 0, scanner: SlicedScanner::new(isa) }
+    }
+}
+
+impl BlockCopy for Sliced {
+    fn block(&self) -> usize {
+        self.block
+    }
+    fn fill(&mut self, rows: &[u8]) {
+        self.len = sliced_len(rows.len() / self.row, self.w);
+        let scratch: &mut [u64] = bytemuck::cast_slice_mut(&mut self.lines);
+        slice_rows(rows, self.row, &mut scratch[..self.len]);
+    }
+    fn scan<F: FnMut(usize, u32) -> u32>(&self, q: &[u64], n: usize, threshold: u32, hit: F) {
+        let scratch: &[u64] = bytemuck::cast_slice(&self.lines);
+        self.scanner.scan(q, &scratch[..self.len], n, threshold, hit)
+    }
 }
 
 #[cfg(test)]

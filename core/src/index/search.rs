@@ -10,7 +10,7 @@ use sigah_kernels::hamming::sliced::{sliced_path_name, sliced_pays};
 use sigah_kernels::Isa;
 
 use super::block::{for_blocks, Collector, BLOCK_BYTES};
-use super::repack::{scan_repacked, scan_sliced, REPACK_MIN_QUERIES};
+use super::repack::{scan_copies, Padded, Sliced, REPACK_MIN_QUERIES};
 use super::view::View;
 use crate::{Codes, Error, Result};
 
@@ -209,8 +209,8 @@ pub(super) fn path_name(isa: Isa, db: &Codes, queries: usize) -> &'static str {
 fn scan_range<C: Collector>(isa: Isa, db: &Codes, queries: &[&[u8]], lo: usize, hi: usize, collectors: &mut [C]) {
     let (rows, row) = (db.as_bytes(), db.bytes_per_code());
     match plan(isa, db, queries.len()) {
-        Plan::Sliced => scan_sliced(isa, rows, row, queries, lo, hi, collectors),
-        Plan::Padded => scan_repacked(isa, rows, row, queries, lo, hi, collectors),
+        Plan::Sliced => scan_copies(Sliced::new(isa, row), rows, row, queries, lo, hi, collectors),
+        Plan::Padded => scan_copies(Padded::new(isa, row), rows, row, queries, lo, hi, collectors),
         Plan::Rows => for_blocks(lo, hi, (BLOCK_BYTES / row).max(1), |start, end| {
             for (q, c) in queries.iter().zip(collectors.iter_mut()) {
                 let (base, t) = (start as u64, c.threshold());
