@@ -14,7 +14,7 @@
 //! threshold, so almost every code is rejected inside the SIMD loop by one
 //! compare: by counting (a histogram of distances, [`TopKMethod::Counting`]) where
 //! ids follow positions, by a bounded max-heap of (distance, id) otherwise (see
-//! [`TopKMethod::for_k`]). At 128 bits and up on AVX-512 each block is sliced
+//! [`TopKMethod::Auto`]). At 128 bits and up on AVX-512 each block is sliced
 //! word-major once per group of queries (`repack.rs`). Workers split the
 //! queries; with fewer queries than threads they split the database into shards
 //! and merge.

@@ -284,22 +284,13 @@ pub enum TopKMethod {
     Counting,
     /// Counting where ids follow positions and nothing is filtered out, the heap
     /// otherwise (counting relies on ids following positions). k does not enter
-    /// the choice: counting was the faster at every k measured
-    /// ([`TopKMethod::for_k`]).
+    /// the choice: counting was the faster at every k measured. A hit is a push
+    /// and a histogram step where the heap sifts with mispredicted branches,
+    /// which shows once the kernel is fast (1M codes, 1,000 queries, k = 100, one
+    /// thread: 7,378 vs 5,491 queries/s at 64 bits, 3,999 vs 3,405 at 128;
+    /// docs/PERFORMANCE.md). Its list is compacted when it doubles, so it stays
+    /// O(k) whatever the order of the codes.
     Auto,
-}
-
-impl TopKMethod {
-    /// The method `Auto` uses for identity views (others take the heap):
-    /// counting, whatever `k` (the argument leaves room for a rule by k; none of
-    /// the measurements so far called for one). Counting: a hit is a push and a histogram step where the heap sifts with
-    /// mispredicted branches, which shows once the kernel is fast (1M codes,
-    /// 1,000 queries, k = 100, one thread: 7,378 vs 5,491 queries/s at 64 bits,
-    /// 3,999 vs 3,405 at 128; docs/PERFORMANCE.md). Its list is compacted when it
-    /// doubles, so it stays O(k) whatever the order of the codes.
-    pub fn for_k(_k: usize) -> TopKMethod {
-        TopKMethod::Counting
-    }
 }
 
 /// Exact k-NN, one list per query in (distance, id) order; see `HammingIndex::knn`.
@@ -313,7 +304,7 @@ pub(super) fn knn(
 ) -> Vec<Vec<(u32, u64)>> {
     match method {
         TopKMethod::Counting if !view.is_identity() => knn(isa, db, queries, k, TopKMethod::Heap, view),
-        TopKMethod::Auto => knn(isa, db, queries, k, TopKMethod::for_k(k), view),
+        TopKMethod::Auto => knn(isa, db, queries, k, TopKMethod::Counting, view),
         TopKMethod::Heap => run(isa, db, queries, || TopK::new(k, view), merge_top_k)
             .into_iter()
             .map(|t| t.heap.into_sorted_vec())

@@ -23,6 +23,20 @@ fn the_listwise_temperature_shrinks_past_64_bits() {
 }
 
 #[test]
+fn the_reconstruction_weight_triples_past_64_bits() {
+    let at = |bits| with(|c| c.architecture.bits = bits).reconstruction_weight();
+    for bits in [8, 32, 64] {
+        assert_eq!(at(bits), 1.0, "{bits} bits");
+    }
+    for bits in [72, 128, 256] {
+        assert_eq!(at(bits), 3.0, "{bits} bits");
+    }
+    let custom = with(|c| (c.architecture.bits, c.loss.lambda_rec) = (128, 0.5));
+    assert_eq!(custom.reconstruction_weight(), 1.5);
+    assert_eq!(with(|c| (c.architecture.bits, c.loss.lambda_rec) = (128, 0.0)).reconstruction_weight(), 0.0);
+}
+
+#[test]
 fn defaults_are_the_documented_values() {
     // docs/METHOD.md's defaults, with its measured changes (epochs, the
     // ITQ-initialised skip path, the one-sided neighbour-pair term, the

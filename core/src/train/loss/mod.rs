@@ -161,7 +161,7 @@ pub fn shard_gen_loss(
     batch_rows: usize,
 ) -> ShardGenLoss {
     let mut terms = Terms::default();
-    let rec = reconstruction::reconstruction(tape, cfg.loss.lambda_rec, x, g.x_fake, batch_rows);
+    let rec = reconstruction::reconstruction(tape, cfg.reconstruction_weight(), x, g.x_fake, batch_rows);
     terms.add(tape, Term::Reconstruction, rec.term);
     if let Some(disc) = disc {
         let e = energy::energy(tape, disc, g.x_fake, batch_rows);

@@ -134,3 +134,25 @@ fn the_list_term_uses_the_width_temperature() {
     let want = ((1.0f32 / 0.085).exp() + 1.0).ln();
     assert!((tape.value(loss).item() - want).abs() < 1e-4, "{} vs {want}", tape.value(loss).item());
 }
+
+#[test]
+fn the_reconstruction_term_takes_the_width_weight() {
+    // x − x̃ = 1 in every one of 2 × 2 entries: mse = 4 / (2·2) = 1, so the term
+    // is the weight itself: lambda_rec up to 64 bits, 3× past 64.
+    let term_at = |bits| {
+        let mut tape = Tape::new();
+        let x = tape.constant(Tensor::new(2, 2, vec![1.0; 4]));
+        let x_fake = tape.constant(Tensor::zeros(2, 2));
+        let s = tape.constant(Tensor::zeros(2, bits));
+        let g = GenVars { params: Vec::new(), s, u: s, x_fake };
+        let cfg = SigahConfig {
+            architecture: Architecture { bits, ..Default::default() },
+            loss: Loss { lambda_rec: 0.5, ..Default::default() },
+            ..Default::default()
+        };
+        let l = shard_gen_loss(&mut tape, &cfg, None, x, &g, 2);
+        (tape.value(l.loss).item(), tape.value(l.recon).item())
+    };
+    assert_eq!(term_at(64), (0.5, 1.0));
+    assert_eq!(term_at(128), (1.5, 1.0));
+}
