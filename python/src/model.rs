@@ -202,8 +202,15 @@ impl SiGAH {
 
     fn __repr__(&self) -> String {
         match &self.model {
-            Some(m) => format!("SiGAH(bits={}, seed={}, dim={}, trained)", self.config.architecture.bits, self.config.training.seed, m.dim()),
-            None => format!("SiGAH(bits={}, seed={}, untrained)", self.config.architecture.bits, self.config.training.seed),
+            Some(m) => format!(
+                "SiGAH(bits={}, seed={}, dim={}, trained)",
+                self.config.architecture.bits,
+                self.config.training.seed,
+                m.dim()
+            ),
+            None => {
+                format!("SiGAH(bits={}, seed={}, untrained)", self.config.architecture.bits, self.config.training.seed)
+            }
         }
     }
 }
