@@ -1,13 +1,13 @@
 //! Instruction-set detection and the one place that decides which path runs.
 //!
-//! The level is detected once and cached. `SIGAH_ISA=scalar|portable|avx2|avx512|neon`
+//! The level is detected once and cached. `SIGAH_ISA=scalar|portable|avx2|avx512|amx|neon`
 //! caps it (it can only lower the level, never enable what the CPU lacks), so tests
 //! and benchmarks can force every path on one machine.
 
 use std::sync::OnceLock;
 
 /// An instruction-set level. On x86-64 the levels are ordered:
-/// `Scalar < Portable < Avx2 < Avx512`; on aarch64 `Scalar < Portable <= Neon`.
+/// `Scalar < Portable < Avx2 < Avx512 < Amx`; on aarch64 `Scalar < Portable <= Neon`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Isa {
     /// Plain Rust, no explicit SIMD: the reference every other path is tested against.
@@ -18,6 +18,10 @@ pub enum Isa {
     Avx2,
     /// x86-64 AVX-512 F/BW/VL (GEMM, elementwise); Hamming also needs VPOPCNTDQ.
     Avx512,
+    /// [`Isa::Avx512`] plus the AMX-INT8 tile unit (Sapphire Rapids and later), granted
+    /// by the OS: the Hamming scan of many queries against 128-256-bit codes runs
+    /// on tiles (`hamming::tiles`); every other kernel runs its AVX-512 path.
+    Amx,
     /// aarch64 Advanced SIMD, `std::arch` intrinsics.
     Neon,
 }
@@ -30,7 +34,18 @@ impl Isa {
             Isa::Portable => "portable",
             Isa::Avx2 => "avx2",
             Isa::Avx512 => "avx512",
+            Isa::Amx => "amx",
             Isa::Neon => "neon",
+        }
+    }
+
+    /// The level without the tile unit: what kernels that have no AMX path run
+    /// ([`Isa::Amx`] is [`Isa::Avx512`] for them).
+    pub fn without_tiles(self) -> Isa {
+        if self == Isa::Amx {
+            Isa::Avx512
+        } else {
+            self
         }
     }
 
@@ -41,6 +56,7 @@ impl Isa {
             "portable" | "wide" | "sse2" => Some(Isa::Portable),
             "avx2" => Some(Isa::Avx2),
             "avx512" | "avx-512" => Some(Isa::Avx512),
+            "amx" => Some(Isa::Amx),
             "neon" => Some(Isa::Neon),
             _ => None,
         }
@@ -52,6 +68,7 @@ impl Isa {
             Isa::Scalar | Isa::Portable => true,
             Isa::Avx2 => has_avx2(),
             Isa::Avx512 => has_avx512(),
+            Isa::Amx => has_amx(),
             Isa::Neon => has_neon(),
         }
     }
@@ -95,6 +112,33 @@ pub fn has_avx512_vpopcntdq() -> bool {
     false
 }
 
+/// AMX-INT8 tiles usable by this process: the CPU has AMX-TILE and AMX-INT8
+/// (CPUID leaf 7, EDX bits 24 and 25), AVX-512 with VPOPCNTDQ (the rest of the
+/// Hamming paths), and Linux grants the tile data state (`arch_prctl
+/// ARCH_REQ_XCOMP_PERM`; without the grant the first tile instruction faults).
+/// Asked once per process; the grant covers every thread.
+#[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+pub fn has_amx() -> bool {
+    static AMX: OnceLock<bool> = OnceLock::new();
+    *AMX.get_or_init(|| {
+        const ARCH_REQ_XCOMP_PERM: libc::c_long = 0x1023;
+        const XFEATURE_XTILEDATA: libc::c_long = 18;
+        // CPUID leaf 7 exists on every AVX-512 CPU (checked first).
+        let leaf7 = has_avx512_vpopcntdq() && {
+            let r = std::arch::x86_64::__cpuid_count(7, 0);
+            r.edx & (1 << 24) != 0 && r.edx & (1 << 25) != 0
+        };
+        // SAFETY: arch_prctl with this request only changes the process's
+        // permission to use the tile state; it fails cleanly on older kernels.
+        leaf7 && unsafe { libc::syscall(libc::SYS_arch_prctl, ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA) } == 0
+    })
+}
+/// AMX tiles (only on x86-64 Linux, where the OS grant can be asked for).
+#[cfg(not(all(target_arch = "x86_64", target_os = "linux")))]
+pub fn has_amx() -> bool {
+    false
+}
+
 #[cfg(target_arch = "aarch64")]
 fn has_neon() -> bool {
     std::arch::is_aarch64_feature_detected!("neon")
@@ -106,7 +150,9 @@ fn has_neon() -> bool {
 
 /// The best level this CPU supports, ignoring `SIGAH_ISA`.
 pub fn detected() -> Isa {
-    if has_avx512() {
+    if has_amx() {
+        Isa::Amx
+    } else if has_avx512() {
         Isa::Avx512
     } else if has_avx2() {
         Isa::Avx2
@@ -135,7 +181,7 @@ fn cap(best: Isa, requested: Option<&str>) -> Isa {
             best
         }
         None => {
-            eprintln!("sigah: SIGAH_ISA={text} is not one of scalar, portable, avx2, avx512, neon; using {best}");
+            eprintln!("sigah: SIGAH_ISA={text} is not one of scalar, portable, avx2, avx512, amx, neon; using {best}");
             best
         }
     }
@@ -143,7 +189,7 @@ fn cap(best: Isa, requested: Option<&str>) -> Isa {
 
 /// Every level this CPU can run, lowest first: what the property tests iterate over.
 pub fn available() -> Vec<Isa> {
-    [Isa::Scalar, Isa::Portable, Isa::Avx2, Isa::Avx512, Isa::Neon]
+    [Isa::Scalar, Isa::Portable, Isa::Avx2, Isa::Avx512, Isa::Amx, Isa::Neon]
         .into_iter()
         .filter(|isa| isa.is_supported())
         .collect()
@@ -155,7 +201,7 @@ mod tests {
 
     #[test]
     fn names_round_trip() {
-        for isa in [Isa::Scalar, Isa::Portable, Isa::Avx2, Isa::Avx512, Isa::Neon] {
+        for isa in [Isa::Scalar, Isa::Portable, Isa::Avx2, Isa::Avx512, Isa::Amx, Isa::Neon] {
             assert_eq!(Isa::from_name(isa.name()), Some(isa));
         }
         assert_eq!(Isa::from_name("sse4"), None);

@@ -45,7 +45,7 @@ fn par_chunk(len: usize, cols: usize) -> Option<usize> {
 /// Runs kernel `$name` on the path for `$isa` (whose support the caller asserted).
 macro_rules! dispatch {
     ($isa:expr, $name:ident($($arg:expr),*)) => {
-        match $isa {
+        match $isa.without_tiles() {
             Isa::Scalar => scalar::$name($($arg),*),
             // SAFETY: the portable path uses only compile-time target features, and
             // the caller checked the lengths the generic bodies rely on.

@@ -239,7 +239,7 @@ pub fn gemm_with(isa: Isa, parallel: bool, alpha: f32, a: MatRef<'_>, b: MatRef<
 /// The micro-kernel and blocking for a level; `None` for [`Isa::Scalar`], which runs
 /// the plain reference.
 fn kernel_for(isa: Isa) -> Option<&'static driver::KernelSpec> {
-    match isa {
+    match isa.without_tiles() {
         Isa::Scalar => None,
         Isa::Portable => Some(&portable::SPEC),
         #[cfg(target_arch = "x86_64")]

@@ -53,6 +53,7 @@ mod prefetch;
 mod route;
 pub mod scalar;
 pub mod sliced;
+pub mod tiles;
 
 pub use prefetch::prefetch_lines;
 

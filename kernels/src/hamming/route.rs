@@ -36,7 +36,7 @@ pub(crate) enum Route {
 
 /// The body for `isa` and `layout` (chosen once per call, never per code).
 pub(crate) fn route(isa: Isa, layout: Layout) -> Route {
-    match (isa, layout) {
+    match (isa.without_tiles(), layout) {
         (Isa::Scalar, _) => Route::Reference,
         #[cfg(target_arch = "x86_64")]
         (Isa::Avx512, Layout::Words(_)) if crate::isa::has_avx512_vpopcntdq() => Route::Avx512,

@@ -130,7 +130,7 @@ pub fn scan_reference<F: FnMut(usize, u32) -> u32>(
 pub fn sliced_pays(isa: Isa, w: usize) -> bool {
     #[cfg(target_arch = "x86_64")]
     {
-        w >= 2 && isa == Isa::Avx512 && crate::isa::has_avx512_vpopcntdq()
+        w >= 2 && isa.without_tiles() == Isa::Avx512 && crate::isa::has_avx512_vpopcntdq()
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
@@ -182,7 +182,7 @@ impl SlicedScanner {
         assert!(isa.is_supported(), "hamming_sliced_scan: {isa} is not supported by this CPU");
         #[cfg(target_arch = "x86_64")]
         {
-            if isa == Isa::Avx512 && crate::isa::has_avx512_vpopcntdq() {
+            if isa.without_tiles() == Isa::Avx512 && crate::isa::has_avx512_vpopcntdq() {
                 return Self { body: Body::Avx512 };
             }
             if isa != Isa::Scalar && std::is_x86_feature_detected!("popcnt") {
@@ -236,7 +236,7 @@ unsafe fn scan_popcnt<F: FnMut(usize, u32) -> u32>(q: &[u64], s: &[u64], n: usiz
 
 /// What a level runs over sliced blocks (for reports).
 pub fn sliced_path_name(isa: Isa) -> &'static str {
-    match isa {
+    match isa.without_tiles() {
         Isa::Scalar => "scalar",
         #[cfg(target_arch = "x86_64")]
         Isa::Avx512 if crate::isa::has_avx512_vpopcntdq() => "avx512-sliced",

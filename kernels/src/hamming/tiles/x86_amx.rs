@@ -1,0 +1,175 @@
+//! The tile scan's AMX and AVX-512 bodies. Stable Rust has no AMX intrinsics, so
+//! the tile instructions are `asm!` with fixed registers: tmm4..tmm7 hold a
+//! group's B tiles (one per word), tmm0 and tmm1 take the A tiles in turn, and
+//! tmm2 the sums. Nothing else in the program uses tile registers.
+
+use std::arch::asm;
+use std::arch::x86_64::*;
+
+use super::{Row, TileBlock, TileQueries, TILE};
+
+/// Bytes between tile rows in every layout: one row per cache line.
+const STRIDE: usize = 64;
+
+/// The tile configuration: palette 1, all 8 tiles 16 rows of 64 bytes.
+#[repr(C, align(64))]
+struct Config([u8; 64]);
+
+fn config() -> Config {
+    let mut c = [0u8; 64];
+    c[0] = 1;
+    for t in 0..8 {
+        c[16 + 2 * t] = 64;
+        c[48 + t] = TILE as u8;
+    }
+    Config(c)
+}
+
+/// Rows of `8 · w` bytes into A tiles: each word's 64 bits as 64 bytes 0/1, one
+/// masked move per word.
+///
+/// # Safety
+/// The CPU must support AVX-512 BW; `out` holds the tiles of every row.
+#[target_feature(enable = "avx512f,avx512bw")]
+pub(super) unsafe fn expand_codes(rows: &[u8], w: usize, out: &mut [Row]) {
+    let ones = _mm512_set1_epi8(1);
+    for (i, code) in rows.chunks_exact(8 * w).enumerate() {
+        let (s, m) = (i / TILE, i % TILE);
+        for (t, bytes) in code.chunks_exact(8).enumerate() {
+            let word = u64::from_le_bytes(bytes.try_into().expect("8 bytes"));
+            let dst = &mut out[(s * w + t) * TILE + m];
+            // SAFETY: dst is one 64-byte aligned row.
+            unsafe { _mm512_store_si512(dst.0.as_mut_ptr().cast(), _mm512_maskz_mov_epi8(word, ones)) };
+        }
+    }
+}
+
+/// Loads a group's B tiles (words 0..w at `b`, 1 KiB apart) into tmm4.. .
+///
+/// # Safety
+/// The tile configuration is loaded; `b` holds `w` tiles.
+#[inline(always)]
+unsafe fn load_queries(w: usize, b: *const Row) {
+    // SAFETY: each tile is 16 rows of STRIDE bytes within b (the caller vouches).
+    unsafe {
+        asm!("tileloadd tmm4, [{p} + {s}]", p = in(reg) b, s = in(reg) STRIDE, options(nostack, readonly));
+        asm!("tileloadd tmm5, [{p} + {s}]", p = in(reg) b.add(TILE), s = in(reg) STRIDE, options(nostack, readonly));
+        if w > 2 {
+            asm!("tileloadd tmm6, [{p} + {s}]", p = in(reg) b.add(2 * TILE), s = in(reg) STRIDE, options(nostack, readonly));
+        }
+        if w > 3 {
+            asm!("tileloadd tmm7, [{p} + {s}]", p = in(reg) b.add(3 * TILE), s = in(reg) STRIDE, options(nostack, readonly));
+        }
+    }
+}
+
+/// The 16 × 16 sums of a sub-block of codes (A tiles at `a`) against the loaded
+/// queries, stored as 16 rows of 16 i32 at `c`.
+///
+/// # Safety
+/// As [`load_queries`], which ran for the same `w`; `a` holds `w` tiles and `c`
+/// 16 writable rows.
+#[inline(always)]
+unsafe fn tile_sums(w: usize, a: *const Row, c: *mut Row) {
+    // SAFETY: as the caller vouches; each load is 16 rows of STRIDE bytes.
+    unsafe {
+        match w {
+            2 => asm!(
+                "tilezero tmm2",
+                "tileloadd tmm0, [{a0} + {s}]", "tdpbusd tmm2, tmm0, tmm4",
+                "tileloadd tmm1, [{a1} + {s}]", "tdpbusd tmm2, tmm1, tmm5",
+                "tilestored [{c} + {s}], tmm2",
+                a0 = in(reg) a, a1 = in(reg) a.add(TILE), c = in(reg) c, s = in(reg) STRIDE, options(nostack)),
+            3 => asm!(
+                "tilezero tmm2",
+                "tileloadd tmm0, [{a0} + {s}]", "tdpbusd tmm2, tmm0, tmm4",
+                "tileloadd tmm1, [{a1} + {s}]", "tdpbusd tmm2, tmm1, tmm5",
+                "tileloadd tmm0, [{a2} + {s}]", "tdpbusd tmm2, tmm0, tmm6",
+                "tilestored [{c} + {s}], tmm2",
+                a0 = in(reg) a, a1 = in(reg) a.add(TILE), a2 = in(reg) a.add(2 * TILE),
+                c = in(reg) c, s = in(reg) STRIDE, options(nostack)),
+            _ => asm!(
+                "tilezero tmm2",
+                "tileloadd tmm0, [{a0} + {s}]", "tdpbusd tmm2, tmm0, tmm4",
+                "tileloadd tmm1, [{a1} + {s}]", "tdpbusd tmm2, tmm1, tmm5",
+                "tileloadd tmm0, [{a2} + {s}]", "tdpbusd tmm2, tmm0, tmm6",
+                "tileloadd tmm1, [{a3} + {s}]", "tdpbusd tmm2, tmm1, tmm7",
+                "tilestored [{c} + {s}], tmm2",
+                a0 = in(reg) a, a1 = in(reg) a.add(TILE), a2 = in(reg) a.add(2 * TILE), a3 = in(reg) a.add(3 * TILE),
+                c = in(reg) c, s = in(reg) STRIDE, options(nostack)),
+        }
+    }
+}
+
+/// Sums of two sub-blocks: the tile unit fills one while the vector units
+/// compare the other.
+#[repr(C, align(64))]
+struct Sums([[Row; TILE]; 2]);
+
+/// See [`super::tiles_scan`].
+///
+/// # Safety
+/// AMX must be usable (`has_amx`); the widths match and `thresholds` is one per query.
+#[target_feature(enable = "avx512f,avx512bw")]
+pub(super) unsafe fn scan<F: FnMut(usize, usize, u32) -> u32>(
+    queries: &TileQueries,
+    block: &TileBlock,
+    thresholds: &mut [u32],
+    hit: &mut F,
+) {
+    let (w, n) = (queries.w, block.len);
+    let subs = n.div_ceil(TILE);
+    // Every distance is at most 64 · w: a larger threshold admits everything.
+    let cap = 64 * w as u32 + 1;
+    let cfg = config();
+    let mut sums = Sums([[Row([0; 64]); TILE]; 2]);
+    let a = |s: usize| block.rows[s * w * TILE..].as_ptr();
+    // SAFETY: the configuration is 64 readable bytes.
+    unsafe { asm!("ldtilecfg [{}]", in(reg) cfg.0.as_ptr(), options(nostack, readonly)) };
+    for j in 0..queries.len.div_ceil(TILE) {
+        let q0 = j * TILE;
+        let live = (queries.len - q0).min(TILE);
+        let weights = &queries.weights[q0..q0 + TILE];
+        // Lane l offers code i when its sum c = d − |q| is below thr − |q|; padding
+        // lanes never (no sum is below i32::MIN).
+        let mut bound = [i32::MIN; TILE];
+        for l in 0..live {
+            bound[l] = thresholds[q0 + l].min(cap) as i32 - weights[l];
+        }
+        // SAFETY: bound is 16 i32; the tiles of group j are within queries.rows.
+        let mut bv = unsafe { _mm512_loadu_si512(bound.as_ptr().cast()) };
+        unsafe {
+            load_queries(w, queries.rows[j * w * TILE..].as_ptr());
+            tile_sums(w, a(0), sums.0[0].as_mut_ptr());
+        }
+        for s in 0..subs {
+            if s + 1 < subs {
+                // SAFETY: sub-block s + 1 exists; the other half of `sums` is free.
+                unsafe { tile_sums(w, a(s + 1), sums.0[(s + 1) % 2].as_mut_ptr()) };
+            }
+            for (m, row) in sums.0[s % 2].iter().enumerate().take((n - s * TILE).min(TILE)) {
+                // SAFETY: row is 64 aligned bytes.
+                let c = unsafe { _mm512_load_si512(row.0.as_ptr().cast()) };
+                let mut mask = _mm512_cmpgt_epi32_mask(bv, c);
+                if mask == 0 {
+                    continue;
+                }
+                let mut cs = [0i32; TILE];
+                // SAFETY: cs is 64 writable bytes.
+                unsafe { _mm512_storeu_si512(cs.as_mut_ptr().cast(), c) };
+                while mask != 0 {
+                    let l = mask.trailing_zeros() as usize;
+                    mask &= mask - 1;
+                    let q = q0 + l;
+                    let t = hit(q, s * TILE + m, (cs[l] + weights[l]) as u32);
+                    thresholds[q] = t;
+                    bound[l] = t.min(cap) as i32 - weights[l];
+                }
+                // SAFETY: as above.
+                bv = unsafe { _mm512_loadu_si512(bound.as_ptr().cast()) };
+            }
+        }
+    }
+    // SAFETY: releases the tile state this function configured.
+    unsafe { asm!("tilerelease", options(nostack, nomem)) };
+}
