@@ -41,6 +41,7 @@ pub(crate) mod mih;
 mod mih_search;
 mod repack;
 mod search;
+mod tiles;
 pub(crate) mod slab;
 mod view;
 

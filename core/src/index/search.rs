@@ -7,10 +7,12 @@ use std::collections::BinaryHeap;
 use rayon::prelude::*;
 use sigah_kernels::hamming::bytes::{hamming_bytes_scan_with, row_path_name};
 use sigah_kernels::hamming::sliced::{sliced_path_name, sliced_pays};
+use sigah_kernels::hamming::tiles::tiles_pay;
 use sigah_kernels::Isa;
 
 use super::block::{for_blocks, Collector, BLOCK_BYTES};
 use super::repack::{scan_copies, Padded, Sliced, REPACK_MIN_QUERIES};
+use super::tiles::{scan_tiles, TILE_MIN_QUERIES};
 use super::view::View;
 use crate::{Codes, Error, Result};
 
@@ -167,6 +169,9 @@ impl Collector for Within<'_> {
 /// group and range (never per block or code) by [`plan`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Plan {
+    /// Each block expanded into AMX tiles once and scanned by every query of the
+    /// group at once (`tiles.rs`): AMX at 128-256 bits.
+    Tiles,
     /// Each block sliced word-major once and scanned by the sliced kernel
     /// (`repack.rs`): AVX-512 at 128 bits and up.
     Sliced,
@@ -177,13 +182,18 @@ enum Plan {
     Rows,
 }
 
-/// The one place the scan chooses its layout: sliced where the level has a
+/// The one place the scan chooses its layout: tiles where the level has the
+/// AMX tile unit, the codes are 2-4 whole words and the group fills a tile
+/// (1M 256-bit codes, 1,000 queries, k = 100, one thread: see
+/// docs/PERFORMANCE.md); sliced where the level has a
 /// sliced kernel for this width and the group is large enough to share the
 /// copy; padded for rows wider than [`BYTE_KERNEL_MAX`] bytes that are not
 /// whole aligned words in place; the rows as they are otherwise.
 fn plan(isa: Isa, db: &Codes, queries: usize) -> Plan {
     let (row, shared) = (db.bytes_per_code(), queries >= REPACK_MIN_QUERIES);
-    if shared && sliced_pays(isa, row.div_ceil(8)) {
+    if queries >= TILE_MIN_QUERIES && tiles_pay(isa, row) {
+        Plan::Tiles
+    } else if shared && sliced_pays(isa, row.div_ceil(8)) {
         Plan::Sliced
     } else if shared && row > BYTE_KERNEL_MAX && db.as_words().is_none() {
         Plan::Padded
@@ -198,6 +208,7 @@ fn plan(isa: Isa, db: &Codes, queries: usize) -> Plan {
 pub(super) fn path_name(isa: Isa, db: &Codes, queries: usize) -> &'static str {
     let row = db.bytes_per_code();
     match plan(isa, db, queries) {
+        Plan::Tiles => "amx-tiles",
         Plan::Sliced => sliced_path_name(isa),
         Plan::Padded => sigah_kernels::hamming::path_name(isa, row.div_ceil(8)),
         Plan::Rows => row_path_name(isa, row),
@@ -209,6 +220,7 @@ pub(super) fn path_name(isa: Isa, db: &Codes, queries: usize) -> &'static str {
 fn scan_range<C: Collector>(isa: Isa, db: &Codes, queries: &[&[u8]], lo: usize, hi: usize, collectors: &mut [C]) {
     let (rows, row) = (db.as_bytes(), db.bytes_per_code());
     match plan(isa, db, queries.len()) {
+        Plan::Tiles => scan_tiles(rows, row, queries, lo, hi, collectors),
         Plan::Sliced => scan_copies(Sliced::new(isa, row), rows, row, queries, lo, hi, collectors),
         Plan::Padded => scan_copies(Padded::new(isa, row), rows, row, queries, lo, hi, collectors),
         Plan::Rows => for_blocks(lo, hi, (BLOCK_BYTES / row).max(1), |start, end| {

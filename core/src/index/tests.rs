@@ -58,7 +58,8 @@ proptest! {
     fn knn_and_radius_equal_brute_force_on_every_isa(
         bits in prop::sample::select(BITS),
         n in 0usize..300,
-        nq in 0usize..12,
+        // Up to 40 queries: groups of 16 and more take the AMX tiles where the CPU has them.
+        nq in 0usize..40,
         k in prop::sample::select(vec![1usize, 2, 5, 10, 100, 400]),
         seed in any::<u64>(),
         dup in any::<bool>(),
@@ -87,7 +88,8 @@ proptest! {
 fn many_queries_and_few_queries_agree_across_thread_counts() {
     // Whole words, byte rows, and rows repacked into words per block (wider than
     // 32 bits and not whole words, with enough queries).
-    for bits in [64, 32, 24, 40, 72, 120, 136] {
+    // 128-256 bits take the sliced kernel, and with AMX the tiles.
+    for bits in [64, 32, 24, 40, 72, 120, 136, 128, 192, 256] {
         many_and_few_queries(bits);
     }
 }
@@ -319,5 +321,30 @@ fn memory_is_n_times_bits_over_8() {
         }
         grown.shrink_to_fit();
         within(&grown, "added then shrunk");
+    }
+}
+
+#[test]
+fn amx_tiles_run_where_the_cpu_has_them_and_equal_the_scalar_scan() {
+    if !isa::Isa::Amx.is_supported() {
+        return;
+    }
+    for bits in [128, 192, 256] {
+        // Clustered codes (ties) and more queries than one group of tiles, with
+        // a partial last tile of queries and a partial last block of codes.
+        let db = random_codes(5_003, bits, 11, true);
+        let queries = random_codes(37, bits, 12, false);
+        let index = HammingIndex::from_codes(db.clone());
+        assert_eq!(index.scan_path_name(isa::Isa::Amx, queries.len()), "amx-tiles", "{bits} bits");
+        assert_ne!(index.scan_path_name(isa::Isa::Amx, 15), "amx-tiles", "under a tile of queries");
+        for k in [1, 10, 100] {
+            let scalar = index.knn_with(isa::Isa::Scalar, &queries, k).unwrap();
+            for threads in [1, 2] {
+                let tiles = in_pool(threads, || index.knn_with(isa::Isa::Amx, &queries, k).unwrap());
+                assert_eq!(tiles, scalar, "{bits} bits, k {k}, {threads} threads");
+            }
+        }
+        let r = (bits / 2 - 10) as u32;
+        assert_eq!(index.radius_with(isa::Isa::Amx, &queries, r).unwrap(), index.radius_with(isa::Isa::Scalar, &queries, r).unwrap());
     }
 }

@@ -1,7 +1,7 @@
 //! The tile scan's AMX and AVX-512 bodies. Stable Rust has no AMX intrinsics, so
 //! the tile instructions are `asm!` with fixed registers: tmm4..tmm7 hold a
 //! group's B tiles (one per word), tmm0 and tmm1 take the A tiles in turn, and
-//! tmm2 the sums. Nothing else in the program uses tile registers.
+//! tmm2 and tmm3 the sums of even and odd sub-blocks. Nothing else in the program uses tile registers.
 
 use std::arch::asm;
 use std::arch::x86_64::*;
@@ -63,40 +63,76 @@ unsafe fn load_queries(w: usize, b: *const Row) {
     }
 }
 
-/// The 16 × 16 sums of a sub-block of codes (A tiles at `a`) against the loaded
-/// queries, stored as 16 rows of 16 i32 at `c`.
+/// `start_sums!(tmmC, w, a)`: starts the 16 × 16 sums of a sub-block of codes
+/// (A tiles at `a`) against the loaded queries in tile register C; `store_sums!`
+/// writes them out. Split so that the vector units compare the previous sums
+/// while the tile unit works (a tile store waits for the products), and two
+/// sum registers in turn so that one sub-block's products need not wait for
+/// the previous store.
+macro_rules! start_sums {
+    ($c:literal, $w:expr, $a:expr) => {{
+        let a: *const Row = $a;
+        let s = STRIDE;
+        match $w {
+            2 => asm!(
+                concat!("tilezero ", $c),
+                "tileloadd tmm0, [{a0} + {s}]", concat!("tdpbusd ", $c, ", tmm0, tmm4"),
+                "tileloadd tmm1, [{a1} + {s}]", concat!("tdpbusd ", $c, ", tmm1, tmm5"),
+                a0 = in(reg) a, a1 = in(reg) a.add(TILE), s = in(reg) s, options(nostack, readonly)),
+            3 => asm!(
+                concat!("tilezero ", $c),
+                "tileloadd tmm0, [{a0} + {s}]", concat!("tdpbusd ", $c, ", tmm0, tmm4"),
+                "tileloadd tmm1, [{a1} + {s}]", concat!("tdpbusd ", $c, ", tmm1, tmm5"),
+                "tileloadd tmm0, [{a2} + {s}]", concat!("tdpbusd ", $c, ", tmm0, tmm6"),
+                a0 = in(reg) a, a1 = in(reg) a.add(TILE), a2 = in(reg) a.add(2 * TILE),
+                s = in(reg) s, options(nostack, readonly)),
+            _ => asm!(
+                concat!("tilezero ", $c),
+                "tileloadd tmm0, [{a0} + {s}]", concat!("tdpbusd ", $c, ", tmm0, tmm4"),
+                "tileloadd tmm1, [{a1} + {s}]", concat!("tdpbusd ", $c, ", tmm1, tmm5"),
+                "tileloadd tmm0, [{a2} + {s}]", concat!("tdpbusd ", $c, ", tmm0, tmm6"),
+                "tileloadd tmm1, [{a3} + {s}]", concat!("tdpbusd ", $c, ", tmm1, tmm7"),
+                a0 = in(reg) a, a1 = in(reg) a.add(TILE), a2 = in(reg) a.add(2 * TILE), a3 = in(reg) a.add(3 * TILE),
+                s = in(reg) s, options(nostack, readonly)),
+        }
+    }};
+}
+
+macro_rules! store_sums {
+    ($c:literal, $dst:expr) => {{
+        let c: *mut Row = $dst;
+        asm!(concat!("tilestored [{c} + {s}], ", $c), c = in(reg) c, s = in(reg) STRIDE, options(nostack))
+    }};
+}
+
+/// Starts the sums of a sub-block in tmm2 (`even`) or tmm3.
 ///
 /// # Safety
-/// As [`load_queries`], which ran for the same `w`; `a` holds `w` tiles and `c`
-/// 16 writable rows.
+/// [`load_queries`] ran for the same `w`; `a` holds `w` A tiles.
 #[inline(always)]
-unsafe fn tile_sums(w: usize, a: *const Row, c: *mut Row) {
+unsafe fn start_sums(even: bool, w: usize, a: *const Row) {
     // SAFETY: as the caller vouches; each load is 16 rows of STRIDE bytes.
     unsafe {
-        match w {
-            2 => asm!(
-                "tilezero tmm2",
-                "tileloadd tmm0, [{a0} + {s}]", "tdpbusd tmm2, tmm0, tmm4",
-                "tileloadd tmm1, [{a1} + {s}]", "tdpbusd tmm2, tmm1, tmm5",
-                "tilestored [{c} + {s}], tmm2",
-                a0 = in(reg) a, a1 = in(reg) a.add(TILE), c = in(reg) c, s = in(reg) STRIDE, options(nostack)),
-            3 => asm!(
-                "tilezero tmm2",
-                "tileloadd tmm0, [{a0} + {s}]", "tdpbusd tmm2, tmm0, tmm4",
-                "tileloadd tmm1, [{a1} + {s}]", "tdpbusd tmm2, tmm1, tmm5",
-                "tileloadd tmm0, [{a2} + {s}]", "tdpbusd tmm2, tmm0, tmm6",
-                "tilestored [{c} + {s}], tmm2",
-                a0 = in(reg) a, a1 = in(reg) a.add(TILE), a2 = in(reg) a.add(2 * TILE),
-                c = in(reg) c, s = in(reg) STRIDE, options(nostack)),
-            _ => asm!(
-                "tilezero tmm2",
-                "tileloadd tmm0, [{a0} + {s}]", "tdpbusd tmm2, tmm0, tmm4",
-                "tileloadd tmm1, [{a1} + {s}]", "tdpbusd tmm2, tmm1, tmm5",
-                "tileloadd tmm0, [{a2} + {s}]", "tdpbusd tmm2, tmm0, tmm6",
-                "tileloadd tmm1, [{a3} + {s}]", "tdpbusd tmm2, tmm1, tmm7",
-                "tilestored [{c} + {s}], tmm2",
-                a0 = in(reg) a, a1 = in(reg) a.add(TILE), a2 = in(reg) a.add(2 * TILE), a3 = in(reg) a.add(3 * TILE),
-                c = in(reg) c, s = in(reg) STRIDE, options(nostack)),
+        if even {
+            start_sums!("tmm2", w, a)
+        } else {
+            start_sums!("tmm3", w, a)
+        }
+    }
+}
+
+/// Writes the sums [`start_sums`] began in the same register as 16 rows of 16 i32 at `c`.
+///
+/// # Safety
+/// [`start_sums`] ran with the same `even`; `c` is 16 writable rows.
+#[inline(always)]
+unsafe fn store_sums(even: bool, c: *mut Row) {
+    // SAFETY: 16 rows of STRIDE bytes at c (the caller vouches).
+    unsafe {
+        if even {
+            store_sums!("tmm2", c)
+        } else {
+            store_sums!("tmm3", c)
         }
     }
 }
@@ -140,12 +176,14 @@ pub(super) unsafe fn scan<F: FnMut(usize, usize, u32) -> u32>(
         let mut bv = unsafe { _mm512_loadu_si512(bound.as_ptr().cast()) };
         unsafe {
             load_queries(w, queries.rows[j * w * TILE..].as_ptr());
-            tile_sums(w, a(0), sums.0[0].as_mut_ptr());
+            start_sums(true, w, a(0));
+            store_sums(true, sums.0[0].as_mut_ptr());
         }
         for s in 0..subs {
-            if s + 1 < subs {
-                // SAFETY: sub-block s + 1 exists; the other half of `sums` is free.
-                unsafe { tile_sums(w, a(s + 1), sums.0[(s + 1) % 2].as_mut_ptr()) };
+            let next = s + 1 < subs;
+            if next {
+                // SAFETY: sub-block s + 1 exists.
+                unsafe { start_sums(s % 2 == 1, w, a(s + 1)) };
             }
             for (m, row) in sums.0[s % 2].iter().enumerate().take((n - s * TILE).min(TILE)) {
                 // SAFETY: row is 64 aligned bytes.
@@ -167,6 +205,11 @@ pub(super) unsafe fn scan<F: FnMut(usize, usize, u32) -> u32>(
                 }
                 // SAFETY: as above.
                 bv = unsafe { _mm512_loadu_si512(bound.as_ptr().cast()) };
+            }
+            if next {
+                // SAFETY: the sums of s + 1 were started; the other half of `sums`
+                // has been read.
+                unsafe { store_sums(s % 2 == 1, sums.0[(s + 1) % 2].as_mut_ptr()) };
             }
         }
     }
