@@ -98,12 +98,12 @@ proptest! {
 }
 
 #[test]
-fn tiles_pay_only_on_amx_for_two_to_four_words() {
+fn tiles_pay_only_on_amx_for_three_and_four_words() {
     for level in isa::available() {
         let on = level == Isa::Amx;
-        assert_eq!(tiles_pay(level, 16), on);
+        assert_eq!(tiles_pay(level, 24), on);
         assert_eq!(tiles_pay(level, 32), on);
-        assert!(!tiles_pay(level, 8) && !tiles_pay(level, 40) && !tiles_pay(level, 20));
+        assert!(!tiles_pay(level, 8) && !tiles_pay(level, 16) && !tiles_pay(level, 40) && !tiles_pay(level, 20));
     }
 }
 

@@ -37,11 +37,13 @@ pub const MAX_WORDS: usize = 4;
 #[repr(C, align(64))]
 pub(crate) struct Row(pub(crate) [u8; 64]);
 
-/// Whether `isa` scans rows of `row` bytes on tiles: AMX, whole words, 2 to
-/// [`MAX_WORDS`] of them (at one word the vector kernel's single `vpopcntq` per
-/// 8 codes leaves the tiles little to win).
+/// Whether `isa` scans rows of `row` bytes on tiles: AMX, whole words, 3 or 4
+/// of them. At 2 words (128 bits) the tiles ran level with the sliced vector
+/// kernel (1M codes, 1,000 queries, k = 100, one thread: 6,630-6,984 against
+/// 6,986 queries/s), so the vector kernel keeps them; at 3 and 4 words they
+/// won (docs/PERFORMANCE.md). The scan itself takes 1-4 words.
 pub fn tiles_pay(isa: Isa, row: usize) -> bool {
-    isa == Isa::Amx && row % 8 == 0 && (2..=MAX_WORDS).contains(&(row / 8)) && isa.is_supported()
+    isa == Isa::Amx && row % 8 == 0 && (3..=MAX_WORDS).contains(&(row / 8)) && isa.is_supported()
 }
 
 /// Queries in B tiles (see the module doc), with |q| per query.
