@@ -142,7 +142,30 @@ unsafe fn store_sums(even: bool, c: *mut Row) {
 #[repr(C, align(64))]
 struct Sums([[Row; TILE]; 2]);
 
-/// See [`super::tiles_scan`].
+/// The lane-wise minimum of the 16 rows of sums: one compare with the bounds
+/// then clears a whole sub-block (256 pairs) when nothing in it is a hit, the
+/// common case once the thresholds have settled.
+///
+/// # Safety
+/// The CPU must support AVX-512F.
+#[inline]
+#[target_feature(enable = "avx512f")]
+unsafe fn min_rows(rows: &[Row; TILE]) -> __m512i {
+    // SAFETY: each row is 64 aligned bytes.
+    let ld = |m: usize| unsafe { _mm512_load_si512(rows[m].0.as_ptr().cast()) };
+    let mut lo = [ld(0), ld(1), ld(2), ld(3)];
+    for m in (4..TILE).step_by(4) {
+        for (k, v) in lo.iter_mut().enumerate() {
+            *v = _mm512_min_epi32(*v, ld(m + k));
+        }
+    }
+    _mm512_min_epi32(_mm512_min_epi32(lo[0], lo[1]), _mm512_min_epi32(lo[2], lo[3]))
+}
+
+/// See [`super::tiles_scan`]. Sub-block s's sums go through tile register
+/// tmm2 or tmm3 (s even or odd) and buffer s % 2, two sub-blocks ahead: the
+/// products of s + 2 are started, then s is compared, then s + 1 is stored, so
+/// a store never waits on the products started just before it.
 ///
 /// # Safety
 /// AMX must be usable (`has_amx`); the widths match and `thresholds` is one per query.
@@ -172,43 +195,52 @@ pub(super) unsafe fn scan<F: FnMut(usize, usize, u32) -> u32>(
         for l in 0..live {
             bound[l] = thresholds[q0 + l].min(cap) as i32 - weights[l];
         }
-        // SAFETY: bound is 16 i32; the tiles of group j are within queries.rows.
+        // SAFETY: bound is 16 i32; the tiles of group j are within queries.rows;
+        // sub-blocks 0 and (if it exists) 1 are within the block.
         let mut bv = unsafe { _mm512_loadu_si512(bound.as_ptr().cast()) };
         unsafe {
             load_queries(w, queries.rows[j * w * TILE..].as_ptr());
             start_sums(true, w, a(0));
+            if subs > 1 {
+                start_sums(false, w, a(1));
+            }
             store_sums(true, sums.0[0].as_mut_ptr());
         }
         for s in 0..subs {
-            let next = s + 1 < subs;
-            if next {
-                // SAFETY: sub-block s + 1 exists.
-                unsafe { start_sums(s % 2 == 1, w, a(s + 1)) };
+            if s + 2 < subs {
+                // SAFETY: sub-block s + 2 exists; its register was stored (s).
+                unsafe { start_sums(s % 2 == 0, w, a(s + 2)) };
             }
-            for (m, row) in sums.0[s % 2].iter().enumerate().take((n - s * TILE).min(TILE)) {
-                // SAFETY: row is 64 aligned bytes.
-                let c = unsafe { _mm512_load_si512(row.0.as_ptr().cast()) };
-                let mut mask = _mm512_cmpgt_epi32_mask(bv, c);
-                if mask == 0 {
-                    continue;
+            let rows = (n - s * TILE).min(TILE);
+            let sub = &sums.0[s % 2];
+            // SAFETY: AVX-512F is enabled here.
+            let quiet = rows == TILE && _mm512_cmpgt_epi32_mask(bv, unsafe { min_rows(sub) }) == 0;
+            if !quiet {
+                for (m, row) in sub.iter().enumerate().take(rows) {
+                    // SAFETY: row is 64 aligned bytes.
+                    let c = unsafe { _mm512_load_si512(row.0.as_ptr().cast()) };
+                    let mut mask = _mm512_cmpgt_epi32_mask(bv, c);
+                    if mask == 0 {
+                        continue;
+                    }
+                    let mut cs = [0i32; TILE];
+                    // SAFETY: cs is 64 writable bytes.
+                    unsafe { _mm512_storeu_si512(cs.as_mut_ptr().cast(), c) };
+                    while mask != 0 {
+                        let l = mask.trailing_zeros() as usize;
+                        mask &= mask - 1;
+                        let q = q0 + l;
+                        let t = hit(q, s * TILE + m, (cs[l] + weights[l]) as u32);
+                        thresholds[q] = t;
+                        bound[l] = t.min(cap) as i32 - weights[l];
+                    }
+                    // SAFETY: as above.
+                    bv = unsafe { _mm512_loadu_si512(bound.as_ptr().cast()) };
                 }
-                let mut cs = [0i32; TILE];
-                // SAFETY: cs is 64 writable bytes.
-                unsafe { _mm512_storeu_si512(cs.as_mut_ptr().cast(), c) };
-                while mask != 0 {
-                    let l = mask.trailing_zeros() as usize;
-                    mask &= mask - 1;
-                    let q = q0 + l;
-                    let t = hit(q, s * TILE + m, (cs[l] + weights[l]) as u32);
-                    thresholds[q] = t;
-                    bound[l] = t.min(cap) as i32 - weights[l];
-                }
-                // SAFETY: as above.
-                bv = unsafe { _mm512_loadu_si512(bound.as_ptr().cast()) };
             }
-            if next {
-                // SAFETY: the sums of s + 1 were started; the other half of `sums`
-                // has been read.
+            if s + 1 < subs {
+                // SAFETY: the sums of s + 1 were started in register (s + 1) % 2;
+                // the buffer they go to was compared (s − 1).
                 unsafe { store_sums(s % 2 == 1, sums.0[(s + 1) % 2].as_mut_ptr()) };
             }
         }
