@@ -30,8 +30,15 @@ const QUERY_GROUP: usize = 64;
 /// blocks lost 20 % (they leave L1).
 const SLICED_QUERY_GROUP: usize = 256;
 
+/// Queries per group on AMX tiles (`tiles.rs`): each block's expansion into
+/// tiles (a byte per bit) is shared by the group; the group's query tiles (1 KiB
+/// per 16 queries and word) stay in L2.
+const TILES_QUERY_GROUP: usize = 1024;
+
 fn query_group(isa: Isa, db: &Codes) -> usize {
-    if sliced_pays(isa, db.bytes_per_code().div_ceil(8)) {
+    if tiles_pay(isa, db.bytes_per_code()) {
+        TILES_QUERY_GROUP
+    } else if sliced_pays(isa, db.bytes_per_code().div_ceil(8)) {
         SLICED_QUERY_GROUP
     } else {
         QUERY_GROUP
