@@ -19,7 +19,7 @@ pub enum Isa {
     /// x86-64 AVX-512 F/BW/VL (GEMM, elementwise); Hamming also needs VPOPCNTDQ.
     Avx512,
     /// [`Isa::Avx512`] plus the AMX-INT8 tile unit (Sapphire Rapids and later), granted
-    /// by the OS: the Hamming scan of many queries against 192-256-bit codes runs
+    /// by the OS: the Hamming scan of many queries against 128-256-bit codes runs
     /// on tiles (`hamming::tiles`); every other kernel runs its AVX-512 path.
     Amx,
     /// aarch64 Advanced SIMD, `std::arch` intrinsics.

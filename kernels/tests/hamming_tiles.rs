@@ -98,13 +98,20 @@ proptest! {
 }
 
 #[test]
-fn tiles_pay_only_on_amx_for_three_and_four_words() {
+fn tiles_pay_only_on_amx_for_two_to_four_words() {
     for level in isa::available() {
         let on = level == Isa::Amx;
+        assert_eq!(tiles_pay(level, 16), on);
         assert_eq!(tiles_pay(level, 24), on);
         assert_eq!(tiles_pay(level, 32), on);
-        assert!(!tiles_pay(level, 8) && !tiles_pay(level, 16) && !tiles_pay(level, 40) && !tiles_pay(level, 20));
+        assert!(!tiles_pay(level, 8) && !tiles_pay(level, 40) && !tiles_pay(level, 20));
     }
+}
+
+#[test]
+#[should_panic(expected = "TileBlock: 1 words")]
+fn one_word_codes_are_refused() {
+    TileBlock::new(1, 16);
 }
 
 #[test]

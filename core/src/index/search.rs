@@ -177,7 +177,7 @@ impl Collector for Within<'_> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Plan {
     /// Each block expanded into AMX tiles once and scanned by every query of the
-    /// group at once (`tiles.rs`): AMX at 192-256 bits.
+    /// group at once (`tiles.rs`): AMX at 128-256 bits.
     Tiles,
     /// Each block sliced word-major once and scanned by the sliced kernel
     /// (`repack.rs`): AVX-512 at 128 bits and up.
@@ -190,7 +190,7 @@ enum Plan {
 }
 
 /// The one place the scan chooses its layout: tiles where the level has the
-/// AMX tile unit, the codes are 3-4 whole words and the group fills a tile
+/// AMX tile unit, the codes are 2-4 whole words and the group fills a tile
 /// (1M 256-bit codes, 1,000 queries, k = 100, one thread: see
 /// docs/PERFORMANCE.md); sliced where the level has a
 /// sliced kernel for this width and the group is large enough to share the

@@ -329,7 +329,7 @@ fn amx_tiles_run_where_the_cpu_has_them_and_equal_the_scalar_scan() {
     if !isa::Isa::Amx.is_supported() {
         return;
     }
-    for bits in [192, 256] {
+    for bits in [128, 192, 256] {
         // Clustered codes (ties) and more queries than one group of tiles, with
         // a partial last tile of queries and a partial last block of codes.
         let db = random_codes(5_003, bits, 11, true);

@@ -10,7 +10,7 @@ use super::block::{for_blocks, Collector};
 
 /// Bytes of expanded codes per block (64 per code and word): the A tiles of a
 /// block are read once per 16 queries, so they stay in L1 (128 codes at 256
-/// bits).
+/// bits, 256 at 128).
 const TILE_BLOCK_BYTES: usize = 32 << 10;
 
 /// Queries a group needs before the tiles pay: one tile of them (fewer leave

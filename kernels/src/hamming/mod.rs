@@ -12,6 +12,9 @@
 //! VPOPCNTDQ (`Isa::Avx512` on CPUs with VPOPCNTDQ; without it `Avx512` falls back
 //! to scalar POPCNT), NEON on aarch64. Each is specialised for 64, 128, 256 and
 //! 512-bit codes (1, 2, 4, 8 words, a const generic) plus a generic width.
+//! Beside them, layouts a group of queries shares: word-sliced blocks
+//! ([`sliced`], AVX-512) and AMX tiles ([`tiles`], `Isa::Amx`, many queries at
+//! once as byte dot products).
 //!
 //! No AVX2 path. One was written (Muła's `vpshufb` nibble-table popcount with
 //! `vpsadbw`, 4 codes per register at 64 bits, an order-restoring unpack/permute for

@@ -28,8 +28,12 @@ use crate::Isa;
 /// Codes per A tile and queries per B tile (the tile unit's 16 rows).
 pub const TILE: usize = 16;
 
+/// Narrowest code, in u64 words, the tile scan takes (its bodies are written
+/// for 2, 3 and 4).
+pub const MIN_WORDS: usize = 2;
+
 /// Widest code, in u64 words, the tile scan takes: four B tiles stay in
-/// registers for a group of queries, with two A tiles and the sums (8 in all).
+/// registers for a group of queries, with two A tiles and two of sums (8 in all).
 pub const MAX_WORDS: usize = 4;
 
 /// A cache line of bytes: one tile row.
@@ -37,13 +41,12 @@ pub const MAX_WORDS: usize = 4;
 #[repr(C, align(64))]
 pub(crate) struct Row(pub(crate) [u8; 64]);
 
-/// Whether `isa` scans rows of `row` bytes on tiles: AMX, whole words, 3 or 4
-/// of them. At 2 words (128 bits) the tiles ran level with the sliced vector
-/// kernel (1M codes, 1,000 queries, k = 100, one thread: 6,630-6,984 against
-/// 6,986 queries/s), so the vector kernel keeps them; at 3 and 4 words they
-/// won (docs/PERFORMANCE.md). The scan itself takes 1-4 words.
+/// Whether `isa` scans rows of `row` bytes on tiles: AMX and whole words, 2 to
+/// 4 of them (128-256 bits), where they beat the sliced vector kernel by 1.3-1.6×
+/// (docs/PERFORMANCE.md). At one word the vector kernel needs one `vpopcntq`
+/// per 8 codes, and the tile scan has no body for it.
 pub fn tiles_pay(isa: Isa, row: usize) -> bool {
-    isa == Isa::Amx && row % 8 == 0 && (3..=MAX_WORDS).contains(&(row / 8)) && isa.is_supported()
+    isa == Isa::Amx && row % 8 == 0 && (MIN_WORDS..=MAX_WORDS).contains(&(row / 8)) && isa.is_supported()
 }
 
 /// Queries in B tiles (see the module doc), with |q| per query.
@@ -60,9 +63,9 @@ impl TileQueries {
     /// Queries of `w` words each, one after another (`queries.len()` a multiple of `w`).
     ///
     /// # Panics
-    /// If `w` is 0 or above [`MAX_WORDS`], or the length is not a multiple of `w`.
+    /// If `w` is outside [`MIN_WORDS`]..=[`MAX_WORDS`], or the length is not a multiple of `w`.
     pub fn new(queries: &[u64], w: usize) -> Self {
-        assert!((1..=MAX_WORDS).contains(&w) && queries.len() % w == 0, "TileQueries: {} words of {w}", queries.len());
+        assert!((MIN_WORDS..=MAX_WORDS).contains(&w) && queries.len() % w == 0, "TileQueries: {} words of {w}", queries.len());
         let len = queries.len() / w;
         let tiles = len.div_ceil(TILE);
         // Padding queries are all zero bits: +1 bytes, and never offered (their
@@ -107,9 +110,9 @@ impl TileBlock {
     /// Room for `capacity` codes of `w` words.
     ///
     /// # Panics
-    /// If `w` is 0 or above [`MAX_WORDS`].
+    /// If `w` is outside [`MIN_WORDS`]..=[`MAX_WORDS`].
     pub fn new(w: usize, capacity: usize) -> Self {
-        assert!((1..=MAX_WORDS).contains(&w), "TileBlock: {w} words");
+        assert!((MIN_WORDS..=MAX_WORDS).contains(&w), "TileBlock: {w} words");
         Self { w, len: 0, rows: vec![Row([0; 64]); capacity.div_ceil(TILE) * w * TILE] }
     }
 
