@@ -41,8 +41,8 @@ pub(crate) mod mih;
 mod mih_search;
 mod repack;
 mod search;
-mod tiles;
 pub(crate) mod slab;
+mod tiles;
 mod view;
 
 use std::sync::Arc;

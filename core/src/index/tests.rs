@@ -345,6 +345,9 @@ fn amx_tiles_run_where_the_cpu_has_them_and_equal_the_scalar_scan() {
             }
         }
         let r = (bits / 2 - 10) as u32;
-        assert_eq!(index.radius_with(isa::Isa::Amx, &queries, r).unwrap(), index.radius_with(isa::Isa::Scalar, &queries, r).unwrap());
+        assert_eq!(
+            index.radius_with(isa::Isa::Amx, &queries, r).unwrap(),
+            index.radius_with(isa::Isa::Scalar, &queries, r).unwrap()
+        );
     }
 }

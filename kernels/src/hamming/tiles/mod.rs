@@ -65,7 +65,11 @@ impl TileQueries {
     /// # Panics
     /// If `w` is outside [`MIN_WORDS`]..=[`MAX_WORDS`], or the length is not a multiple of `w`.
     pub fn new(queries: &[u64], w: usize) -> Self {
-        assert!((MIN_WORDS..=MAX_WORDS).contains(&w) && queries.len() % w == 0, "TileQueries: {} words of {w}", queries.len());
+        assert!(
+            (MIN_WORDS..=MAX_WORDS).contains(&w) && queries.len() % w == 0,
+            "TileQueries: {} words of {w}",
+            queries.len()
+        );
         let len = queries.len() / w;
         let tiles = len.div_ceil(TILE);
         // Padding queries are all zero bits: +1 bytes, and never offered (their

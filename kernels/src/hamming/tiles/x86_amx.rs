@@ -195,9 +195,10 @@ pub(super) unsafe fn scan<F: FnMut(usize, usize, u32) -> u32>(
         for l in 0..live {
             bound[l] = thresholds[q0 + l].min(cap) as i32 - weights[l];
         }
-        // SAFETY: bound is 16 i32; the tiles of group j are within queries.rows;
-        // sub-blocks 0 and (if it exists) 1 are within the block.
+        // SAFETY: bound is 16 i32.
         let mut bv = unsafe { _mm512_loadu_si512(bound.as_ptr().cast()) };
+        // SAFETY: the tiles of group j are within queries.rows; sub-blocks 0 and
+        // (if it exists) 1 are within the block; sums.0[0] is 16 rows.
         unsafe {
             load_queries(w, queries.rows[j * w * TILE..].as_ptr());
             start_sums(true, w, a(0));
