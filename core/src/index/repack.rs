@@ -14,7 +14,7 @@ pub(super) const REPACK_MIN_QUERIES: usize = 8;
 
 /// The queries, each `row` bytes, padded to whole u64 words (zeros above), one
 /// after another: the form both the word and the sliced kernels take.
-fn padded_queries(queries: &[&[u8]], row: usize) -> Vec<u64> {
+pub(super) fn padded_queries(queries: &[&[u8]], row: usize) -> Vec<u64> {
     let w = row.div_ceil(8);
     let mut words = vec![0u64; queries.len() * w];
     for (dst, q) in words.chunks_exact_mut(w).zip(queries) {

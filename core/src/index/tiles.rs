@@ -7,6 +7,7 @@
 use sigah_kernels::hamming::tiles::{tiles_scan, TileBlock, TileQueries, TILE};
 
 use super::block::{for_blocks, Collector};
+use super::repack::padded_queries;
 
 /// Bytes of expanded codes per block (64 per code and word): the A tiles of a
 /// block are read once per 16 queries, so they stay in L1 (128 codes at 256
@@ -28,18 +29,12 @@ pub(super) fn scan_tiles<C: Collector>(
     collectors: &mut [C],
 ) {
     let w = row / 8;
-    let words: Vec<u64> = queries
-        .iter()
-        .flat_map(|q| q.chunks_exact(8).map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes"))))
-        .collect();
-    let tiles = TileQueries::new(&words, w);
+    let tiles = TileQueries::new(&padded_queries(queries, row), w);
     let mut block = TileBlock::new(w, (TILE_BLOCK_BYTES / (64 * w)).max(TILE));
-    let mut thresholds = vec![0u32; queries.len()];
+    // Read once: `tiles_scan` keeps each query's threshold as its hits return it.
+    let mut thresholds: Vec<u32> = collectors.iter().map(|c| c.threshold()).collect();
     for_blocks(lo, hi, block.capacity(), |start, end| {
         block.fill(&rows[start * row..end * row]);
-        for (t, c) in thresholds.iter_mut().zip(collectors.iter()) {
-            *t = c.threshold();
-        }
         tiles_scan(&tiles, &block, &mut thresholds, |q, i, d| collectors[q].hit(d, (start + i) as u64));
     });
 }
