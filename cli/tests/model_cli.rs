@@ -291,3 +291,27 @@ fn train_size_and_steps_bound_the_schedule() {
         assert!(help.contains(want), "{want} missing from the help");
     }
 }
+
+#[test]
+fn the_fast_preset_trains_without_the_discriminator() {
+    let d = setup();
+    let adversarial = |model: &str| {
+        let info: serde_json::Value = serde_json::from_str(&ok(&["info", model, "--json"])).unwrap();
+        info["config"]["loss"]["adversarial"].as_bool()
+    };
+    let (full, fast) = (d.s("full.safetensors"), d.s("fast.safetensors"));
+    run_train(&d, &full, &[]);
+    run_train(&d, &fast, &["--preset", "fast"]);
+    assert_eq!((adversarial(&full), adversarial(&fast)), (Some(true), Some(false)));
+    // The preset is applied over the file; the other flags still apply after it.
+    let info: serde_json::Value = serde_json::from_str(&ok(&["info", &fast, "--json"])).unwrap();
+    assert_eq!(info["config"]["architecture"]["hidden"], serde_json::json!([32]));
+    // An unknown preset is a usage error (exit 2) naming the choices, and writes nothing.
+    let bad = d.s("bad.safetensors");
+    let out = sigah(&train_args(&d, &bad, &["--preset", "quick"]).iter().map(String::as_str).collect::<Vec<_>>());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("quick") && err.contains("fast"), "{err}");
+    assert!(!d.p("bad.safetensors").exists());
+    assert!(ok(&["train", "--help"]).contains("[default: full]"));
+}

@@ -24,6 +24,8 @@ pub(crate) struct NeighbourSampler {
     neg_k: usize,
     /// The listwise term's neighbours are the first `list_k` of each row (0: off).
     list_k: usize,
+    /// The listwise softmax's temperature for this data's dimension.
+    list_temperature: f32,
 }
 
 impl NeighbourSampler {
@@ -32,10 +34,11 @@ impl NeighbourSampler {
         let pair = n.lambda_pair > 0.0 && n.knn_pairs > 0;
         let rank = n.lambda_rank > 0.0 && n.rank_pos > 0;
         let list = n.lambda_list > 0.0 && n.list_k > 0;
+        let list_want = cfg.list_neighbours(data.rows);
         let want = [
             if pair { n.knn_pairs } else { 0 },
             if rank { n.rank_pos.max(n.rank_neg) } else { 0 },
-            if list { n.list_k } else { 0 },
+            if list { list_want } else { 0 },
         ];
         let k = want.into_iter().max().unwrap_or(0);
         let graph = (k > 0).then(|| super::knn::knn_graph(data, pre, k)).filter(|(_, k)| *k > 0);
@@ -43,8 +46,9 @@ impl NeighbourSampler {
         let pos_k = if rank { n.rank_pos.min(got) } else { 0 };
         // Ranks past the graph (a tiny training set) fall back to random negatives.
         let neg_k = if n.rank_neg > pos_k && n.rank_neg <= got { n.rank_neg } else { 0 };
-        let list_k = if list { n.list_k.min(got) } else { 0 };
-        Self { pair_k: if pair { n.knn_pairs.min(got) } else { 0 }, pos_k, neg_k, list_k, graph }
+        let list_k = if list { list_want.min(got) } else { 0 };
+        let list_temperature = cfg.list_temperature(pre.dim());
+        Self { pair_k: if pair { n.knn_pairs.min(got) } else { 0 }, pos_k, neg_k, list_k, list_temperature, graph }
     }
 
     /// Whether a neighbour graph was built (some neighbour term is on).
@@ -134,7 +138,7 @@ impl NeighbourSampler {
                 }
             });
         let active = weight.data.iter().filter(|&&w| w > 0.0).count();
-        (active > 0).then_some(ListTargets { target, mask, weight, active })
+        (active > 0).then_some(ListTargets { target, mask, weight, active, temperature: self.list_temperature })
     }
 }
 
@@ -262,8 +266,9 @@ mod tests {
 
     #[test]
     fn list_targets_mark_the_anchors_neighbours_and_mask_itself() {
-        // Points on a line: the 4 nearest of i are i ± 1 and i ± 2.
-        let data = Tensor::new(40, 1, (0..40).map(|i| i as f32).collect());
+        // Points on a line: the 4 nearest of i are i ± 1 and i ± 2 (160 rows, so
+        // that one in 32 rows still allows list_k = 4).
+        let data = Tensor::new(160, 1, (0..160).map(|i| i as f32).collect());
         let pre = Preprocess::fit(&data, 0).unwrap();
         let cfg = SigahConfig {
             neighbours: NeighbourTerms {
@@ -300,12 +305,31 @@ mod tests {
     }
 
     #[test]
+    fn a_small_training_set_caps_the_listwise_neighbours_at_one_in_32_rows() {
+        // 64 points on a line: list_k 4 is cut to 2, the anchor's i ± 1.
+        let data = Tensor::new(64, 1, (0..64).map(|i| i as f32).collect());
+        let pre = Preprocess::fit(&data, 0).unwrap();
+        let cfg = SigahConfig {
+            neighbours: NeighbourTerms { lambda_list: 1.0, list_k: 4, ..Default::default() },
+            ..Default::default()
+        };
+        let s = NeighbourSampler::new(&data, &pre, &cfg);
+        let l = s.list_targets(&[10, 11, 12, 9, 8], 1, None).unwrap();
+        assert_eq!(l.target.row(0), &[0.0, 0.5, 0.0, 0.5, 0.0]);
+        // 128 rows allow all 4.
+        let data = Tensor::new(128, 1, (0..128).map(|i| i as f32).collect());
+        let s = NeighbourSampler::new(&data, &Preprocess::fit(&data, 0).unwrap(), &cfg);
+        let l = s.list_targets(&[10, 11, 12, 9, 8], 1, None).unwrap();
+        assert_eq!(l.target.row(0), &[0.0, 0.25, 0.25, 0.25, 0.25]);
+    }
+
+    #[test]
     fn list_targets_equal_a_row_by_row_reference() {
         // Random batches with repeated rows, on clustered points: each target row
         // is 1/hits on the batch rows among the anchor's list_k nearest (not the
         // anchor itself), and the anchor's own copies are masked.
         let mut rng = ChaCha8Rng::seed_from_u64(7);
-        let data = Tensor::new(300, 2, (0..600).map(|i| ((i * 37) % 101) as f32 + (i % 3) as f32 * 0.1).collect());
+        let data = Tensor::new(400, 2, (0..800).map(|i| ((i * 37) % 101) as f32 + (i % 3) as f32 * 0.1).collect());
         let pre = Preprocess::fit(&data, 0).unwrap();
         let cfg = SigahConfig {
             neighbours: NeighbourTerms { lambda_list: 1.0, list_k: 12, ..Default::default() },

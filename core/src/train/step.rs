@@ -140,7 +140,7 @@ impl Shard {
         }
         let disc = cfg.loss.adversarial.then(|| leaves(tape, &model.disc, false));
         let x_anchors = if self.anchors < self.x.rows { tape.constant_rows_from(&self.x, 0, self.anchors) } else { xv };
-        let gl = shard_gen_loss(tape, cfg, disc.as_deref(), x_anchors, &gv, batch_anchors);
+        let gl = shard_gen_loss(tape, cfg, disc.as_deref(), x_anchors, &gv, batch_anchors, model.preprocess.dim());
         let relaxed = if cfg.neighbour_terms_on() { relaxed_codes(tape, cfg, gv.u) } else { None };
         self.loss = tape.value(gl.loss).item() as f64;
         self.recon = tape.value(gl.recon).item() as f64;

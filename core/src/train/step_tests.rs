@@ -67,7 +67,7 @@ fn shards_give_the_one_tape_gradients() {
     assert_eq!(tape.value(gv.x_fake).rows, 70, "only the anchors are decoded");
     let disc = leaves(&mut tape, &model.disc, false);
     let x_anchors = tape.constant_rows_from(&xb, 0, 70);
-    let gl = shard_gen_loss(&mut tape, &cfg, Some(&disc), x_anchors, &gv, 70);
+    let gl = shard_gen_loss(&mut tape, &cfg, Some(&disc), x_anchors, &gv, 70, model.preprocess.dim());
     let bl = batch_gen_loss(&mut tape, &cfg, gv.u, layout, list.as_ref());
     let loss = tape.add(gl.loss, bl);
     let want = tape.value(loss).item() as f64;

@@ -100,7 +100,7 @@ pub struct Optimiser {
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Loss {
-    /// Weight of the reconstruction term in L_G up to 64 bits; 3× past 64
+    /// Weight of the reconstruction term in L_G up to 64 bits; 3× or 6× past 64
     /// ([`SigahConfig::reconstruction_weight`]).
     pub lambda_rec: f32,
     /// Weight of the bit-balance term in L_G.
@@ -156,12 +156,14 @@ pub struct NeighbourTerms {
     /// divided by `list_temp`, whose cross-entropy against the rows that are among
     /// the anchor's `list_k` nearest training rows is minimised (docs/METHOD.md).
     pub lambda_list: f32,
-    /// See `lambda_list`: the rows that count as the anchor's neighbours.
+    /// See `lambda_list`: the rows that count as the anchor's neighbours, at
+    /// most one in 32 of the training rows ([`SigahConfig::list_neighbours`]).
     pub list_k: usize,
     /// See `lambda_list`: the softmax temperature, as a fraction of the bits, for
     /// codes of up to 64 bits (a Hamming distance of `T·k` bits more scales a
     /// row's weight by 1/e); each doubling of the width past 64 bits multiplies it
-    /// by 0.85 ([`SigahConfig::list_temperature`]).
+    /// by 0.85, or 0.7 where the code is wide for its input
+    /// ([`SigahConfig::list_temperature`]).
     pub list_temp: f32,
     /// With `relax_beta > 0` the neighbour terms compare `tanh(relax_beta·u)`
     /// instead of the sign codes (0: the signs, with the hard-tanh STE).
@@ -261,8 +263,21 @@ impl Default for Training {
 /// The listwise temperature's factor per doubling of the width past 64 bits.
 const WIDE_LIST_TEMP_STEP: f32 = 0.85;
 
+/// The same where the code is wide for its input ([`SigahConfig::wide_for`]).
+const WIDE_INPUT_LIST_TEMP_STEP: f32 = 0.7;
+
+/// The listwise neighbours are at most one in this many training rows.
+const LIST_ROWS_PER_NEIGHBOUR: usize = 32;
+
 /// The reconstruction weight's factor past 64 bits.
 const WIDE_REC_FACTOR: f32 = 3.0;
+
+/// The same where the code is wide for its input.
+const WIDE_INPUT_REC_FACTOR: f32 = 6.0;
+
+/// Past 64 bits, a code is wide for its input from one bit per this many input
+/// dimensions.
+const WIDE_INPUT_DIMS_PER_BIT: usize = 4;
 
 impl SigahConfig {
     /// The config as one line of JSON, section by section (what the model file
@@ -271,35 +286,68 @@ impl SigahConfig {
         serde_json::to_string(self).expect("a config always serialises")
     }
 
-    /// The listwise term's temperature at this width, as a fraction of the bits:
-    /// `list_temp` up to 64 bits, then 0.85× per doubling (0.0425 at 128 bits
-    /// with the default 0.05). A fraction of a wider code spreads less between rows
-    /// (its noise shrinks like 1/√k), so the same fraction separates neighbours
-    /// from the rows just past them less sharply; at 128 bits 0.05 left SiGAH
-    /// below ITQ on sentence embeddings (docs/RESULTS.md, "Wide codes").
-    pub fn list_temperature(&self) -> f32 {
+    /// Whether the code is wide for an input of `input_dim` dimensions: more
+    /// than 64 bits, and at least one bit per 4 input dimensions (128 bits of
+    /// 128-d SIFT or 384-d sentence embeddings, not of 784-d MNIST pixels).
+    /// ITQ's rotation of the top principal directions then keeps most of what
+    /// the input holds, and the two rules below lean further towards it.
+    pub fn wide_for(&self, input_dim: usize) -> bool {
+        let bits = self.architecture.bits;
+        bits > 64 && bits * WIDE_INPUT_DIMS_PER_BIT >= input_dim
+    }
+
+    /// The listwise term's temperature at this width for an input of
+    /// `input_dim` dimensions, as a fraction of the bits: `list_temp` up to 64
+    /// bits, then 0.85× per doubling (0.0425 at 128 bits with the default
+    /// 0.05), or 0.7× where the code is wide for its input
+    /// ([`SigahConfig::wide_for`]: 0.035 at 128 bits). A fraction of a wider
+    /// code spreads less between rows (its noise shrinks like 1/√k), so the same
+    /// fraction separates neighbours from the rows just past them less sharply;
+    /// at 128 bits 0.05 left SiGAH below ITQ on sentence embeddings. The
+    /// steeper step gains more where the code is wide for its input, and costs
+    /// mnist5k's label relevance its margin, so 784-d pixels keep 0.85×
+    /// (docs/RESULTS.md, "Wide codes").
+    pub fn list_temperature(&self, input_dim: usize) -> f32 {
         let (bits, t) = (self.architecture.bits, self.neighbours.list_temp);
+        let step = if self.wide_for(input_dim) { WIDE_INPUT_LIST_TEMP_STEP } else { WIDE_LIST_TEMP_STEP };
         if bits <= 64 {
             t
         } else {
-            t * WIDE_LIST_TEMP_STEP.powf((bits as f32 / 64.0).log2())
+            t * step.powf((bits as f32 / 64.0).log2())
         }
     }
 
-    /// The reconstruction term's weight at this width: `lambda_rec` up to 64
-    /// bits, 3× that past 64. Where the code holds most of the data's variance
-    /// (128 bits of 384-d sentence embeddings), what the code keeps of x, which
-    /// is all ITQ optimises, weighs more against the neighbour terms: at 128 bits
-    /// 3× gained 1.1 to 2.0 mAP points on three sentence-embedding sets and did
-    /// not cost mnist5k's cells their margin (docs/RESULTS.md, "Wide codes: the
+    /// The reconstruction term's weight at this width for an input of
+    /// `input_dim` dimensions: `lambda_rec` up to 64 bits, 3× that past 64, 6×
+    /// where the code is wide for its input ([`SigahConfig::wide_for`]). Where
+    /// the code holds most of the data's variance, what the code keeps of x,
+    /// which is all ITQ optimises, weighs more against the neighbour terms: at
+    /// 128 bits 3× gained 1.1 to 2.0 mAP points on three sentence-embedding
+    /// sets, and 6× more again on them and on SIFT, but 6× costs mnist5k's
+    /// label relevance its margin (docs/RESULTS.md, "Wide codes: the
     /// reconstruction weight").
-    pub fn reconstruction_weight(&self) -> f32 {
+    pub fn reconstruction_weight(&self, input_dim: usize) -> f32 {
         let w = self.loss.lambda_rec;
         if self.architecture.bits <= 64 {
             w
+        } else if self.wide_for(input_dim) {
+            w * WIDE_INPUT_REC_FACTOR
         } else {
             w * WIDE_REC_FACTOR
         }
+    }
+
+    /// The listwise term's neighbours per anchor when training on `rows` rows:
+    /// `list_k`, but at most one in 32 of the rows (at least 1). In a batch of
+    /// 256 anchors (1,024 rows with their neighbour rows) an anchor then meets
+    /// about as many of its neighbours on a set of a few thousand rows as on a
+    /// large one, instead of a target spread over 6 % of the data that groups
+    /// rows far coarser than the top-100 ranking it serves. It changes only
+    /// training sets under 3,200 rows: on 1,617 64-d digits at 64 bits, 50
+    /// neighbours instead of 100 gained 0.8 mAP points over 3 seeds, 200 lost 7
+    /// (docs/RESULTS.md, "Small sets: the listwise neighbours").
+    pub fn list_neighbours(&self, rows: usize) -> usize {
+        self.neighbours.list_k.min((rows / LIST_ROWS_PER_NEIGHBOUR).max(1))
     }
 
     /// The latent width m.

@@ -10,30 +10,60 @@ fn with(edit: impl FnOnce(&mut SigahConfig)) -> SigahConfig {
 }
 
 #[test]
-fn the_listwise_temperature_shrinks_past_64_bits() {
-    let at = |bits| with(|c| c.architecture.bits = bits).list_temperature();
-    for bits in [8, 16, 32, 48, 64] {
-        assert_eq!(at(bits), 0.05, "{bits} bits");
-    }
-    assert!((at(128) - 0.0425).abs() < 1e-7, "{}", at(128));
-    assert!((at(256) - 0.036125).abs() < 1e-7, "{}", at(256));
-    assert!(at(96) < 0.05 && at(96) > at(128));
-    let custom = with(|c| (c.architecture.bits, c.neighbours.list_temp) = (128, 0.1));
-    assert!((custom.list_temperature() - 0.085).abs() < 1e-7);
+fn codes_are_wide_for_their_input_past_64_bits_from_a_bit_per_4_dimensions() {
+    let at = |bits, d| with(|c| c.architecture.bits = bits).wide_for(d);
+    assert!(at(128, 512) && at(128, 384) && at(128, 128) && at(128, 64) && at(72, 288));
+    assert!(!at(128, 513) && !at(128, 784) && !at(64, 64) && !at(64, 8));
+    assert!(at(256, 784) && at(256, 1024) && !at(256, 1025));
 }
 
 #[test]
-fn the_reconstruction_weight_triples_past_64_bits() {
-    let at = |bits| with(|c| c.architecture.bits = bits).reconstruction_weight();
+fn the_listwise_temperature_shrinks_past_64_bits() {
+    // 784-d input: 128 bits are not wide for it, 256 are.
+    let at = |bits, d| with(|c| c.architecture.bits = bits).list_temperature(d);
+    for bits in [8, 16, 32, 48, 64] {
+        assert_eq!(at(bits, 784), 0.05, "{bits} bits");
+        assert_eq!(at(bits, 16), 0.05, "{bits} bits of 16-d");
+    }
+    assert!((at(128, 784) - 0.0425).abs() < 1e-7, "{}", at(128, 784));
+    assert!((at(128, 384) - 0.035).abs() < 1e-7, "{}", at(128, 384));
+    assert!((at(256, 2048) - 0.036125).abs() < 1e-7, "{}", at(256, 2048));
+    assert!((at(256, 784) - 0.0245).abs() < 1e-7, "{}", at(256, 784));
+    assert!(at(96, 784) < 0.05 && at(96, 784) > at(128, 784));
+    let custom = with(|c| (c.architecture.bits, c.neighbours.list_temp) = (128, 0.1));
+    assert!((custom.list_temperature(784) - 0.085).abs() < 1e-7);
+    assert!((custom.list_temperature(128) - 0.07).abs() < 1e-7);
+}
+
+#[test]
+fn the_reconstruction_weight_grows_past_64_bits() {
+    let at = |bits, d| with(|c| c.architecture.bits = bits).reconstruction_weight(d);
     for bits in [8, 32, 64] {
-        assert_eq!(at(bits), 1.0, "{bits} bits");
+        assert_eq!(at(bits, 784), 1.0, "{bits} bits");
+        assert_eq!(at(bits, 32), 1.0, "{bits} bits of 32-d");
     }
-    for bits in [72, 128, 256] {
-        assert_eq!(at(bits), 3.0, "{bits} bits");
+    for bits in [72, 128, 192] {
+        assert_eq!(at(bits, 784), 3.0, "{bits} bits");
+        assert_eq!(at(bits, bits), 6.0, "{bits} bits of {bits}-d");
     }
+    assert_eq!(at(256, 784), 6.0);
     let custom = with(|c| (c.architecture.bits, c.loss.lambda_rec) = (128, 0.5));
-    assert_eq!(custom.reconstruction_weight(), 1.5);
-    assert_eq!(with(|c| (c.architecture.bits, c.loss.lambda_rec) = (128, 0.0)).reconstruction_weight(), 0.0);
+    assert_eq!((custom.reconstruction_weight(784), custom.reconstruction_weight(384)), (1.5, 3.0));
+    assert_eq!(with(|c| (c.architecture.bits, c.loss.lambda_rec) = (128, 0.0)).reconstruction_weight(64), 0.0);
+}
+
+#[test]
+fn the_listwise_neighbours_are_at_most_one_in_32_training_rows() {
+    let d = SigahConfig::default();
+    for rows in [3_200, 4_500, 100_000] {
+        assert_eq!(d.list_neighbours(rows), 100, "{rows} rows");
+    }
+    assert_eq!(d.list_neighbours(3_199), 99);
+    assert_eq!(d.list_neighbours(1_617), 50);
+    assert_eq!(d.list_neighbours(40), 1);
+    assert_eq!(d.list_neighbours(3), 1);
+    let custom = with(|c| c.neighbours.list_k = 20);
+    assert_eq!((custom.list_neighbours(1_617), custom.list_neighbours(320)), (20, 10));
 }
 
 #[test]

@@ -9,15 +9,15 @@ use crate::model::SigahConfig;
 /// total: the anchors' sums add up to it). `codes` are the compared codes of the
 /// whole batch, anchors first.
 ///
-/// Each anchor's softmax over the batch rows of −h/T (T the width's
-/// [`SigahConfig::list_temperature`]), h the relaxed Hamming
+/// Each anchor's softmax over the batch rows of −h/T (T the targets'
+/// temperature, [`SigahConfig::list_temperature`]), h the relaxed Hamming
 /// distance as a fraction of the bits; since h = (1 − c_a·c_j/k)/2, −h/T is
 /// c_a·c_j/(2kT) up to a constant per row, which the softmax ignores.
 /// Cross-entropy against its kNN rows.
 pub fn list_loss(tape: &mut Tape, cfg: &SigahConfig, codes: Var, l: &ListTargets, first: usize, count: usize) -> Var {
     let sa = tape.slice_rows(codes, first, count);
     let sim = tape.matmul_nt(sa, codes);
-    let logits = tape.scale(sim, 1.0 / (2.0 * cfg.list_temperature() * cfg.architecture.bits as f32));
+    let logits = tape.scale(sim, 1.0 / (2.0 * l.temperature * cfg.architecture.bits as f32));
     let mask = tape.constant_rows_from(&l.mask, first, count);
     let logits = tape.add(logits, mask);
     let target = tape.constant_rows_from(&l.target, first, count);

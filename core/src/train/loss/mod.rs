@@ -137,6 +137,9 @@ pub struct ListTargets {
     pub weight: Tensor,
     /// Anchors with weight 1.
     pub active: usize,
+    /// The softmax temperature as a fraction of the bits
+    /// ([`SigahConfig::list_temperature`] for the training data's dimension).
+    pub temperature: f32,
 }
 
 /// The generator's row terms on one shard.
@@ -150,7 +153,8 @@ pub struct ShardGenLoss {
 }
 
 /// The generator's row terms on a shard of `x` (its rows of a batch of
-/// `batch_rows`): [`reconstruction::reconstruction`], plus, with `disc` (the
+/// `batch_rows`): [`reconstruction::reconstruction`], weighted for inputs of
+/// `input_dim` dimensions (the raw data's), plus, with `disc` (the
 /// discriminator's weights as constants), [`energy::energy`].
 pub fn shard_gen_loss(
     tape: &mut Tape,
@@ -159,9 +163,11 @@ pub fn shard_gen_loss(
     x: Var,
     g: &GenVars,
     batch_rows: usize,
+    input_dim: usize,
 ) -> ShardGenLoss {
     let mut terms = Terms::default();
-    let rec = reconstruction::reconstruction(tape, cfg.reconstruction_weight(), x, g.x_fake, batch_rows);
+    let weight = cfg.reconstruction_weight(input_dim);
+    let rec = reconstruction::reconstruction(tape, weight, x, g.x_fake, batch_rows);
     terms.add(tape, Term::Reconstruction, rec.term);
     if let Some(disc) = disc {
         let e = energy::energy(tape, disc, g.x_fake, batch_rows);

@@ -111,35 +111,41 @@ fn relaxed_codes_use_tanh_of_beta_u() {
 #[test]
 fn the_list_term_uses_the_width_temperature() {
     // 128-bit codes: anchor a = all +1, its neighbour n = half −1 (similarity 0),
-    // a non-neighbour f = all +1 (similarity 128). At T = 0.0425 (list_temp
-    // 0.05 at 128 bits) the logits are sim/(2·T·128): 0 for n and 1/0.085 for f;
-    // the anchor's own column is masked. Cross-entropy: ln(e^(1/0.085) + 1) − 0.
+    // a non-neighbour f = all +1 (similarity 128). The logits are sim/(2·T·128):
+    // 0 for n and 1/(2T) for f; the anchor's own column is masked. Cross-entropy:
+    // ln(e^(1/(2T)) + 1) − 0. T = 0.0425 for 784-d inputs (0.85× list_temp
+    // 0.05), 0.035 for 384-d ones, for which 128 bits are wide (0.7×).
     let k = 128;
     let (a, f) = (vec![1.0f32; k], vec![1.0f32; k]);
     let n: Vec<f32> = (0..k).map(|j| if j < k / 2 { 1.0 } else { -1.0 }).collect();
-    let mut tape = Tape::new();
-    let codes = tape.constant(Tensor::new(3, k, [a, n, f].concat()));
-    let l = ListTargets {
-        target: Tensor::new(1, 3, vec![0.0, 1.0, 0.0]),
-        mask: Tensor::new(1, 3, vec![-1e30, 0.0, 0.0]),
-        weight: Tensor::new(1, 1, vec![1.0]),
-        active: 1,
-    };
     let cfg = SigahConfig {
         architecture: Architecture { bits: k, ..Default::default() },
         neighbours: NeighbourTerms { lambda_list: 1.0, ..Default::default() },
         ..Default::default()
     };
-    let loss = list_loss(&mut tape, &cfg, codes, &l, 0, 1);
-    let want = ((1.0f32 / 0.085).exp() + 1.0).ln();
-    assert!((tape.value(loss).item() - want).abs() < 1e-4, "{} vs {want}", tape.value(loss).item());
+    for (input_dim, t) in [(784, 0.0425f32), (384, 0.035)] {
+        let mut tape = Tape::new();
+        let codes = tape.constant(Tensor::new(3, k, [a.clone(), n.clone(), f.clone()].concat()));
+        let l = ListTargets {
+            target: Tensor::new(1, 3, vec![0.0, 1.0, 0.0]),
+            mask: Tensor::new(1, 3, vec![-1e30, 0.0, 0.0]),
+            weight: Tensor::new(1, 1, vec![1.0]),
+            active: 1,
+            temperature: cfg.list_temperature(input_dim),
+        };
+        let loss = list_loss(&mut tape, &cfg, codes, &l, 0, 1);
+        let want = ((1.0f32 / (2.0 * t)).exp() + 1.0).ln();
+        let got = tape.value(loss).item();
+        assert!((got - want).abs() < 1e-4, "{input_dim}-d: {got} vs {want}");
+    }
 }
 
 #[test]
 fn the_reconstruction_term_takes_the_width_weight() {
     // x − x̃ = 1 in every one of 2 × 2 entries: mse = 4 / (2·2) = 1, so the term
-    // is the weight itself: lambda_rec up to 64 bits, 3× past 64.
-    let term_at = |bits| {
+    // is the weight itself: lambda_rec up to 64 bits, 3× past 64, 6× past 64
+    // where the code has a bit per 4 input dimensions.
+    let term_at = |bits, input_dim| {
         let mut tape = Tape::new();
         let x = tape.constant(Tensor::new(2, 2, vec![1.0; 4]));
         let x_fake = tape.constant(Tensor::zeros(2, 2));
@@ -150,9 +156,10 @@ fn the_reconstruction_term_takes_the_width_weight() {
             loss: Loss { lambda_rec: 0.5, ..Default::default() },
             ..Default::default()
         };
-        let l = shard_gen_loss(&mut tape, &cfg, None, x, &g, 2);
+        let l = shard_gen_loss(&mut tape, &cfg, None, x, &g, 2, input_dim);
         (tape.value(l.loss).item(), tape.value(l.recon).item())
     };
-    assert_eq!(term_at(64), (0.5, 1.0));
-    assert_eq!(term_at(128), (1.5, 1.0));
+    assert_eq!(term_at(64, 64), (0.5, 1.0));
+    assert_eq!(term_at(128, 784), (1.5, 1.0));
+    assert_eq!(term_at(128, 512), (3.0, 1.0));
 }
