@@ -162,8 +162,8 @@ pub struct NeighbourTerms {
     /// See `lambda_list`: the softmax temperature, as a fraction of the bits, for
     /// codes of up to 64 bits (a Hamming distance of `T·k` bits more scales a
     /// row's weight by 1/e); each doubling of the width past 64 bits multiplies it
-    /// by 0.85, or 0.7 where the code is wide for its input
-    /// ([`SigahConfig::list_temperature`]).
+    /// by 0.85, and where the code is wide for its input it is at most 0.7 ×
+    /// this ([`SigahConfig::list_temperature`]).
     pub list_temp: f32,
     /// With `relax_beta > 0` the neighbour terms compare `tanh(relax_beta·u)`
     /// instead of the sign codes (0: the signs, with the hard-tanh STE).
@@ -263,8 +263,9 @@ impl Default for Training {
 /// The listwise temperature's factor per doubling of the width past 64 bits.
 const WIDE_LIST_TEMP_STEP: f32 = 0.85;
 
-/// The same where the code is wide for its input ([`SigahConfig::wide_for`]).
-const WIDE_INPUT_LIST_TEMP_STEP: f32 = 0.7;
+/// Where the code is wide for its input ([`SigahConfig::wide_for`]) the
+/// temperature is at most this fraction of `list_temp`.
+const WIDE_INPUT_LIST_TEMP_CAP: f32 = 0.7;
 
 /// The listwise neighbours are at most one in this many training rows.
 const LIST_ROWS_PER_NEIGHBOUR: usize = 32;
@@ -299,21 +300,26 @@ impl SigahConfig {
     /// The listwise term's temperature at this width for an input of
     /// `input_dim` dimensions, as a fraction of the bits: `list_temp` up to 64
     /// bits, then 0.85× per doubling (0.0425 at 128 bits with the default
-    /// 0.05), or 0.7× where the code is wide for its input
-    /// ([`SigahConfig::wide_for`]: 0.035 at 128 bits). A fraction of a wider
-    /// code spreads less between rows (its noise shrinks like 1/√k), so the same
-    /// fraction separates neighbours from the rows just past them less sharply;
-    /// at 128 bits 0.05 left SiGAH below ITQ on sentence embeddings. The
-    /// steeper step gains more where the code is wide for its input, and costs
-    /// mnist5k's label relevance its margin, so 784-d pixels keep 0.85×
-    /// (docs/RESULTS.md, "Wide codes").
+    /// 0.05, 0.036 at 256); where the code is wide for its input
+    /// ([`SigahConfig::wide_for`]) at most 0.7 × `list_temp` (0.035). A
+    /// fraction of a wider code spreads less between rows (its noise shrinks
+    /// like 1/√k), so the same fraction separates neighbours from the rows just
+    /// past them less sharply; at 128 bits 0.05 left SiGAH below ITQ on
+    /// sentence embeddings. 0.035 gains more where the code is wide for its
+    /// input, and costs mnist5k's label relevance its margin at 128 bits, so
+    /// 784-d pixels keep 0.0425 there; lower than 0.035 lost on mnist5k at 256
+    /// bits (0.0245: −1.7 points) (docs/RESULTS.md, "Codes wide for their
+    /// input").
     pub fn list_temperature(&self, input_dim: usize) -> f32 {
         let (bits, t) = (self.architecture.bits, self.neighbours.list_temp);
-        let step = if self.wide_for(input_dim) { WIDE_INPUT_LIST_TEMP_STEP } else { WIDE_LIST_TEMP_STEP };
         if bits <= 64 {
-            t
+            return t;
+        }
+        let shrunk = t * WIDE_LIST_TEMP_STEP.powf((bits as f32 / 64.0).log2());
+        if self.wide_for(input_dim) {
+            shrunk.min(t * WIDE_INPUT_LIST_TEMP_CAP)
         } else {
-            t * step.powf((bits as f32 / 64.0).log2())
+            shrunk
         }
     }
 

@@ -114,7 +114,7 @@ fn the_list_term_uses_the_width_temperature() {
     // a non-neighbour f = all +1 (similarity 128). The logits are sim/(2·T·128):
     // 0 for n and 1/(2T) for f; the anchor's own column is masked. Cross-entropy:
     // ln(e^(1/(2T)) + 1) − 0. T = 0.0425 for 784-d inputs (0.85× list_temp
-    // 0.05), 0.035 for 384-d ones, for which 128 bits are wide (0.7×).
+    // 0.05), 0.035 for 384-d ones, for which 128 bits are wide (0.7 list_temp).
     let k = 128;
     let (a, f) = (vec![1.0f32; k], vec![1.0f32; k]);
     let n: Vec<f32> = (0..k).map(|j| if j < k / 2 { 1.0 } else { -1.0 }).collect();
