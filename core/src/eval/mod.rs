@@ -22,7 +22,7 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use crate::{Error, Result, Tensor};
+use crate::{Codes, Error, Result, Tensor};
 use baselines::{Method, MethodOptions, TrainSet, ITQ_ITERATIONS};
 use metrics::{evaluate, AtN, Metrics, PrPoint, Relevance};
 
@@ -61,6 +61,11 @@ pub struct ResultRow {
     pub train_s: f64,
     /// Seconds to encode the base set and the queries.
     pub encode_s: f64,
+    /// The lowest and highest share of 1s of a bit over the base codes: a
+    /// collapsed bit (the same for nearly every vector) shows as a value near 0
+    /// or 1 (docs/RESULTS.md asks every SiGAH bit to stay in [0.1, 0.9]).
+    pub bit_mean_min: f64,
+    pub bit_mean_max: f64,
     /// The method's whole configuration as trained, so that a report can be
     /// traced to what produced it: a SiGAH model's own `SigahConfig`, a baseline's width, seed
     /// and iterations.
@@ -86,6 +91,8 @@ impl ResultRow {
             p_r2: m.p_r2,
             train_s,
             encode_s,
+            bit_mean_min: 0.0,
+            bit_mean_max: 0.0,
             config: serde_json::Value::Null,
             pr_curve: m.pr_curve,
             at_n: m.at_n,
@@ -160,15 +167,35 @@ pub fn run(
                 base_codes.write_npy(&dir.join(format!("{}_{bits}_base.npy", method.name)))?;
                 query_codes.write_npy(&dir.join(format!("{}_{bits}_query.npy", method.name)))?;
             }
+            let (bit_mean_min, bit_mean_max) = bit_mean_range(&base_codes);
             for rel in relevances {
                 let m = evaluate(&base_codes, &query_codes, rel)?;
                 let mut row = ResultRow::new(method.name, bits, rel, m, train_s, encode_s);
                 row.config = method_config.clone();
+                (row.bit_mean_min, row.bit_mean_max) = (bit_mean_min, bit_mean_max);
                 rows.push(row);
             }
         }
     }
     Ok(rows)
+}
+
+/// The lowest and highest share of 1s among the bits of `codes` (bit j of a
+/// code is bit j % 8 of its byte j / 8); (0, 0) for no codes.
+pub fn bit_mean_range(codes: &Codes) -> (f64, f64) {
+    if codes.is_empty() {
+        return (0.0, 0.0);
+    }
+    let mut ones = vec![0u64; codes.bits()];
+    for i in 0..codes.len() {
+        for (byte_at, &byte) in codes.code_bytes(i).iter().enumerate() {
+            for (k, count) in ones[byte_at * 8..].iter_mut().take(8).enumerate() {
+                *count += u64::from((byte >> k) & 1);
+            }
+        }
+    }
+    let n = codes.len() as f64;
+    ones.iter().fold((1.0f64, 0.0f64), |(lo, hi), &c| (lo.min(c as f64 / n), hi.max(c as f64 / n)))
 }
 
 #[cfg(test)]

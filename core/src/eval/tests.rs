@@ -88,9 +88,16 @@ fn end_to_end_on_two_clusters() {
     write_report(&report, &rows).unwrap();
     let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
     let first = &json["results"][0];
-    for key in ["method", "bits", "relevance", "map", "p_at_100", "r_at_100", "p_r2", "train_s", "encode_s"] {
+    for key in
+        ["method", "bits", "relevance", "map", "p_at_100", "r_at_100", "p_r2", "train_s", "encode_s", "bit_mean_min"]
+    {
         assert!(!first[key].is_null(), "missing {key}");
     }
+    // The saved ITQ base codes give the reported bit balance.
+    let itq = rows.iter().find(|r| r.method == "itq" && r.bits == 8).unwrap();
+    let saved = Codes::from_bytes(8, &bytes).unwrap();
+    assert_eq!((itq.bit_mean_min, itq.bit_mean_max), bit_mean_range(&saved));
+    assert!(0.0 < itq.bit_mean_min && itq.bit_mean_min <= itq.bit_mean_max && itq.bit_mean_max < 1.0);
     let files = write_plots(&dir.path().join("plots"), &rows).unwrap();
     assert_eq!(files.len(), 4);
     let svg = std::fs::read_to_string(&files[0]).unwrap();
@@ -99,6 +106,17 @@ fn end_to_end_on_two_clusters() {
         "{}",
         &svg[..200.min(svg.len())]
     );
+}
+
+#[test]
+fn bit_mean_range_counts_each_bit_over_the_codes() {
+    // 8-bit codes, 4 rows: bits 0, 1, 4, 5 are set in 3 rows, bits 2, 3, 6, 7 in 2.
+    let codes = Codes::from_bytes(8, &[0x0f, 0xff, 0xf0, 0x33]).unwrap();
+    assert_eq!(bit_mean_range(&codes), (0.5, 0.75));
+    // 16 bits: only bit 8 (the second byte's lowest bit) is ever set, in 3 of 4.
+    let codes = Codes::from_bytes(16, &[0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01]).unwrap();
+    assert_eq!(bit_mean_range(&codes), (0.0, 0.75));
+    assert_eq!(bit_mean_range(&Codes::zeros(0, 8).unwrap()), (0.0, 0.0));
 }
 
 #[test]
