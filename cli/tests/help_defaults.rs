@@ -81,7 +81,8 @@ fn train_help_defaults_are_the_default_config() {
             ("--seed", "training", "seed"),
             ("--batch-size", "optimiser", "batch_size"),
         ],
-        &["--checkpoint"],
+        // `full` is the default config itself (the_fast_preset_trains_without_the_discriminator).
+        &["--checkpoint", "--preset"],
     );
 }
 
