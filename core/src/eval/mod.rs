@@ -77,7 +77,15 @@ pub struct ResultRow {
 }
 
 impl ResultRow {
-    fn new(method: &str, bits: usize, relevance: &Relevance, m: Metrics, train_s: f64, encode_s: f64) -> Self {
+    /// `bit_means`: the base codes' [`bit_mean_range`].
+    fn new(
+        method: &str,
+        bits: usize,
+        relevance: &Relevance,
+        m: Metrics,
+        (train_s, encode_s): (f64, f64),
+        (bit_mean_min, bit_mean_max): (f64, f64),
+    ) -> Self {
         let at = |n| m.at(n).unwrap_or(AtN { n, precision: 0.0, recall: 0.0 });
         ResultRow {
             method: method.to_string(),
@@ -91,8 +99,8 @@ impl ResultRow {
             p_r2: m.p_r2,
             train_s,
             encode_s,
-            bit_mean_min: 0.0,
-            bit_mean_max: 0.0,
+            bit_mean_min,
+            bit_mean_max,
             config: serde_json::Value::Null,
             pr_curve: m.pr_curve,
             at_n: m.at_n,
@@ -167,12 +175,11 @@ pub fn run(
                 base_codes.write_npy(&dir.join(format!("{}_{bits}_base.npy", method.name)))?;
                 query_codes.write_npy(&dir.join(format!("{}_{bits}_query.npy", method.name)))?;
             }
-            let (bit_mean_min, bit_mean_max) = bit_mean_range(&base_codes);
+            let bit_means = bit_mean_range(&base_codes);
             for rel in relevances {
                 let m = evaluate(&base_codes, &query_codes, rel)?;
-                let mut row = ResultRow::new(method.name, bits, rel, m, train_s, encode_s);
+                let mut row = ResultRow::new(method.name, bits, rel, m, (train_s, encode_s), bit_means);
                 row.config = method_config.clone();
-                (row.bit_mean_min, row.bit_mean_max) = (bit_mean_min, bit_mean_max);
                 rows.push(row);
             }
         }
