@@ -77,7 +77,8 @@ pub struct ResultRow {
 }
 
 impl ResultRow {
-    /// `bit_means`: the base codes' [`bit_mean_range`].
+    /// `bit_means`: the base codes' [`bit_mean_range`]; `config`: the method's
+    /// configuration as the report stores it.
     fn new(
         method: &str,
         bits: usize,
@@ -85,6 +86,7 @@ impl ResultRow {
         m: Metrics,
         (train_s, encode_s): (f64, f64),
         (bit_mean_min, bit_mean_max): (f64, f64),
+        config: serde_json::Value,
     ) -> Self {
         let at = |n| m.at(n).unwrap_or(AtN { n, precision: 0.0, recall: 0.0 });
         ResultRow {
@@ -101,7 +103,7 @@ impl ResultRow {
             encode_s,
             bit_mean_min,
             bit_mean_max,
-            config: serde_json::Value::Null,
+            config,
             pr_curve: m.pr_curve,
             at_n: m.at_n,
         }
@@ -178,9 +180,8 @@ pub fn run(
             let bit_means = bit_mean_range(&base_codes);
             for rel in relevances {
                 let m = evaluate(&base_codes, &query_codes, rel)?;
-                let mut row = ResultRow::new(method.name, bits, rel, m, (train_s, encode_s), bit_means);
-                row.config = method_config.clone();
-                rows.push(row);
+                let times = (train_s, encode_s);
+                rows.push(ResultRow::new(method.name, bits, rel, m, times, bit_means, method_config.clone()));
             }
         }
     }
