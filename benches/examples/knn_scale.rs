@@ -1,4 +1,4 @@
-//! Times the training set's kNN graph (`sigah_core::train::knn`) on generated
+//! Times the training set's kNN graph (`sigah_core::knn`) on generated
 //! clustered Gaussian data, and measures the approximate graph's recall against
 //! exact neighbours on a sample of rows. Nothing is written to disk.
 //!
@@ -20,8 +20,8 @@ use std::time::Instant;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
+use sigah_core::knn::{knn_graph, knn_graph_approx, knn_graph_exact, recall_at, sample_rows, Ivf, IVF};
 use sigah_core::model::Preprocess;
-use sigah_core::train::knn::{knn_graph, knn_graph_approx, knn_graph_exact, recall_at, sample_rows, Ivf, IVF};
 use sigah_core::Tensor;
 use sigah_kernels::gemm::{gemm, MatMut};
 

@@ -6,9 +6,10 @@ use std::io::Write;
 use std::path::Path;
 
 use clap::Args;
-use sigah_core::eval::dataset::{exact_knn, ground_truth_ids};
+use sigah_core::eval::dataset::ground_truth_ids;
 use sigah_core::eval::metrics::Relevance;
 use sigah_core::io::vectors::{parse_bvecs, parse_ivecs, parse_label_ivecs};
+use sigah_core::knn::exact_knn;
 
 use crate::eval::RunArgs;
 

@@ -6,10 +6,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::Args;
-use sigah_core::eval::baselines::{baseline_methods, select_methods, Method};
 use sigah_core::eval::dataset::{load_with_relevances, RelevanceSource, DEFAULT_K};
 use sigah_core::eval::metrics::Relevance;
 use sigah_core::eval::{self, EvalConfig};
+use sigah_core::hash::{baseline_methods, select_methods, Method};
 use sigah_core::io::vectors::{CsvOptions, LabelColumn};
 use sigah_core::model::SigahConfig;
 use sigah_core::Tensor;

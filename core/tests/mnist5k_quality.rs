@@ -11,10 +11,10 @@
 
 use std::path::Path;
 
-use sigah_core::eval::baselines::baseline_methods;
 use sigah_core::eval::dataset::ground_truth_ids;
 use sigah_core::eval::metrics::Relevance;
 use sigah_core::eval::{run, EvalConfig};
+use sigah_core::hash::baseline_methods;
 use sigah_core::io::vectors::{load_ivecs, load_labels, load_vectors, CsvOptions};
 
 fn file(name: &str) -> std::path::PathBuf {

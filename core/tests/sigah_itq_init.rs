@@ -4,7 +4,7 @@
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use sigah_core::eval::baselines::{train_itq, HashFunction};
+use sigah_core::hash::{train_itq, HashFunction};
 use sigah_core::model::{graph, Architecture, DecoderKind, Loss, Optimiser, SigahConfig, SigahModel, Training};
 use sigah_core::train::{CheckpointOptions, Silent, Trainer};
 use sigah_core::{Codes, Tensor};

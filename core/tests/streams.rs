@@ -136,7 +136,7 @@ fn ann_benchmarks_files_written_by_h5py_are_read() {
     assert_eq!(f32.distance.as_deref(), Some("euclidean"));
     assert!(f32.train.data.iter().all(|v| v.fract() == 0.0 && (-8.0..8.0).contains(v)));
     // The listed neighbours are the exact nearest, nearest first, as h5py wrote them.
-    let exact = sigah_core::eval::dataset::exact_knn(&f32.train, &f32.test, 5).unwrap();
+    let exact = sigah_core::knn::exact_knn(&f32.train, &f32.test, 5).unwrap();
     assert_eq!(f32.neighbors, exact);
     let f64 = read("ann_f64_gzip");
     assert_eq!(f64.train, f32.train, "float64 converted exactly, gzip chunks assembled");

@@ -82,7 +82,7 @@ pub fn exact_knn<'py>(
     }
     let base = arrays::vectors("base", base)?;
     let queries = arrays::vectors("queries", queries)?;
-    let rows = py.detach(|| sigah_core::eval::dataset::exact_knn(&base, &queries, k as usize)).map_err(to_py)?;
+    let rows = py.detach(|| sigah_core::knn::exact_knn(&base, &queries, k as usize)).map_err(to_py)?;
     let width = rows.first().map_or(0, Vec::len);
     let flat: Vec<i64> = rows.iter().flatten().map(|&i| i64::from(i)).collect();
     arrays::matrix(py, rows.len(), width, flat)

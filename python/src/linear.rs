@@ -5,7 +5,7 @@
 use numpy::PyArray2;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use sigah_core::eval::baselines::{train_itq, train_lsh, train_pcah, HashFunction, LinearHash, ITQ_ITERATIONS};
+use sigah_core::hash::{train_itq, train_lsh, train_pcah, HashFunction, LinearHash, ITQ_ITERATIONS};
 use sigah_core::Tensor;
 
 use crate::{arrays, to_py};

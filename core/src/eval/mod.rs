@@ -3,12 +3,11 @@
 //! queries, rank the whole base set by Hamming distance for each query and score
 //! the ranking under each relevance.
 //!
-//! A method is a name and a trainer ([`Method`], in `baselines/method.rs`);
+//! A method is a name and a trainer ([`Method`], in `hash/method.rs`);
 //! `baseline_methods` lists LSH, PCAH and ITQ. The SiGAH model registers itself
 //! the same way (`train/method.rs`), so evaluation code knows nothing about any
 //! method.
 
-pub mod baselines;
 pub mod dataset;
 pub mod metrics;
 mod plots;
@@ -22,8 +21,8 @@ use std::time::Instant;
 
 use serde::Serialize;
 
+use crate::hash::{Method, MethodOptions, TrainSet, ITQ_ITERATIONS};
 use crate::{Codes, Error, Result, Tensor};
-use baselines::{Method, MethodOptions, TrainSet, ITQ_ITERATIONS};
 use metrics::{evaluate, AtN, Metrics, PrPoint, Relevance};
 
 /// One evaluation run.

@@ -3,7 +3,7 @@
 
 use super::metrics::Relevance;
 use super::*;
-use crate::eval::baselines::{baseline_methods, select_methods, train_lsh, HashFunction};
+use crate::hash::{baseline_methods, select_methods, train_lsh, HashFunction};
 use crate::io::npy;
 use crate::model::Training;
 use crate::Codes;
@@ -55,7 +55,7 @@ fn end_to_end_on_two_clusters() {
     let (queries, ql) = make(20, &mut noise);
     let rel = vec![
         Relevance::Labels { base: bl, queries: ql },
-        Relevance::Neighbours { ids: super::dataset::exact_knn(&base, &queries, 10).unwrap() },
+        Relevance::Neighbours { ids: crate::knn::exact_knn(&base, &queries, 10).unwrap() },
     ];
     let dir = tempfile::tempdir().unwrap();
     let cfg = EvalConfig {
@@ -167,7 +167,7 @@ fn every_method_trains_on_the_sample_sigah_trains_on() {
         save_models: None,
         train_size: sigah.training.train_size,
     };
-    let rel = [Relevance::Neighbours { ids: super::dataset::exact_knn(&base, &queries, 10).unwrap() }];
+    let rel = [Relevance::Neighbours { ids: crate::knn::exact_knn(&base, &queries, 10).unwrap() }];
     run(&base, &queries, &rel, &cfg, &mut |_| {}).unwrap();
     let expected = crate::train::training_sample(
         &base,

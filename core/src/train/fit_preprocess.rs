@@ -1,7 +1,7 @@
 //! Fitting the input preprocessing on the training sample (the transform itself,
 //! applied at training and encoding time, is `model/preprocess.rs`).
 
-use crate::eval::baselines::pca;
+use crate::hash::pca;
 use crate::model::Preprocess;
 use crate::{Error, Result, Tensor};
 

@@ -2,7 +2,7 @@
 //! starts from ITQ's codes, and the reconstruction, adversarial and similarity
 //! objectives refine them instead of searching from a random projection.
 
-use crate::eval::baselines::{train_itq, ITQ_ITERATIONS};
+use crate::hash::{train_itq, ITQ_ITERATIONS};
 use crate::model::{Preprocess, SigahConfig};
 use crate::{Result, Tensor};
 

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use super::{CheckpointOptions, Silent};
-use crate::eval::baselines::{HashFunction, Method, MethodOptions, TrainSet};
+use crate::hash::{HashFunction, Method, MethodOptions, TrainSet};
 use crate::model::{DecoderKind, SigahConfig, SigahModel};
 use crate::{Codes, Result, Tensor};
 

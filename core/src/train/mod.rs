@@ -1,6 +1,6 @@
 //! Training a SiGAH model: the sample and schedule (`schedule.rs`), the starting
 //! state (`init.rs`, with ITQ's projection from `itq_init.rs` and the
-//! preprocessing fitted by `fit_preprocess.rs`), the neighbour graph (`knn/`) and
+//! preprocessing fitted by `fit_preprocess.rs`), the neighbour graph (`crate::knn`) and
 //! the batches drawn from it (`sampler.rs`), the losses, one file per term (`loss/`), one data-parallel
 //! step (`step.rs`), and the epoch loop with checkpoints (`trainer.rs`).
 //! `method.rs` registers SiGAH as a hash method for the evaluation.
@@ -8,7 +8,6 @@
 mod fit_preprocess;
 mod init;
 mod itq_init;
-pub mod knn;
 mod loss;
 mod method;
 mod observer;

@@ -41,7 +41,7 @@ impl NeighbourSampler {
             if list { list_want } else { 0 },
         ];
         let k = want.into_iter().max().unwrap_or(0);
-        let graph = (k > 0).then(|| super::knn::knn_graph(data, pre, k)).filter(|(_, k)| *k > 0);
+        let graph = (k > 0).then(|| crate::knn::knn_graph(data, pre, k)).filter(|(_, k)| *k > 0);
         let got = graph.as_ref().map_or(0, |(_, k)| *k);
         let pos_k = if rank { n.rank_pos.min(got) } else { 0 };
         // Ranks past the graph (a tiny training set) fall back to random negatives.

@@ -1,9 +1,24 @@
 //! The listwise neighbourhood term (docs/METHOD.md, "The model", its neighbour
 //! terms): over its batch, each anchor's code is nearest to its kNN rows.
 
-use super::ListTargets;
 use crate::autodiff::{Tape, Var};
 use crate::model::SigahConfig;
+use crate::Tensor;
+
+/// The constants of the listwise neighbourhood term for one batch (built by the
+/// sampler from the kNN graph): `anchors × rows` soft targets and additive mask,
+/// and an `anchors × 1` weight (1 for anchors with a neighbour in the batch).
+#[derive(Clone, Debug)]
+pub struct ListTargets {
+    pub target: Tensor,
+    pub mask: Tensor,
+    pub weight: Tensor,
+    /// Anchors with weight 1.
+    pub active: usize,
+    /// The softmax temperature as a fraction of the bits
+    /// ([`SigahConfig::list_temperature`] for the training data's dimension).
+    pub temperature: f32,
+}
 
 /// The listwise term of anchors `first..first + count` (its share of the batch
 /// total: the anchors' sums add up to it). `codes` are the compared codes of the

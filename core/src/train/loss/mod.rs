@@ -25,12 +25,11 @@ mod rank;
 mod reconstruction;
 
 pub use discriminator::disc_loss;
-pub use list::list_loss;
+pub use list::{list_loss, ListTargets};
 
 use crate::autodiff::{Tape, Var};
 use crate::model::graph::GenVars;
 use crate::model::SigahConfig;
-use crate::Tensor;
 
 /// A generator loss term, by the name the training log gives its value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -125,21 +124,6 @@ impl BatchLayout {
     pub(super) fn rank_start(&self) -> usize {
         self.anchors * (1 + self.pair as usize)
     }
-}
-
-/// The constants of the listwise neighbourhood term for one batch (built by the
-/// sampler from the kNN graph): `anchors × rows` soft targets and additive mask,
-/// and an `anchors × 1` weight (1 for anchors with a neighbour in the batch).
-#[derive(Clone, Debug)]
-pub struct ListTargets {
-    pub target: Tensor,
-    pub mask: Tensor,
-    pub weight: Tensor,
-    /// Anchors with weight 1.
-    pub active: usize,
-    /// The softmax temperature as a fraction of the bits
-    /// ([`SigahConfig::list_temperature`] for the training data's dimension).
-    pub temperature: f32,
 }
 
 /// The generator's row terms on one shard.

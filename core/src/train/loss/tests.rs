@@ -4,6 +4,7 @@
 use super::*;
 use crate::autodiff::Tape;
 use crate::model::{Architecture, Loss, NeighbourTerms};
+use crate::Tensor;
 
 /// `batch_gen_loss` on given code values (as a param, so their gradients show)
 /// with no balance term: the loss is the neighbour terms alone. Values of ±1 keep

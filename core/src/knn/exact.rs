@@ -1,6 +1,6 @@
 //! Exact k-nearest-neighbour search by blocks: a block of query rows against
 //! runs of candidate rows, `QB × CB` distances at a time from one GEMM (the
-//! tile loop is `crate::dots`, shared with evaluation's ground truth), each
+//! tile loop is `tiles.rs`, shared with evaluation's ground truth), each
 //! row keeping a bounded top-k that rejects a candidate with one comparison
 //! against its current k-th distance. Memory is one `QB × CB` block per thread,
 //! whatever n is.
@@ -13,7 +13,7 @@
 use rayon::prelude::*;
 use sigah_kernels::isa::{self, Isa};
 
-use crate::dots::neg2_dot_tiles;
+use super::tiles::neg2_dot_tiles;
 
 /// Query rows per block: the candidate panel packed by the GEMM is reused this
 /// many times, so packing costs 1/QB of the multiply-adds.
@@ -101,7 +101,7 @@ pub(super) fn scan(
     buf: &mut [f32],
 ) {
     let (d, qn) = (pts.d, qid.len());
-    // −2·q·c (crate::dots): the distance up to ‖q‖² is ‖c‖² − 2 q·c, one
+    // −2·q·c (tiles.rs): the distance up to ‖q‖² is ‖c‖² − 2 q·c, one
     // addition per candidate in the scan below.
     neg2_dot_tiles(isa, q, qn, pts.x, d, range, CB, buf, |c0, w, dots| {
         let norms = &pts.norms[c0..c0 + w];

@@ -5,7 +5,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 
-use super::{check_training, column_mean, LinearHash};
+use super::linear::{check_training, column_mean, LinearHash};
 use crate::{Result, Tensor};
 
 /// Trains LSH: the mean of `x`, and a `d × bits` matrix of independent N(0, 1)

@@ -3,7 +3,7 @@
 
 use nalgebra::{DMatrix, SymmetricEigen};
 
-use super::{check_training, column_mean, covariance, LinearHash};
+use super::linear::{check_training, column_mean, covariance, LinearHash};
 use crate::{Error, Result, Tensor};
 
 /// The top principal directions of a data set.

@@ -1,6 +1,6 @@
 //! The blocked-GEMM loop both exact Euclidean k-NN searches run: the ground truth
-//! of evaluation (`eval/dataset.rs` [`exact_knn`](crate::eval::dataset::exact_knn))
-//! and the training set's neighbour graph (`train/knn/exact.rs`). Squared
+//! of evaluation (`ground_truth.rs`, [`exact_knn`](super::exact_knn)) and the
+//! training set's neighbour graph (`exact.rs`). Squared
 //! distances are `‖q‖² + ‖c‖² − 2 q·c`; the `−2 q·c` part of a block of queries
 //! against a tile of candidates comes from one GEMM (scaling by −2, a power of
 //! two, is exact), and each caller scans the tile with its own bound.

@@ -23,7 +23,8 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 use sigah_kernels::gemm::MatRef;
 
-use super::{check_training, matmul, pca, LinearHash, Pca};
+use super::linear::{check_training, matmul, LinearHash};
+use super::{pca, Pca};
 use crate::{Error, Result, Tensor};
 
 /// What ITQ training did: the quantisation loss `‖B − V R‖²` after every

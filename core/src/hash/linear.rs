@@ -1,21 +1,5 @@
-//! Baseline hash methods (docs/eval.md, "Baselines"): LSH, PCAH and ITQ, and the interface every
-//! hash method implements, the SiGAH model included.
-//!
-//! All three baselines are linear: `code = 1[(x − mean) · W > 0]` with a `d × k`
-//! projection `W` (random Gaussian for LSH, the top-k principal directions for
-//! PCAH, those directions times a learned rotation for ITQ). They share
-//! [`LinearHash`]; the heavy products go through sigah's GEMM, and the small dense
-//! linear algebra (symmetric eigendecomposition, k × k SVD) through `nalgebra`.
-
-mod itq;
-mod lsh;
-mod method;
-mod pca;
-
-pub use itq::{procrustes, train_itq, train_itq_from, ItqTrace};
-pub use lsh::train_lsh;
-pub use method::{baseline_methods, select_methods, Method, MethodOptions, TrainFn, TrainSet, ITQ_ITERATIONS};
-pub use pca::{pca, train_pcah, train_pcah_from, Pca};
+//! [`LinearHash`], `code = 1[(x − mean) · W > 0]`, the [`HashFunction`]
+//! interface, and the blockwise statistics the linear methods are fitted from.
 
 use sigah_kernels::gemm::{gemm, MatMut, MatRef};
 
@@ -88,7 +72,7 @@ impl HashFunction for LinearHash {
 }
 
 /// Checks that `x` has `d` columns.
-pub(crate) fn check_dim(op: &'static str, x: &Tensor, d: usize) -> Result<()> {
+fn check_dim(op: &'static str, x: &Tensor, d: usize) -> Result<()> {
     if x.cols != d {
         return Err(Error::ShapeMismatch {
             op,
@@ -163,6 +147,3 @@ pub(crate) fn matmul(a: MatRef<'_>, b: MatRef<'_>) -> Tensor {
     gemm(1.0, a, b, 0.0, out.view_mut());
     out
 }
-
-#[cfg(test)]
-mod tests;

@@ -1,7 +1,9 @@
 //! Baseline tests: Procrustes on a case with a known answer, ITQ's loss trace and
 //! orthogonality, PCA on data with known principal axes, LSH determinism.
 
+use super::linear::matmul;
 use super::*;
+use crate::Tensor;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};

@@ -1,7 +1,11 @@
-//! The k-nearest-neighbour graph of the training set (squared Euclidean distance
-//! on the preprocessed vectors), for the neighbour terms (docs/METHOD.md).
+//! Exact and approximate k-nearest-neighbour search, the one home both stages
+//! above it use: evaluation's ground truth ([`exact_knn`], `ground_truth.rs`:
+//! queries against a base set, exact in f64) and the k-nearest-neighbour graph of
+//! the training set (squared Euclidean distance on the preprocessed vectors) for
+//! the trainer's neighbour terms (docs/METHOD.md). Both run the GEMM tile loop of
+//! `tiles.rs`.
 //!
-//! Exact (`exact.rs`: blocked GEMM distances, a bounded top-k per row) while
+//! The graph is exact (`exact.rs`: blocked GEMM distances, a bounded top-k per row) while
 //! `n²·d` fits [`EXACT_FMAS`]; past it approximate (`approx.rs`: each row's exact
 //! nearest among the rows of the k-means cells nearest its own), with recall@50
 //! ≥ 0.9 measured on clustered data at 200k–1M rows ([`recall_at`] measures it on
@@ -9,10 +13,13 @@
 
 mod approx;
 mod exact;
+mod ground_truth;
+mod tiles;
 
 use rayon::prelude::*;
 
 pub use approx::Ivf;
+pub use ground_truth::exact_knn;
 
 use crate::model::Preprocess;
 use crate::Tensor;
