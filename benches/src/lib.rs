@@ -16,16 +16,7 @@ pub fn pseudo_random_f32(len: usize, seed: u64) -> Vec<f32> {
         .collect()
 }
 
-/// Deterministic pseudo-random u64 words (splitmix64).
+/// Deterministic pseudo-random u64 words (`sigah_kernels::rng`, splitmix64).
 pub fn pseudo_random_u64(len: usize, seed: u64) -> Vec<u64> {
-    let mut s = seed;
-    (0..len)
-        .map(|_| {
-            s = s.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = s;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            z ^ (z >> 31)
-        })
-        .collect()
+    sigah_kernels::rng::SplitMix64::new(seed).take(len)
 }

@@ -3,8 +3,6 @@
 //! line and exit with code 2; a closed pipe (`sigah ... | head`) exits 0.
 
 mod bench;
-mod bench_mih;
-mod bench_search;
 mod demo;
 mod encode;
 mod eval;

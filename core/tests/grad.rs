@@ -468,10 +468,7 @@ proptest! {
 
 /// A deterministic pseudo-random value in [0, 1) from `(seed, k)` (splitmix64).
 fn unit(seed: u64, k: usize) -> f32 {
-    let mut z = seed.wrapping_add((k as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15));
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^= z >> 31;
+    let z = sigah_kernels::rng::splitmix64(seed.wrapping_add((k as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)));
     (z >> 40) as f32 / (1u64 << 24) as f32
 }
 

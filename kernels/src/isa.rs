@@ -112,6 +112,19 @@ pub fn has_avx512_vpopcntdq() -> bool {
     false
 }
 
+/// AVX-512 VPOPCNTDQ with BITALG and VBMI: everything the byte-row Hamming body
+/// (`hamming/bytes/x86_avx512.rs`) uses. The probe lives here, with every other
+/// CPU-feature probe, so `hamming/route.rs` asks this module and not the body.
+#[cfg(target_arch = "x86_64")]
+pub fn has_avx512_bytes() -> bool {
+    has_avx512_vpopcntdq() && is_x86_feature_detected!("avx512bitalg") && is_x86_feature_detected!("avx512vbmi")
+}
+/// The byte-row AVX-512 body (never on non-x86 targets).
+#[cfg(not(target_arch = "x86_64"))]
+pub fn has_avx512_bytes() -> bool {
+    false
+}
+
 /// AMX-INT8 tiles usable by this process: the CPU has AMX-TILE and AMX-INT8
 /// (CPUID leaf 7, EDX bits 24 and 25), AVX-512 with VPOPCNTDQ (the rest of the
 /// Hamming paths), and Linux grants the tile data state (`arch_prctl

@@ -13,6 +13,7 @@ pub mod elementwise;
 pub mod gemm;
 pub mod hamming;
 pub mod isa;
+pub mod rng;
 pub mod threads;
 
 pub use isa::Isa;

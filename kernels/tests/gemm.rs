@@ -10,19 +10,12 @@
 use proptest::prelude::*;
 use sigah_kernels::gemm::{gemm, gemm_scalar, gemm_with, MatMut, MatRef};
 use sigah_kernels::isa::{self, Isa};
+use sigah_kernels::rng::SplitMix64;
 
 /// Deterministic small integers in -4..=4 (splitmix64).
 fn ints(len: usize, seed: u64) -> Vec<f32> {
-    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(1);
-    (0..len)
-        .map(|_| {
-            s = s.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = s;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            ((z ^ (z >> 31)) % 9) as f32 - 4.0
-        })
-        .collect()
+    let mut rng = SplitMix64::new(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(1));
+    (0..len).map(|_| (rng.next_u64() % 9) as f32 - 4.0).collect()
 }
 
 /// Uniform floats in [-1, 1) from the same generator.

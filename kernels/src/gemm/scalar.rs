@@ -1,6 +1,6 @@
 //! The GEMM reference: three loops that read like the definition. Slow on purpose.
 
-use super::{check_shapes, MatMut, MatRef};
+use super::mat::{check_shapes, MatMut, MatRef};
 
 /// Reference `C ← α·A·B + β·C`; accumulates each dot product in f32 in k order.
 /// When `β == 0`, C is overwritten without being read.

@@ -41,7 +41,7 @@ pub(crate) fn route(isa: Isa, layout: Layout) -> Route {
         #[cfg(target_arch = "x86_64")]
         (Isa::Avx512, Layout::Words(_)) if crate::isa::has_avx512_vpopcntdq() => Route::Avx512,
         #[cfg(target_arch = "x86_64")]
-        (Isa::Avx512, Layout::Bytes(b)) if b <= 8 && super::bytes::avx512_supported() => Route::Avx512,
+        (Isa::Avx512, Layout::Bytes(b)) if b <= 8 && crate::isa::has_avx512_bytes() => Route::Avx512,
         #[cfg(target_arch = "x86_64")]
         _ if std::is_x86_feature_detected!("popcnt") => Route::Popcnt,
         #[cfg(target_arch = "aarch64")]

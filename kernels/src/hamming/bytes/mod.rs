@@ -26,12 +26,6 @@ mod x86_avx512;
 use super::route::{route, Layout, Route};
 use crate::Isa;
 
-/// Whether this CPU has everything the AVX-512 byte-row body uses (for [`route`]).
-#[cfg(target_arch = "x86_64")]
-pub(super) fn avx512_supported() -> bool {
-    x86_avx512::supported()
-}
-
 /// The widest code (in bytes) whose distances fit the u16 output of
 /// [`hamming_bytes_one_to_many`]: 8,191 · 8 = 65,528 ≤ `u16::MAX`.
 pub const MAX_ONE_TO_MANY_BYTES: usize = u16::MAX as usize / 8;
@@ -71,7 +65,7 @@ pub fn hamming_bytes_one_to_many_with(isa: Isa, query: &[u8], codes: &[u8], out:
         // SAFETY: route() picks Popcnt only when the CPU has POPCNT; lengths are checked.
         Route::Popcnt => unsafe { popcnt::one_to_many(query, codes, out) },
         #[cfg(target_arch = "x86_64")]
-        // SAFETY: route() picks Avx512 only when x86_avx512::supported() and for 1 to
+        // SAFETY: route() picks Avx512 only when isa::has_avx512_bytes() and for 1 to
         // 8 bytes per code; lengths are checked.
         Route::Avx512 => unsafe { x86_avx512::one_to_many(query, codes, out) },
         #[cfg(target_arch = "aarch64")]

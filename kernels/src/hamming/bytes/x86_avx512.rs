@@ -262,15 +262,8 @@ unsafe fn scan_b<const B: usize>(
     }
 }
 
-/// Whether this CPU has everything the path uses.
-pub(super) fn supported() -> bool {
-    crate::isa::has_avx512_vpopcntdq()
-        && std::is_x86_feature_detected!("avx512bitalg")
-        && std::is_x86_feature_detected!("avx512vbmi")
-}
-
 /// # Safety
-/// [`supported`] must hold; `query.len()` is 1 to 8; lengths are checked by the caller.
+/// [`has_avx512_bytes`](crate::isa::has_avx512_bytes) must hold; `query.len()` is 1 to 8; lengths are checked by the caller.
 #[target_feature(enable = "avx512f,avx512bw,avx512vbmi,avx512bitalg,avx512vpopcntdq,popcnt")]
 pub(super) unsafe fn one_to_many(query: &[u8], codes: &[u8], out: &mut [u16]) {
     // SAFETY: B == query.len() in every arm; the caller vouches for the rest.

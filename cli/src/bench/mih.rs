@@ -9,13 +9,13 @@ use std::time::Instant;
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
-use sigah_core::baselines::{train_itq, train_lsh, HashFunction};
+use sigah_core::hash::{train_itq, train_lsh, HashFunction};
 use sigah_core::index::{Engine, HammingIndex, SearchOptions};
 use sigah_core::io::vectors::load_vectors;
 use sigah_core::Codes;
+use sigah_kernels::rng::splitmix64;
 
-use crate::bench::Sizes;
-use crate::bench_search::random_codes;
+use super::common::{random_codes, Sizes};
 use crate::Common;
 
 /// How real vectors become codes.
@@ -74,14 +74,6 @@ pub struct MihBenchArgs {
     common: Common,
 }
 
-/// Splitmix64.
-fn mix(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
 /// Copies of `codes` up to `n`: copy 0 exact, copy c with `flips` random bits flipped.
 fn replicate(codes: &Codes, n: usize, flips: usize) -> anyhow::Result<Codes> {
     let (bits, row, n0) = (codes.bits(), codes.bytes_per_code(), codes.len());
@@ -91,7 +83,7 @@ fn replicate(codes: &Codes, n: usize, flips: usize) -> anyhow::Result<Codes> {
         let mut code = codes.code_bytes(i % n0).to_vec();
         if i >= n0 {
             for f in 0..flips {
-                let j = (mix((i * 31 + f) as u64) % bits as u64) as usize;
+                let j = (splitmix64((i * 31 + f) as u64) % bits as u64) as usize;
                 code[j / 8] ^= 1 << (j % 8);
             }
         }

@@ -9,7 +9,7 @@ use sigah_core::index::HammingIndex;
 use sigah_core::Codes;
 use sigah_kernels::isa;
 
-use crate::bench::{median_seconds, Sizes, Timing};
+use super::common::{median_seconds, random_codes, Sizes, Timing};
 
 /// Raw `sigah bench search` arguments.
 #[derive(Args, Debug)]
@@ -30,21 +30,6 @@ pub struct SearchBenchArgs {
     selected_only: bool,
     #[command(flatten)]
     timing: Timing,
-}
-
-/// `n` random codes (splitmix64, fixed seed: every run searches the same codes).
-pub fn random_codes(n: usize, bits: usize, seed: u64) -> anyhow::Result<Codes> {
-    let mut s = seed;
-    let bytes: Vec<u8> = (0..n * bits / 8)
-        .map(|_| {
-            s = s.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = s;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            (z ^ (z >> 31)) as u8
-        })
-        .collect();
-    Ok(Codes::from_bytes(bits, &bytes)?)
 }
 
 pub fn run(args: SearchBenchArgs) -> anyhow::Result<()> {
