@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
-"""Fails if the modules of core/src import each other in a cycle.
+"""Fails if the modules of a crate import each other in a cycle.
 
-    scripts/check_module_graph.py [--dot] [SRC_DIR]    (default: core/src)
+    scripts/check_module_graph.py [--dot] [SRC_DIR ...]
+        (default: kernels/src, core/src and cli/src, each checked on its own)
 
 A module depends on another when its code names it: a `use crate::…`,
 `use super::…` or `use self::…` item, or a `crate::…`/`super::…` path in the
-code. Two graphs are checked: the top-level modules of the crate (`model`,
-`eval`, `io`, ...), and inside each of them, its submodules (`model::train`,
-`model::checkpoint`, ...) together with the parent's own `mod.rs`. A parent's
+code. One graph is checked per folder, at every depth: the top-level modules of
+the crate (`model`, `eval`, `io`, ...; the crate root `lib.rs` or `main.rs`
+among them), and inside each module that has submodules, those submodules
+(`model::config`, `index::mih`, `hamming::bytes::scalar`, ...) together with the
+parent's own `mod.rs`. A parent's
 `pub use child::Name` is a re-export, not a dependency: a path to `Name` through
 the parent counts as a path to the child (but a parent whose own code uses
 `Name` depends on the child). Test code (`*_tests.rs`, `tests.rs`,
@@ -20,7 +23,7 @@ import sys
 
 def module_path(src, file):
     rel = os.path.relpath(file, src)[:-3].split(os.sep)
-    if rel[-1] in ("lib", "mod"):
+    if rel[-1] == "mod" or rel in (["lib"], ["main"]):
         rel = rel[:-1]
     return tuple(rel)
 
@@ -71,9 +74,22 @@ def expand(tree):
     return [p for part in parts if part for p in expand(prefix + part)]
 
 
+DEFAULT_CRATES = ("kernels", "core", "cli")
+
+
 def main():
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
-    src = args[0] if args else os.path.join(os.path.dirname(__file__), "..", "core", "src")
+    root = os.path.join(os.path.dirname(__file__), "..")
+    srcs = args or [os.path.join(root, c, "src") for c in DEFAULT_CRATES]
+    failed = False
+    for src in srcs:
+        failed |= check(src)
+    if failed:
+        sys.exit(1)
+
+
+def check(src):
+    """Prints every cycle among the modules under `src`; True if there is one."""
     files = {}
     for root, _, names in os.walk(src):
         for n in names:
@@ -137,10 +153,12 @@ def main():
                 edges.setdefault(mod, set()).add(t)
 
     failed = False
+    # One graph per module with submodules: its children and itself.
     graphs = {"crate": ((), 1)}
     for m in modules:
-        if len(m) >= 1:
-            graphs[m[0]] = ((m[0],), 2)
+        for i in range(1, len(m)):
+            graphs["::".join(m[:i])] = (m[:i], i + 1)
+    crate = os.path.relpath(src)
     for label, (prefix, depth) in sorted(graphs.items()):
         g = {}
         for a, ts in edges.items():
@@ -154,20 +172,20 @@ def main():
             if len(scc) > 1:
                 failed = True
                 names = sorted("::".join(n) or "crate" for n in scc)
-                print(f"cycle among {label}'s modules: {', '.join(names)}")
+                print(f"{crate}: cycle among {label}'s modules: {', '.join(names)}")
                 for a in sorted(scc):
                     for b in sorted(g.get(a, ())):
                         if b in scc:
                             print(f"    {'::'.join(a)} -> {'::'.join(b)}")
     if "--dot" in sys.argv:
-        print("digraph core {")
+        print(f'digraph "{crate}" {{')
         for a, ts in sorted(edges.items()):
             for b in sorted(ts):
                 print(f'  "{"::".join(a)}" -> "{"::".join(b)}";')
         print("}")
-    if failed:
-        sys.exit(1)
-    print(f"no import cycle among the {len(modules)} modules of {os.path.normpath(src)}")
+    if not failed:
+        print(f"no import cycle among the {len(modules)} modules of {crate}")
+    return failed
 
 
 def sccs(g):
