@@ -10,7 +10,9 @@ code. One graph is checked per folder, at every depth: the top-level modules of
 the crate (`model`, `eval`, `io`, ...; the crate root `lib.rs` or `main.rs`
 among them), and inside each module that has submodules, those submodules
 (`model::config`, `index::mih`, `hamming::bytes::scalar`, ...) together with the
-parent's own `mod.rs`. A parent's
+parent's own `mod.rs`. In core, the stages listed in FORBIDDEN may not
+depend on the ones named there (train/ and eval/ side by side at the top; hash/
+and knn/ below them). A parent's
 `pub use child::Name` is a re-export, not a dependency: a path to `Name` through
 the parent counts as a path to the child (but a parent whose own code uses
 `Name` depends on the child). Test code (`*_tests.rs`, `tests.rs`,
@@ -75,6 +77,18 @@ def expand(tree):
 
 
 DEFAULT_CRATES = ("kernels", "core", "cli")
+
+# Stages that sit side by side or below, so must never import the other
+# (docs/ARCHITECTURE.md, "The data flow"): per crate folder, top-level module ->
+# the top-level modules it may not depend on.
+FORBIDDEN = {
+    "core": {
+        "train": {"eval"},
+        "eval": {"train"},
+        "hash": {"train", "eval", "knn", "index", "io", "model"},
+        "knn": {"train", "eval", "hash", "index", "io"},
+    },
+}
 
 
 def main():
@@ -153,12 +167,18 @@ def check(src):
                 edges.setdefault(mod, set()).add(t)
 
     failed = False
+    crate = os.path.relpath(src)
+    forbidden = FORBIDDEN.get(os.path.basename(os.path.dirname(os.path.abspath(src))), {})
+    for a, ts in sorted(edges.items()):
+        for b in sorted(ts):
+            if a and b and b[0] in forbidden.get(a[0], ()):
+                failed = True
+                print(f"{crate}: {'::'.join(a)} -> {'::'.join(b)}: {a[0]} may not depend on {b[0]}")
     # One graph per module with submodules: its children and itself.
     graphs = {"crate": ((), 1)}
     for m in modules:
         for i in range(1, len(m)):
             graphs["::".join(m[:i])] = (m[:i], i + 1)
-    crate = os.path.relpath(src)
     for label, (prefix, depth) in sorted(graphs.items()):
         g = {}
         for a, ts in edges.items():
