@@ -11,7 +11,7 @@ use sigah_core::eval::metrics::Relevance;
 use sigah_core::eval::{self, EvalConfig};
 use sigah_core::hash::{baseline_methods, select_methods, Method};
 use sigah_core::io::vectors::{CsvOptions, LabelColumn};
-use sigah_core::model::SigahConfig;
+use sigah_core::model::{ConfigLayers, SigahConfig};
 use sigah_core::Tensor;
 
 use crate::Common;
@@ -115,23 +115,15 @@ impl RunArgs {
         for &b in &bits {
             sigah_core::codes::check_bits(b).context("--bits")?;
         }
-        if let Some(e) = self.epochs {
-            anyhow::ensure!(e > 0, "--epochs must be at least 1");
+        // `sigah train`'s layers: the file, then --epochs (the width and seed are
+        // each method's, `train/method.rs`); checked at every requested width
+        // before any data is read.
+        let layers =
+            ConfigLayers { file: self.sigah_config.as_deref(), epochs: self.epochs, ..ConfigLayers::default() };
+        for &b in &bits {
+            ConfigLayers { bits: Some(b), ..layers.clone() }.build(SigahConfig::default())?;
         }
-        let sigah = match &self.sigah_config {
-            Some(path) => {
-                let cfg = SigahConfig::from_file(path)?;
-                // Checked at every requested width (bits is the only field --bits replaces
-                // that validation looks at), before any data is read.
-                for &b in &bits {
-                    let mut at = cfg.clone();
-                    at.architecture.bits = b;
-                    at.validate().with_context(|| format!("{}: invalid SiGAH config", path.display()))?;
-                }
-                cfg
-            }
-            None => SigahConfig::default(),
-        };
+        let sigah = layers.build(SigahConfig::default())?;
         let names: Vec<String> =
             self.methods.clone().unwrap_or_else(|| DEFAULT_METHODS.iter().map(|m| m.to_string()).collect());
         let train_size = sigah.training.train_size;

@@ -9,10 +9,11 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::Context;
-use clap::{Args, ValueEnum};
+use clap::builder::{PossibleValuesParser, TypedValueParser};
+use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use sigah_core::io::checkpoint_config;
-use sigah_core::model::{EpochStats, LossTerms, SigahConfig, SigahModel};
+use sigah_core::model::{ConfigLayers, EpochStats, LossTerms, Preset, SigahConfig, SigahModel};
 use sigah_core::train::{CheckpointOptions, TrainObserver};
 
 use crate::output::check_output;
@@ -28,24 +29,9 @@ pub fn defaults() -> SigahConfig {
     SigahConfig::default()
 }
 
-/// A named configuration, applied over the defaults or `--config` (before the
-/// other flags); docs/RESULTS.md, "The fast preset", has what each costs and
-/// scores on every held-out set.
-///
-/// The variants carry no doc comments: with them clap would print every flag's
-/// help in its long, multi-line form.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Preset {
-    Full,
-    Fast,
-}
-
-impl Preset {
-    fn apply(self, cfg: &mut SigahConfig) {
-        if self == Preset::Fast {
-            cfg.loss.adversarial = false;
-        }
-    }
+/// `--preset`: one of [`Preset::ALL`] by name.
+fn parse_preset(name: &str) -> Result<Preset, String> {
+    Preset::from_name(name).map_err(|e| e.to_string())
 }
 
 #[derive(Args, Debug)]
@@ -82,7 +68,7 @@ pub struct TrainArgs {
     /// `full`: SiGAH as published, as the defaults or --config give it; `fast`:
     /// without the adversarial term (no discriminator): mAP within half a point
     /// of full on every held-out set, 1.2-1.4x less training time.
-    #[arg(long, value_enum, default_value_t = Preset::Full, conflicts_with = "resume")]
+    #[arg(long, default_value = "full", value_parser = PossibleValuesParser::new(Preset::ALL.map(|(n, _)| n)).try_map(|n| parse_preset(&n)), conflicts_with = "resume")]
     preset: Preset,
     /// Append JSON lines to this file: one per phase (its seconds), one per epoch
     /// (its statistics, every loss term by name under "terms", and its seconds).
@@ -101,34 +87,25 @@ pub struct TrainArgs {
     common: Common,
 }
 
-/// The validated config: base, then file, then preset, then flags.
+/// The validated config: base (the defaults, or the checkpoint's with
+/// `--resume`), then file, then preset, then flags ([`ConfigLayers`]).
 fn build_config(args: &TrainArgs) -> anyhow::Result<SigahConfig> {
-    let mut cfg = match (&args.config, &args.resume) {
-        (Some(file), _) => {
-            // A bad value in the file is named with the file, before flags apply.
-            let cfg = SigahConfig::from_file(file)?;
-            cfg.validate().with_context(|| file.display().to_string())?;
-            cfg
-        }
+    let base = match (&args.config, &args.resume) {
         (None, Some(ckpt)) => checkpoint_config(ckpt)?,
-        (None, None) => SigahConfig::default(),
+        _ => SigahConfig::default(),
     };
-    args.preset.apply(&mut cfg);
-    let set = |field: &mut usize, flag: Option<usize>| {
-        if let Some(v) = flag {
-            *field = v;
-        }
+    let layers = ConfigLayers {
+        file: args.config.as_deref(),
+        preset: args.preset,
+        bits: args.bits,
+        epochs: args.epochs,
+        train_size: args.train_size,
+        steps: args.steps,
+        seed: args.seed,
+        batch_size: args.batch_size,
+        ..ConfigLayers::default()
     };
-    set(&mut cfg.architecture.bits, args.bits);
-    set(&mut cfg.training.epochs, args.epochs);
-    set(&mut cfg.training.train_size, args.train_size);
-    set(&mut cfg.training.max_steps, args.steps);
-    set(&mut cfg.optimiser.batch_size, args.batch_size);
-    if let Some(s) = args.seed {
-        cfg.training.seed = s;
-    }
-    cfg.validate()?;
-    Ok(cfg)
+    Ok(layers.build(base)?)
 }
 
 /// Progress bar on a terminal, JSON lines to `--log`.
@@ -216,7 +193,6 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     let checkpoint_every = args.checkpoint_every.unwrap_or(0);
     let checkpoint =
         args.checkpoint.clone().or_else(|| (checkpoint_every > 0).then(|| args.out.with_extension("ckpt.safetensors")));
-    anyhow::ensure!(cfg.training.epochs > 0, "epochs must be at least 1 (--epochs or the config file)");
     check_output(&args.out, "model")?;
     if let Some(path) = &checkpoint {
         check_output(path, "checkpoint")?;

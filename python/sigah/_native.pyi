@@ -27,7 +27,10 @@ class SiGAH:
     ``bits`` (default 64) and ``seed`` (default 42, as ``sigah train``) override
     ``config_file`` (a JSON or TOML file, as ``sigah train --config``) and every
     other keyword is a key of that file (``epochs=5``, ``hidden=[256]``, ...), or
-    one of its sections as a dict (``neighbours={"list_k": 50}``).
+    one of its sections as a dict (``neighbours={"list_k": 50}``). ``preset``
+    (``"full"`` or ``"fast"``, as ``sigah train --preset``) applies over the file
+    and under the keywords: ``"fast"`` is ``adversarial=False``, the method
+    ``sigah-noadv`` of ``sigah eval``.
     ``threads``: worker threads for fit and encode (None: one per core); the same
     data, config, seed and threads give the same model, byte for byte, as
     ``sigah train --threads``.
@@ -39,6 +42,7 @@ class SiGAH:
         seed: Optional[int] = None,
         threads: Optional[int] = None,
         config_file: Optional[_Path] = None,
+        preset: Optional[str] = None,
         **config: Any,
     ) -> None: ...
     def fit(self, X: _Vectors, progress: Optional[Callable[[dict[str, Any]], object]] = None) -> SiGAH:

@@ -6,48 +6,33 @@ use std::path::PathBuf;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
-use sigah_core::model::{EpochStats, LossTerms, SigahConfig, SigahModel};
+use sigah_core::model::{ConfigLayers, EpochStats, LossTerms, Preset, SigahConfig, SigahModel};
 use sigah_core::train::{CheckpointOptions, TrainObserver};
 use sigah_core::Error;
 
 use crate::{arrays, check_threads, in_pool, to_py};
 
-/// The config as `sigah train` builds it: the defaults or `config_file`, then
-/// the keyword arguments (the CLI's flags), then validation.
+/// The config as `sigah train` builds it ([`ConfigLayers`]): the defaults or
+/// `config_file`, then `preset`, then the keyword arguments (config keys), then
+/// `bits` and `seed` (the CLI's flags), then validation.
 fn build_config(
     py: Python<'_>,
     config_file: Option<PathBuf>,
+    preset: Option<&str>,
     bits: Option<usize>,
     seed: Option<u64>,
     extra: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<SigahConfig> {
-    let mut cfg = match &config_file {
-        Some(path) => {
-            let cfg = SigahConfig::from_file(path).map_err(to_py)?;
-            cfg.validate().map_err(|e| PyValueError::new_err(format!("{}: {e}", path.display())))?;
-            cfg
-        }
-        None => SigahConfig::default(),
-    };
+    let mut keys = None;
     if let Some(extra) = extra.filter(|d| !d.is_empty()) {
         // Keyword arguments are the config file's keys (flat, or a section as a
         // dict): unknown keys and wrong types get the message a file would.
         let json = py.import("json")?.call_method1("dumps", (extra,))?.extract::<String>()?;
-        let over: serde_json::Value =
-            serde_json::from_str(&json).map_err(|e| PyValueError::new_err(format!("config: {e}")))?;
-        cfg = cfg.with_overrides(over).map_err(|e| PyValueError::new_err(format!("invalid config: {e}")))?;
+        keys = Some(serde_json::from_str(&json).map_err(|e| PyValueError::new_err(format!("config: {e}")))?);
     }
-    if let Some(b) = bits {
-        cfg.architecture.bits = b;
-    }
-    if let Some(s) = seed {
-        cfg.training.seed = s;
-    }
-    cfg.validate().map_err(to_py)?;
-    if cfg.training.epochs == 0 {
-        return Err(PyValueError::new_err("epochs must be at least 1"));
-    }
-    Ok(cfg)
+    let preset = preset.map(Preset::from_name).transpose().map_err(to_py)?.unwrap_or_default();
+    let layers = ConfigLayers { file: config_file.as_deref(), preset, keys, bits, seed, ..ConfigLayers::default() };
+    layers.build(SigahConfig::default()).map_err(to_py)
 }
 
 /// Calls the Python progress callback once per epoch (with the GIL taken back for
@@ -101,17 +86,18 @@ impl SiGAH {
 #[pymethods]
 impl SiGAH {
     #[new]
-    #[pyo3(signature = (bits=None, seed=None, threads=None, config_file=None, **config))]
+    #[pyo3(signature = (bits=None, seed=None, threads=None, config_file=None, preset=None, **config))]
     fn new(
         py: Python<'_>,
         bits: Option<usize>,
         seed: Option<u64>,
         threads: Option<usize>,
         config_file: Option<PathBuf>,
+        preset: Option<&str>,
         config: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Self> {
         let threads = check_threads(threads)?;
-        let config = build_config(py, config_file, bits, seed, config)?;
+        let config = build_config(py, config_file, preset, bits, seed, config)?;
         Ok(Self { config, threads, model: None })
     }
 

@@ -71,6 +71,19 @@ def test_config_file_then_keywords(tmp_path):
     assert (m.bits, m.config["training"]["epochs"], m.config["optimiser"]["lr_d"]) == (128, 5, 0.001)
 
 
+def test_preset_is_the_cli_preset_under_the_keywords(tmp_path):
+    # "fast" is `sigah train --preset fast` and the method sigah-noadv: no adversarial term.
+    assert sigah.SiGAH().config["loss"]["adversarial"] is True
+    assert sigah.SiGAH(preset="fast").config["loss"]["adversarial"] is False
+    assert sigah.SiGAH(preset="fast").config == sigah.SiGAH(adversarial=False).config
+    # Over the file, under the keywords.
+    (tmp_path / "c.toml").write_text("bits = 16\n")
+    m = sigah.SiGAH(config_file=tmp_path / "c.toml", preset="fast", adversarial=True)
+    assert (m.bits, m.config["loss"]["adversarial"]) == (16, True)
+    with pytest.raises(ValueError, match="unknown preset 'quick'"):
+        sigah.SiGAH(preset="quick")
+
+
 def test_progress_callback_gets_every_epoch_and_is_quiet_without(mnist, capfd):
     seen = []
     sigah.SiGAH(bits=16, **dict(SMALL, epochs=3)).fit(mnist[0], progress=seen.append)

@@ -22,7 +22,9 @@ pub mod preprocess;
 mod summary;
 mod train_state;
 
-pub use config::{Architecture, DecoderKind, Loss, NeighbourTerms, Optimiser, SigahConfig, Training};
+pub use config::{
+    Architecture, ConfigLayers, DecoderKind, Loss, NeighbourTerms, Optimiser, Preset, SigahConfig, Training,
+};
 pub use params::{GenLayout, Net};
 pub use preprocess::Preprocess;
 pub use summary::{EpochStats, LossTerms, TrainingSummary};

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use super::{CheckpointOptions, Silent};
 use crate::hash::{HashFunction, Method, MethodOptions, TrainSet};
-use crate::model::{DecoderKind, SigahConfig, SigahModel};
+use crate::model::{ConfigLayers, DecoderKind, Preset, SigahConfig, SigahModel};
 use crate::{Codes, Result, Tensor};
 
 impl HashFunction for SigahModel {
@@ -26,19 +26,20 @@ impl HashFunction for SigahModel {
     }
 }
 
-/// `base` (the defaults, or what `--sigah-config` gave) at the requested width,
-/// seed and (when given) epochs, changed by `edit`, trained on the evaluation's
+/// `base` (the defaults, or what `--sigah-config` gave) with `preset`, at the
+/// requested width, seed and (when given) epochs ([`ConfigLayers`], as `sigah
+/// train` layers its flags), changed by `edit`, trained on the evaluation's
 /// training set.
 fn train_variant(
     base: &SigahConfig,
     t: &TrainSet<'_>,
     o: &MethodOptions,
+    preset: Preset,
     edit: ConfigEdit,
 ) -> Result<Box<dyn HashFunction>> {
-    let mut cfg = base.clone();
-    cfg.architecture.bits = o.bits;
-    cfg.training.seed = o.seed;
-    cfg.training.epochs = o.epochs.unwrap_or(base.training.epochs);
+    let layers =
+        ConfigLayers { preset, bits: Some(o.bits), seed: Some(o.seed), epochs: o.epochs, ..ConfigLayers::default() };
+    let mut cfg = layers.build(base.clone())?;
     edit(&mut cfg);
     Ok(Box::new(SigahModel::train(t.x, &cfg, &CheckpointOptions::default(), &mut Silent)?))
 }
@@ -47,20 +48,20 @@ fn train_variant(
 type ConfigEdit = fn(&mut SigahConfig);
 
 /// SiGAH and its two ablations (docs/METHOD.md, "Second round"), each starting
-/// from `base`: `sigah`, `sigah-noadv` (no adversarial term: no discriminator,
+/// from `base`: `sigah`, `sigah-noadv` ([`Preset::Fast`]: no adversarial term, no discriminator,
 /// no energy in L_G), `sigah-linear` (`x̃ = D·s + c_D`, no compressed-sensing
 /// decoder).
 pub fn sigah_methods(base: SigahConfig) -> Vec<Method> {
-    let variants: [(&'static str, ConfigEdit); 3] = [
-        ("sigah", |_| {}),
-        ("sigah-noadv", |c| c.loss.adversarial = false),
-        ("sigah-linear", |c| c.architecture.decoder = DecoderKind::Linear),
+    let variants: [(&'static str, Preset, ConfigEdit); 3] = [
+        ("sigah", Preset::Full, |_| {}),
+        ("sigah-noadv", Preset::Fast, |_| {}),
+        ("sigah-linear", Preset::Full, |c| c.architecture.decoder = DecoderKind::Linear),
     ];
     variants
         .into_iter()
-        .map(|(name, edit)| {
+        .map(|(name, preset, edit)| {
             let base = base.clone();
-            Method::new(name, move |t: &TrainSet<'_>, o: &MethodOptions| train_variant(&base, t, o, edit))
+            Method::new(name, move |t: &TrainSet<'_>, o: &MethodOptions| train_variant(&base, t, o, preset, edit))
         })
         .collect()
 }

@@ -11,11 +11,13 @@
 //! overridden field by field (the CLI flags), then validated (`validate.rs`)
 //! before any work starts.
 
+mod layers;
 mod read;
 mod validate;
 
 use serde::{Deserialize, Serialize};
 
+pub use layers::{ConfigLayers, Preset};
 pub use read::REMOVED;
 
 /// Which decoder turns the code into the synthetic feature `x̃`.

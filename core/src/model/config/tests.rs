@@ -247,3 +247,58 @@ fn overrides_take_flat_keys_and_sections() {
     let e = SigahConfig::default().with_overrides(serde_json::json!({"bitz": 1})).unwrap_err();
     assert!(e.contains("bitz"), "{e}");
 }
+
+#[test]
+fn epochs_zero_is_refused_by_validate() {
+    let e = with(|c| c.training.epochs = 0).validate().unwrap_err().to_string();
+    assert!(e.contains("epochs must be at least 1"), "{e}");
+    assert!(with(|c| c.training.epochs = 1).validate().is_ok());
+}
+
+#[test]
+fn layers_go_base_file_preset_keys_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("c.toml");
+    std::fs::write(&file, "[architecture]\nbits = 16\n[training]\nepochs = 3\nseed = 5\n").unwrap();
+    let layers = ConfigLayers {
+        file: Some(&file),
+        preset: Preset::Fast,
+        keys: Some(serde_json::json!({"epochs": 4, "lr_g": 0.5})),
+        epochs: Some(7),
+        ..ConfigLayers::default()
+    };
+    // The file replaces the base; the preset, the keys and the flags apply in turn.
+    let got = layers.build(with(|c| c.training.train_size = 1)).unwrap();
+    let want = with(|c| {
+        c.architecture.bits = 16;
+        c.training.seed = 5;
+        c.training.epochs = 7;
+        c.optimiser.lr_g = 0.5;
+        c.loss.adversarial = false;
+    });
+    assert_eq!(got, want);
+    // Without a file the base stays; a bad flag fails validation.
+    let base = ConfigLayers { steps: Some(9), ..ConfigLayers::default() }.build(SigahConfig::default()).unwrap();
+    assert_eq!(base, with(|c| c.training.max_steps = 9));
+    assert!(ConfigLayers { epochs: Some(0), ..ConfigLayers::default() }.build(SigahConfig::default()).is_err());
+    // A bad value in the file is named with the file.
+    std::fs::write(&file, "[optimiser]\nlr_g = -1.0\n").unwrap();
+    let e = ConfigLayers { file: Some(&file), ..ConfigLayers::default() }
+        .build(SigahConfig::default())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("c.toml") && e.contains("lr_g"), "{e}");
+}
+
+#[test]
+fn presets_by_name() {
+    assert_eq!(Preset::from_name("fast").unwrap(), Preset::Fast);
+    assert_eq!(Preset::from_name("full").unwrap(), Preset::Full);
+    let e = Preset::from_name("quick").unwrap_err().to_string();
+    assert!(e.contains("quick") && e.contains("full, fast"), "{e}");
+    let mut c = SigahConfig::default();
+    Preset::Full.apply(&mut c);
+    assert_eq!(c, SigahConfig::default());
+    Preset::Fast.apply(&mut c);
+    assert!(!c.loss.adversarial);
+}

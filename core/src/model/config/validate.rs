@@ -34,6 +34,10 @@ impl SigahConfig {
         if o.batch_size == 0 {
             return bad("batch_size: must be at least 1".into());
         }
+        if t.epochs == 0 {
+            // A model trained for no epoch is its random start: refused, not written.
+            return bad("epochs must be at least 1 (--epochs, or the epochs key of a config file)".into());
+        }
         if t.d_steps == 0 || t.g_steps == 0 {
             return bad(format!("d_steps and g_steps must be at least 1, got {} and {}", t.d_steps, t.g_steps));
         }
