@@ -9,13 +9,15 @@
 //! pages behind it (`madvise(MADV_DONTNEED)`), so the peak is the tensor plus one
 //! slice. It handles only well-formed files: at the first irregularity (ragged or
 //! truncated row, NaN, another dtype) it hands over to the general loader, whose
-//! error names the file, the row and the problem.
+//! error names the file, the row and the problem. It decides the format with the
+//! general loader's one detection step ([`Format::of_content`]) and reads the
+//! headers with its parsers (`npy::parse_header`, `vectors::texmex_head`).
 
 use std::path::Path;
 
 use crate::io::input;
 use crate::io::npy::{self, DType};
-use crate::io::vectors::load_vectors;
+use crate::io::vectors::{load_vectors, texmex_head, Format};
 use crate::{Error, Result, Tensor};
 
 /// Loads the vectors a command trains on or encodes: a regular file through
@@ -39,19 +41,15 @@ const SLICE: usize = 1 << 20;
 /// Loads a vector file (any format [`load_vectors`] reads) as an `n × d` tensor,
 /// without holding two copies of `.npy` f32 and `.fvecs` data.
 pub fn load_training_vectors(path: &Path) -> Result<Tensor> {
-    let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
-    let lean = match ext.as_deref() {
-        Some("npy") | Some("fvecs") => lean_load(path, ext.as_deref() == Some("npy"))?,
-        _ => None,
-    };
-    match lean {
+    match lean_load(path)? {
         Some(t) => Ok(t),
         None => load_vectors(path),
     }
 }
 
-/// The mapped file, or `None` if it cannot be mapped (empty) or read in slices.
-fn lean_load(path: &Path, is_npy: bool) -> Result<Option<Tensor>> {
+/// The mapped file, or `None` if it cannot be mapped (empty), is in another
+/// format (`.gz` included) or cannot be read in slices.
+fn lean_load(path: &Path) -> Result<Option<Tensor>> {
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
     let meta = file.metadata().map_err(|e| Error::io(path, e))?;
     let len = meta.len();
@@ -76,7 +74,8 @@ fn lean_load(path: &Path, is_npy: bool) -> Result<Option<Tensor>> {
         }
     };
     let bytes: &[u8] = &map;
-    if is_npy {
+    let format = Format::of_content(path, bytes).ok();
+    if format == Some(Format::Npy) {
         let Ok(header) = npy::parse_header(path, bytes) else { return Ok(None) };
         let (DType::F32, [n, d]) = (header.dtype, header.shape.as_slice()) else { return Ok(None) };
         let (n, d) = (*n, *d);
@@ -92,18 +91,15 @@ fn lean_load(path: &Path, is_npy: bool) -> Result<Option<Tensor>> {
         }
         return Ok(Some(Tensor::new(n, d, data)));
     }
+    if format != Some(Format::Fvecs) {
+        return Ok(None);
+    }
     // .fvecs: every row is an i32 dimension then that many f32.
-    let Some(head) = bytes.get(..4) else { return Ok(None) };
-    let d = i32::from_le_bytes([head[0], head[1], head[2], head[3]]);
-    if d <= 0 {
+    let Ok((n, d, row_bytes)) = texmex_head(path, bytes, 4) else { return Ok(None) };
+    if n * row_bytes != bytes.len() {
         return Ok(None);
     }
-    let d = d as usize;
-    let row_bytes = 4 + 4 * d;
-    if !bytes.len().is_multiple_of(row_bytes) {
-        return Ok(None);
-    }
-    let n = bytes.len() / row_bytes;
+    let head = &bytes[..4];
     let mut data = Vec::with_capacity(n * d);
     let mut next_release = SLICE;
     for (i, row) in bytes.chunks_exact(row_bytes).enumerate() {

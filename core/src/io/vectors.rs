@@ -36,11 +36,18 @@ impl Format {
     /// file given as vectors is named as what it is; texmex and CSV have no
     /// magic, so their extension decides.
     pub fn of_content(path: &Path, bytes: &[u8]) -> Result<Format> {
-        match crate::io::sniff::of_bytes(&bytes[..bytes.len().min(crate::io::sniff::SNIFF_LEN)]) {
-            crate::io::sniff::Kind::Npy => Ok(Format::Npy),
-            crate::io::sniff::Kind::Hdf5 => Ok(Format::Hdf5),
-            crate::io::sniff::Kind::Other => Format::of(path),
-            kind => Err(Error::format(path, 0, format!("this is {}, not vectors or labels", kind.describe()))),
+        Self::detect(path, crate::io::sniff::of_bytes(&bytes[..bytes.len().min(crate::io::sniff::SNIFF_LEN)]))
+    }
+
+    /// The one format-detection step every vector and label file goes through
+    /// (whole files, mapped files, streams: `input::Stream::kind` is the same
+    /// sniff of its first bytes): the kind of its first bytes, then `name`.
+    pub(crate) fn detect(name: &Path, kind: Kind) -> Result<Format> {
+        match kind {
+            Kind::Npy => Ok(Format::Npy),
+            Kind::Hdf5 => Ok(Format::Hdf5),
+            Kind::Other => Format::of(name),
+            kind => Err(Error::format(name, 0, format!("this is {}, not vectors or labels", kind.describe()))),
         }
     }
 
@@ -95,11 +102,11 @@ pub fn load_queries(path: &Path) -> Result<Tensor> {
 /// dataset an HDF5 file gives.
 fn load_part(path: &Path, csv: &CsvOptions, hdf5: &str) -> Result<(Tensor, Option<Vec<i32>>)> {
     match input::open(path)? {
-        // HDF5 keeps its map (see `Hdf5::open_owned`); the other formats copy out of it.
-        input::Opened::File(bytes) if Format::of_content(path, &bytes).ok() == Some(Format::Hdf5) => {
-            crate::io::hdf5::Hdf5::open_owned(path, bytes)?.vectors(hdf5).map(|t| (t, None))
-        }
-        input::Opened::File(bytes) => vectors_from_bytes(path, path, &bytes, csv, hdf5),
+        input::Opened::File(bytes) => match Format::of_content(path, &bytes)? {
+            // HDF5 keeps its map (see `Hdf5::open_owned`); the other formats copy out of it.
+            Format::Hdf5 => crate::io::hdf5::Hdf5::open_owned(path, bytes)?.vectors(hdf5).map(|t| (t, None)),
+            format => vectors_from_bytes(path, format, &bytes, csv, hdf5),
+        },
         input::Opened::Stream(s) => vectors_from_stream(path, s, csv, hdf5),
     }
 }
@@ -120,12 +127,7 @@ fn vectors_from_stream(
     hdf5: &str,
 ) -> Result<(Tensor, Option<Vec<i32>>)> {
     stream.check_seekable(path)?;
-    let format = match stream.kind {
-        Kind::Npy => Format::Npy,
-        Kind::Hdf5 => Format::Hdf5,
-        Kind::Other => Format::of(&stream.name).map_err(|e| rename(e, path))?,
-        kind => return Err(Error::format(path, 0, format!("this is {}, not vectors or labels", kind.describe()))),
-    };
+    let format = Format::detect(&stream.name, stream.kind).map_err(|e| rename(e, path))?;
     match format {
         Format::Npy => input::read_npy(path, stream.reader).map(|t| (t, None)),
         Format::Fvecs => input::read_texmex(path, stream.reader, 4).map(|t| (t, None)),
@@ -135,23 +137,21 @@ fn vectors_from_stream(
             crate::io::hdf5::Hdf5::open_owned(path, bytes)?.vectors(hdf5).map(|t| (t, None))
         }
         Format::Csv | Format::Ivecs => {
-            let name = stream.name.clone();
             let bytes = stream.read_all(path)?;
-            vectors_from_bytes(path, &name, &bytes, csv, hdf5)
+            vectors_from_bytes(path, format, &bytes, csv, hdf5)
         }
     }
 }
 
-/// Vectors from a whole file's bytes; `name` (the path without `.gz`) tells
-/// texmex and CSV apart, `path` names the input in errors.
+/// Vectors in `format` from a whole file's bytes; `path` names the input in errors.
 fn vectors_from_bytes(
     path: &Path,
-    name: &Path,
+    format: Format,
     bytes: &[u8],
     csv: &CsvOptions,
     hdf5: &str,
 ) -> Result<(Tensor, Option<Vec<i32>>)> {
-    match Format::of_content(name, bytes).map_err(|e| rename(e, path))? {
+    match format {
         Format::Fvecs => parse_fvecs(path, bytes).map(|t| (t, None)),
         Format::Bvecs => parse_bvecs(path, bytes).map(|t| (t, None)),
         Format::Npy => parse_npy_vectors(path, bytes).map(|t| (t, None)),
@@ -190,7 +190,7 @@ fn whole(path: &Path) -> Result<(input::Bytes, std::path::PathBuf)> {
 /// Every row must have the same length.
 pub fn load_ivecs(path: &Path) -> Result<Vec<Vec<i32>>> {
     let (bytes, name) = whole(path)?;
-    if Format::of(&name).map_err(|e| rename(e, path))? != Format::Ivecs {
+    if Format::of_content(&name, &bytes).map_err(|e| rename(e, path))? != Format::Ivecs {
         return Err(Error::format(path, 0, "expected an .ivecs file"));
     }
     parse_ivecs(path, &bytes)
@@ -226,23 +226,7 @@ pub fn load_labels(path: &Path, csv: &CsvOptions) -> Result<Vec<i32>> {
 /// preceded by its little-endian i32 dimension. Checks every row header against
 /// the first before anything is allocated.
 fn texmex_layout(path: &Path, bytes: &[u8], elem: usize) -> Result<(usize, usize)> {
-    if bytes.is_empty() {
-        return Err(Error::format(path, 0, "empty file: no vectors"));
-    }
-    let dim = read_dim(path, bytes, 0, 0)?;
-    let row_bytes =
-        dim.checked_mul(elem).and_then(|b| b.checked_add(4)).filter(|&b| b <= bytes.len()).ok_or_else(|| {
-            Error::format(
-                path,
-                0,
-                format!(
-                    "row 0 claims dimension {dim} ({} bytes per row) but the file has only {} bytes",
-                    (dim as u128) * (elem as u128) + 4,
-                    bytes.len()
-                ),
-            )
-        })?;
-    let n = bytes.len() / row_bytes;
+    let (n, dim, row_bytes) = texmex_head(path, bytes, elem)?;
     for row in 0..n {
         let offset = row * row_bytes;
         let d = read_dim(path, bytes, row, offset)?;
@@ -275,6 +259,29 @@ fn texmex_layout(path: &Path, bytes: &[u8], elem: usize) -> Result<(usize, usize
         ));
     }
     Ok((n, dim))
+}
+
+/// The dimension of a texmex file's row 0, the bytes of a row, and the number of
+/// whole rows; the parsers and the memory-bounded loader
+/// (`io/training_vectors.rs`) all start here.
+pub(crate) fn texmex_head(path: &Path, bytes: &[u8], elem: usize) -> Result<(usize, usize, usize)> {
+    if bytes.is_empty() {
+        return Err(Error::format(path, 0, "empty file: no vectors"));
+    }
+    let dim = read_dim(path, bytes, 0, 0)?;
+    let row_bytes =
+        dim.checked_mul(elem).and_then(|b| b.checked_add(4)).filter(|&b| b <= bytes.len()).ok_or_else(|| {
+            Error::format(
+                path,
+                0,
+                format!(
+                    "row 0 claims dimension {dim} ({} bytes per row) but the file has only {} bytes",
+                    (dim as u128) * (elem as u128) + 4,
+                    bytes.len()
+                ),
+            )
+        })?;
+    Ok((bytes.len() / row_bytes, dim, row_bytes))
 }
 
 fn read_dim(path: &Path, bytes: &[u8], row: usize, offset: usize) -> Result<usize> {
