@@ -15,8 +15,7 @@ pub struct EncodeArgs {
     /// A model file written by `sigah train`.
     #[arg(long, value_name = "MODEL")]
     model: PathBuf,
-    /// Vectors to encode (.fvecs, .bvecs, .npy f32/u8, .csv).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help = crate::train::with_formats("Vectors to encode"))]
     data: PathBuf,
     /// Output codes (.npy, uint8 [n, bits/8]); `-` writes them to standard output.
     #[arg(long, value_name = "CODES.npy")]

@@ -36,12 +36,13 @@ pub struct EvalArgs {
     /// --gt-k K, each query's K nearest of the neighbours it lists.
     #[arg(long, value_name = "FILE.hdf5", conflicts_with_all = ["base", "queries", "base_labels", "query_labels", "gt", "label_column"])]
     hdf5: Option<PathBuf>,
-    /// Base vectors (.fvecs, .bvecs, .npy, .csv; .hdf5: its `train`; each may be
-    /// .gz): the hash functions are trained on them.
-    #[arg(long, value_name = "FILE", required_unless_present = "hdf5")]
+    #[arg(long, value_name = "FILE", required_unless_present = "hdf5", help = crate::train::with_formats(
+        "Base vectors, which the hash functions are trained on; an .hdf5 file gives its `train`",
+    ))]
     base: Option<PathBuf>,
-    /// Held-out query vectors, same dimension as the base (.hdf5: its `test`).
-    #[arg(long, value_name = "FILE", required_unless_present = "hdf5")]
+    #[arg(long, value_name = "FILE", required_unless_present = "hdf5", help = crate::train::with_formats(
+        "Held-out query vectors, same dimension as the base; an .hdf5 file gives its `test`",
+    ))]
     queries: Option<PathBuf>,
     /// One label per base vector (.ivecs, .npy, .csv): relevant = same label.
     #[arg(long, value_name = "FILE", requires = "query_labels")]

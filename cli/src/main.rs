@@ -32,9 +32,9 @@ enum Command {
     /// Build, extend, shrink or describe a sigah index file (custom ids, add, remove by id).
     #[command(subcommand)]
     Index(index_cmd::IndexCommand),
-    /// Exact k-NN or radius search of query codes in a codes file, by Hamming distance.
+    /// Exact k-NN or radius search of query codes in a codes file or a sigah index, by Hamming distance.
     Search(search::SearchArgs),
-    /// Write codes as another engine's index file (FAISS IndexBinaryFlat) or a sigah index.
+    /// Write codes as another engine's index (FAISS IndexBinaryFlat, Milvus bulk-insert files) or a sigah index.
     Export(search::ExportArgs),
     /// Evaluate hash methods on a dataset: mAP, precision/recall, P@r≤2 (docs/eval.md).
     Eval(eval::EvalArgs),
@@ -44,7 +44,7 @@ enum Command {
     Train(train::TrainArgs),
     /// Encode vectors into packed binary codes (uint8 .npy) with a trained model.
     Encode(encode::EncodeArgs),
-    /// Describe a model file or a code file.
+    /// Describe a model file, a code file or a sigah index file.
     Info(info::InfoArgs),
 }
 

@@ -37,8 +37,7 @@ pub struct SearchArgs {
     /// Instead of --queries: a SiGAH model that encodes --query-vectors into query codes.
     #[arg(long, value_name = "MODEL", requires = "query_vectors")]
     model: Option<PathBuf>,
-    /// The query vectors (.fvecs, .bvecs, .npy, .csv) that --model encodes.
-    #[arg(long, value_name = "FILE", requires = "model")]
+    #[arg(long, value_name = "FILE", requires = "model", help = crate::train::with_formats("The query vectors that --model encodes"))]
     query_vectors: Option<PathBuf>,
     /// Return the k nearest codes per query, ties broken by id.
     #[arg(long, value_name = "N")]

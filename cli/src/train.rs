@@ -25,6 +25,12 @@ pub fn with_default(text: &str, value: impl std::fmt::Display) -> String {
     format!("{text} [default: {value}]")
 }
 
+/// "TEXT (FORMATS)", the formats read from [`VECTOR_FORMATS`](sigah_core::io::vectors::VECTOR_FORMATS)
+/// so that no help can name fewer formats than the loaders read.
+pub fn with_formats(text: &str) -> String {
+    format!("{text} ({})", sigah_core::io::vectors::vector_formats())
+}
+
 pub fn defaults() -> SigahConfig {
     SigahConfig::default()
 }
@@ -36,8 +42,7 @@ fn parse_preset(name: &str) -> Result<Preset, String> {
 
 #[derive(Args, Debug)]
 pub struct TrainArgs {
-    /// Training vectors (.fvecs, .bvecs, .npy f32/u8, .csv).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help = with_formats("Training vectors"))]
     data: PathBuf,
     /// Where to write the model (.safetensors).
     #[arg(long, value_name = "MODEL")]

@@ -35,11 +35,9 @@ pub struct MihBenchArgs {
     /// Neighbours per query, comma-separated.
     #[arg(long, value_delimiter = ',', default_value = "1,10,100")]
     k: Vec<usize>,
-    /// Real base vectors (.npy, .fvecs, ...) to hash instead of uniform codes.
-    #[arg(long, value_name = "FILE", requires = "query_vectors")]
+    #[arg(long, value_name = "FILE", requires = "query_vectors", help = crate::train::with_formats("Real base vectors to hash instead of uniform codes"))]
     vectors: Option<PathBuf>,
-    /// Real query vectors, hashed the same way.
-    #[arg(long, value_name = "FILE", requires = "vectors")]
+    #[arg(long, value_name = "FILE", requires = "vectors", help = crate::train::with_formats("Real query vectors, hashed the same way"))]
     query_vectors: Option<PathBuf>,
     /// Real base codes (uint8 .npy, e.g. from `sigah encode`), replicated to --n.
     #[arg(long, value_name = "CODES.npy", requires = "query_codes", conflicts_with = "vectors")]

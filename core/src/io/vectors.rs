@@ -18,6 +18,24 @@ use crate::io::npy::{self, DType};
 use crate::io::sniff::Kind;
 use crate::{Error, Result, Tensor};
 
+/// Every input the vector loaders ([`load_vectors`], [`load_queries`],
+/// `io::load_data`) read, as help texts name them: the one list behind the help
+/// of every flag that takes vectors (`cli/tests/help_formats.rs` checks each names all).
+pub const VECTOR_FORMATS: [&str; 7] = [
+    ".fvecs",
+    ".bvecs",
+    ".npy (float16/32/64, int8/16/32/64, uint8/16/32/64)",
+    ".csv",
+    ".hdf5",
+    "each may be .gz",
+    "- for standard input",
+];
+
+/// [`VECTOR_FORMATS`] as one phrase.
+pub fn vector_formats() -> String {
+    VECTOR_FORMATS.join(", ")
+}
+
 /// The file formats the loaders read, chosen by extension.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
