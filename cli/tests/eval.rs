@@ -95,7 +95,7 @@ fn eval_with_labels_writes_table_report_plots_and_codes() {
     assert!(table.contains("| label | 32 | itq |"), "{table}");
 
     let json: serde_json::Value = serde_json::from_slice(&std::fs::read(f.path("r.json")).unwrap()).unwrap();
-    // Issue 13: the report held only `results`; now it says what made them.
+    // Earlier builds: the report held only `results`; now it says what made them.
     let run = &json["run"];
     assert_eq!(run["sigah_version"], env!("CARGO_PKG_VERSION"), "{run}");
     // Built from a checkout here, so the commit is known (40 hex digits).
@@ -271,7 +271,7 @@ fn csv_vectors_with_a_label_column() {
 
 #[test]
 fn help_texts_show_the_real_defaults() {
-    // Issue 13: `train --help` said epochs 20 (it was 30), eval seeded with 0 and
+    // Earlier builds: `train --help` said epochs 20 (it was 30), eval seeded with 0 and
     // train with 42, and `eval --help` showed neither its widths nor its epochs.
     let cfg = sigah_core::model::SigahConfig::default();
     let train = stdout(&sigah(&["train", "--help"]));

@@ -60,7 +60,7 @@ impl Files {
 
 #[test]
 fn float64_and_integer_npy_vectors_are_read() {
-    // Issue 13: float64, numpy's default, was refused ("float32 or uint8").
+    // Earlier builds: float64, numpy's default, was refused ("float32 or uint8").
     let f = Files::new();
     let as_f32: Vec<f32> = rows(64, 16).iter().map(|&v| v as f32).collect();
     npy::write(&f.path("v32.npy"), &[64, 16], &as_f32).unwrap();
@@ -83,7 +83,7 @@ fn float64_and_integer_npy_vectors_are_read() {
 #[test]
 fn files_are_known_by_their_bytes_not_their_names() {
     let f = Files::new();
-    // Issue 13: `export --format sigah` then `info` failed with a safetensors message.
+    // Earlier builds: `export --format sigah` then `info` failed with a safetensors message.
     ok(&["export", "--index", &f.s("codes.npy"), "--format", "sigah", "--out", &f.s("x.sigah"), "-q"]);
     let info = ok(&["info", &f.s("x.sigah")]);
     assert!(info.contains("bits: 16") && info.contains("codes: 64"), "{info}");

@@ -1,4 +1,4 @@
-//! Issue 13's inputs that are not plain files, through the real binary:
+//! The inputs that are not plain files (docs/ROBUSTNESS.md), through the real binary:
 //! standard input (`--data -`), named pipes, `.gz` files, and HDF5 files in the
 //! ann-benchmarks layout written by h5py (`sigah eval --hdf5`).
 
@@ -98,7 +98,7 @@ fn standard_input_gzip_and_named_pipes_are_read() {
     };
     let npy_bytes = std::fs::read(f.path("v.npy")).unwrap();
     let fvecs_bytes = std::fs::read(f.path("v.fvecs")).unwrap();
-    // Issue 13: `--data -` was refused for want of an extension.
+    // Earlier builds: `--data -` was refused for want of an extension.
     same(encode(&f, "-", &npy_bytes));
     same(encode(&f, "-", &gzip(&npy_bytes)));
     // .gz was recognised and refused; now decompressed, named or not.
@@ -106,7 +106,7 @@ fn standard_input_gzip_and_named_pipes_are_read() {
     same(encode(&f, &f.s("v.fvecs.gz"), b""));
     std::fs::write(f.path("v.npy.gz"), gzip(&npy_bytes)).unwrap();
     same(encode(&f, &f.s("v.npy.gz"), b""));
-    // Issue 13: a named pipe read as "empty file" and its writer hung. The
+    // Earlier builds: a named pipe read as "empty file" and its writer hung. The
     // writer must finish, and the codes must be the file's.
     for (name, bytes) in [("p.fvecs", &fvecs_bytes), ("p.npy", &npy_bytes)] {
         let fifo = f.path(name);

@@ -133,7 +133,7 @@ fn seeds() -> Vec<(&'static str, &'static str, Vec<u8>)> {
         ("model_file", "linear", tiny_model(DecoderKind::Linear, vec![], 0)),
         // With the input projection (`preprocess.proj`, 3 → 2 dimensions).
         ("model_file", "projected", tiny_model(DecoderKind::Lista, vec![2], 2)),
-        // Issue 13's stream framing: selector % 3 picks fvecs, bvecs, npy.
+        // The stream target's framing (fuzz/fuzz_targets/stream.rs): selector % 3 picks fvecs, bvecs, npy.
         ("stream", "fvecs", with(0, &fvecs(&rows))),
         ("stream", "bvecs", with(1, &bvecs)),
         ("stream", "npy_f64", with(2, &npy_bytes(DType::F64, &[2, 2], &[1.5f64, -2.0, 0.0, 1e30]))),

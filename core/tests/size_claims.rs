@@ -191,7 +191,7 @@ fn kept_and_peak<T>(f: impl FnOnce() -> T) -> (T, usize, usize) {
 
 #[test]
 fn codes_cost_n_times_bits_over_8_bytes_and_maps_cost_none() {
-    // Issue 4: an index of n codes uses n · bits / 8 bytes plus O(1), and a mapped
+    // docs/SCALE.md: an index of n codes uses n · bits / 8 bytes plus O(1), and a mapped
     // index (or codes file) opens in O(1): no copy, whatever the width.
     let dir = tempfile::tempdir().unwrap();
     let n = 100_000;
@@ -227,7 +227,7 @@ fn codes_cost_n_times_bits_over_8_bytes_and_maps_cost_none() {
 
 #[test]
 fn opening_an_index_with_stored_tables_maps_them_without_allocating() {
-    // Issue 14: multi-index tables are stored in the index file (version 4) and
+    // docs/PERFORMANCE.md, "Multi-index hashing": multi-index tables are stored in the index file (version 4) and
     // opening maps them: 1M codes, O(1) heap at any point of the open.
     let dir = tempfile::tempdir().unwrap();
     let n = 1_000_000;

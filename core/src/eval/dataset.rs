@@ -106,7 +106,7 @@ pub fn load_with_relevances(
                 Relevance::Neighbours { ids: ground_truth_ids(p, &rows, base_t.rows)? }
             }
             RelevanceSource::TopK(k) => {
-                // Issue 13: k was clamped to n, so --gt-k 100000 over 2,000 vectors
+                // Earlier builds clamped k to n, so --gt-k 100000 over 2,000 vectors
                 // made every base vector relevant and reported mAP 1.0.
                 if *k > base_t.rows {
                     return Err(Error::data(

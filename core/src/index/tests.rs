@@ -295,7 +295,7 @@ fn version_1_files_still_load() {
 
 #[test]
 fn memory_is_n_times_bits_over_8() {
-    // Issue 4: an index of n codes uses n · bits / 8 bytes plus O(1), built, loaded,
+    // docs/SCALE.md: an index of n codes uses n · bits / 8 bytes plus O(1), built, loaded,
     // opened (mapped) or grown and shrunk.
     let dir = tempfile::tempdir().unwrap();
     let fixed = std::mem::size_of::<HammingIndex>();

@@ -98,10 +98,10 @@ fn npy_vectors_and_labels() {
     npy::write(&p, &[2, 2], &[1.0f32, 2.0, f32::NAN, 4.0]).unwrap();
     let e = err(load_vectors(&p));
     assert!(e.contains("row 1, column 0") && e.contains("v.npy"), "{e}");
-    // Issue 13: a 1-D array was read as n vectors of dimension 1.
+    // Earlier builds: a 1-D array was read as n vectors of dimension 1.
     npy::write(&p, &[2], &[1.0f32, 2.0]).unwrap();
     assert!(err(load_vectors(&p)).contains("vectors must be a 2-D array [n, d], found shape [2]"));
-    // Issue 13: float64 (numpy's default) was refused; now converted, exactly
+    // Earlier builds: float64 (numpy's default) was refused; now converted, exactly
     // where float32 holds the value.
     npy::write(&p, &[2, 2], &[0.5f64, -3.0, 1e-3, 16_777_216.0]).unwrap();
     assert_eq!(load_vectors(&p).unwrap(), Tensor::new(2, 2, vec![0.5, -3.0, 1e-3f64 as f32, 16_777_216.0]));

@@ -8,7 +8,7 @@
 //! row kernel ([`super::hamming_scan_with`]) needs an order-preserving tree of
 //! `vpermt2q` pair sums to bring each code's four word counts into one lane: per
 //! 8 codes 4 `vpopcntq` and 6 `vpermt2q`, all on port 5 of Ice Lake / Sapphire
-//! Rapids, where the sliced kernel issues 4 `vpopcntq` on port 5 and the XORs,
+//! Rapids, where the sliced kernel runs 4 `vpopcntq` on port 5 and the XORs,
 //! adds and the compare anywhere (1M codes, 1,000 queries, one thread: 1.6× at
 //! 256 bits, docs/PERFORMANCE.md). The search slices each L1-sized block once
 //! per group of queries ([`slice_rows`]), so the copy is shared by the group.
