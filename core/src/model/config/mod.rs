@@ -126,7 +126,7 @@ pub struct NeighbourTerms {
     /// With `lambda_pair > 0`: each batch of B training vectors is extended by one
     /// of the `knn_pairs` nearest neighbours (in the whole training set) of each,
     /// and the pair term pulls those B pairs to `pair_target`. 0 turns it off. The
-    /// neighbour graph is built before training (`train/knn/`: exact up to a
+    /// neighbour graph is built before training (`knn/`: exact up to a
     /// cost cap, approximate past it).
     pub knn_pairs: usize,
     /// Weight of the neighbour-pair term `mean_i (s_i·s_nb(i)/k − pair_target)²`
