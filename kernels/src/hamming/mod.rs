@@ -34,6 +34,12 @@
 //! It never beat POPCNT by more than noise and lost by 10-20 % at 128 and 256 bits,
 //! as FAISS and NumKong also found, so it was removed (git history has it). The
 //! AVX-512 path at the same sizes: 2.44 / 1.21 / 0.42 (1M) and 9.28 / 3.67 / 1.91 (4K).
+//!
+//! AVX-512 against POPCNT: AVX-512 wins at 64 bits (1M codes, one thread: 5.04
+//! against 2.30 G/s, 2.2×; 5.46 against 2.66 in a second run) and 128 bits (1.6×),
+//! and ties at 256 (docs/PERFORMANCE.md, "Hamming one-to-many", the 2026-12-08
+//! re-run; the 2026-11-24 table there has them tied at 64 bits, where both were
+//! bound by that run's L3 read ceiling). So `route.rs` takes AVX-512 at every width.
 
 /// Calls `$f::<W>(args)` with W the word count when it is 1, 2, 4 or 8, else
 /// `$f::<0>` (the generic-width body, which reads the width from the query).
