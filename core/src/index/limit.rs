@@ -1,0 +1,98 @@
+//! How many search results a call may hold: one rule for every front end, so a
+//! `--k 10^12` or a radius that reaches every code is refused with the same
+//! message from the command line and from Python instead of aborting on out of
+//! memory.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::{Error, Result};
+
+/// What one search result costs at its peak: the search's (distance, id) pair
+/// (16 bytes) plus its cell in the id and distance rows written out (8 + 4).
+pub const BYTES_PER_RESULT: u64 = 28;
+
+/// The most results a call may hold. Given (`--max-results`, `max_results=`),
+/// or half the memory the kernel reports available (`MemAvailable`), else 2^27
+/// (3.5 GB of results).
+#[derive(Clone, Copy, Debug)]
+pub struct ResultLimit {
+    /// The largest number of results allowed.
+    pub max: u64,
+    /// The name of the setting that raises it in this front end.
+    knob: &'static str,
+    given: bool,
+}
+
+impl ResultLimit {
+    /// `max` if given, else the default; `knob` names the setting in messages
+    /// (`"--max-results"`, `"max_results"`).
+    pub fn new(max: Option<u64>, knob: &'static str) -> Self {
+        match max {
+            Some(max) => Self { max, knob, given: true },
+            None => {
+                let max = available_memory().map(|b| b / 2 / BYTES_PER_RESULT).unwrap_or(1 << 27);
+                Self { max, knob, given: false }
+            }
+        }
+    }
+
+    /// Fails ([`Error::Limit`], nothing allocated) when `results` (`None`: more
+    /// than 2^64) exceeds the limit; `what` says where the count comes from.
+    pub fn check(&self, results: Option<u64>, what: &dyn Fn() -> String) -> Result<()> {
+        match results {
+            Some(r) if r <= self.max => Ok(()),
+            r => {
+                let count = r.map_or_else(|| "more than 2^64".to_string(), |r| r.to_string());
+                Err(self.refusal(&what(), &count))
+            }
+        }
+    }
+
+    /// The error for `what` making `count` results.
+    pub(crate) fn refusal(&self, what: &str, count: &str) -> Error {
+        let source = if self.given {
+            self.knob.to_string()
+        } else {
+            format!("half the available memory at {BYTES_PER_RESULT} bytes each; {} raises it", self.knob)
+        };
+        Error::Limit { reason: format!("{what} make {count} results, over the limit of {} ({source})", self.max) }
+    }
+}
+
+/// `MemAvailable` from `/proc/meminfo`, in bytes (Linux; `None` elsewhere).
+fn available_memory() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    kb.checked_mul(1024)
+}
+
+/// The results a running radius search has taken, shared by every query and
+/// thread: a collector takes one before it stores a result, so the lists never
+/// hold more than `max` in all, whatever the batch or the engine.
+#[derive(Debug)]
+pub(crate) struct Cap {
+    max: u64,
+    taken: AtomicU64,
+}
+
+impl Cap {
+    pub(crate) fn new(max: u64) -> Self {
+        Self { max, taken: AtomicU64::new(0) }
+    }
+
+    /// Takes one result; false once the limit is passed (the search is then
+    /// refused, and every collector stops storing).
+    #[inline]
+    pub(crate) fn take(&self) -> bool {
+        // Relaxed: the count only has to be exact in total, not ordered with
+        // the stores it guards.
+        self.taken.fetch_add(1, Ordering::Relaxed) < self.max
+    }
+
+    /// Whether some collector was refused.
+    #[inline]
+    pub(crate) fn over(&self) -> bool {
+        self.taken.load(Ordering::Relaxed) > self.max
+    }
+}
