@@ -137,7 +137,12 @@ fn check_width(codes: &Codes, index: &HammingIndex, index_path: &Path, path: &Pa
     if codes.bits() != index.bits() {
         return Err(sigah_core::Error::data(
             path,
-            format!("{}-bit codes, but the index {} holds {}-bit codes", codes.bits(), index_path.display(), index.bits()),
+            format!(
+                "{}-bit codes, but the index {} holds {}-bit codes",
+                codes.bits(),
+                index_path.display(),
+                index.bits()
+            ),
         ));
     }
     Ok(())

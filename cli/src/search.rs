@@ -272,7 +272,10 @@ pub fn export(args: ExportArgs) -> anyhow::Result<()> {
         ExportFormat::Sigah => {
             index.save(&args.out)?;
             let removed = index.len() - index.live_len();
-            (index.live_len(), if removed > 0 { format!(" (and {removed} removed, kept as such)") } else { String::new() })
+            (
+                index.live_len(),
+                if removed > 0 { format!(" (and {removed} removed, kept as such)") } else { String::new() },
+            )
         }
         ExportFormat::Milvus => (write_milvus(&index, &args.out)?, String::new()),
     };

@@ -132,6 +132,13 @@ impl HammingIndex {
     #[pyo3(signature = (codes, ids=None))]
     fn add(&self, py: Python<'_>, codes: &Bound<'_, PyAny>, ids: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
         let (codes, ids) = new_codes(codes, ids)?;
+        let bits = self.bits(py);
+        if codes.bits() != bits {
+            return Err(PyValueError::new_err(format!(
+                "codes: {}-bit codes cannot be added to an index of {bits}-bit codes",
+                codes.bits()
+            )));
+        }
         py.detach(|| add_to(&mut self.write(), &codes, ids.as_deref())).map_err(to_py)
     }
 

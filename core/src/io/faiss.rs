@@ -149,7 +149,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("m.faissindex");
         assert_eq!(write_index(&index, &p).unwrap(), Exported { codes: 2, kind: "IndexBinaryIDMap" });
-        let header = |cc: &[u8]| [cc, &[24, 0, 0, 0], &[3, 0, 0, 0], &[2, 0, 0, 0, 0, 0, 0, 0], &[1], &[1, 0, 0, 0]].concat();
+        let header =
+            |cc: &[u8]| [cc, &[24, 0, 0, 0], &[3, 0, 0, 0], &[2, 0, 0, 0, 0, 0, 0, 0], &[1], &[1, 0, 0, 0]].concat();
         let want: Vec<u8> = [
             header(b"IBMp"),
             header(b"IBxF"),

@@ -28,7 +28,9 @@ pub fn open_index(path: &Path) -> Result<HammingIndex> {
 pub fn open_codes(path: &Path) -> Result<Codes> {
     match sniff::of_file(path)? {
         Kind::Npy | Kind::Other => Codes::open_npy(path),
-        kind => Err(Error::format(path, 0, format!("this is {}, not codes (a uint8 .npy){}", kind.describe(), hint(kind)))),
+        kind => {
+            Err(Error::format(path, 0, format!("this is {}, not codes (a uint8 .npy){}", kind.describe(), hint(kind))))
+        }
     }
 }
 

@@ -47,12 +47,8 @@ impl WriteLock {
     /// created ([`Error::Io`], naming it).
     pub fn acquire(path: &Path, wait: Duration) -> Result<Self> {
         let lock = lock_path(path);
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&lock)
-            .map_err(|e| Error::io(&lock, e))?;
+        let file =
+            OpenOptions::new().create(true).truncate(false).write(true).open(&lock).map_err(|e| Error::io(&lock, e))?;
         let deadline = Instant::now() + wait;
         // Polled rather than a blocking `flock`: a blocking call cannot time out.
         // The pause grows from 1 ms to 50 ms, so a short write is picked up fast
@@ -84,7 +80,10 @@ mod tests {
         let t = Instant::now();
         let e = WriteLock::acquire(&p, Duration::from_millis(100)).unwrap_err();
         assert!(t.elapsed() >= Duration::from_millis(100));
-        assert!(e.to_string().starts_with(&format!("{} is being written by another process (waited 0.1 s", p.display())), "{e}");
+        assert!(
+            e.to_string().starts_with(&format!("{} is being written by another process (waited 0.1 s", p.display())),
+            "{e}"
+        );
         drop(first);
         WriteLock::acquire(&p, Duration::ZERO).unwrap();
         assert!(dir.path().join(".x.sigah.lock").exists());
