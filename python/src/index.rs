@@ -85,6 +85,15 @@ fn allow_list(allow: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Vec<i64>>> {
     allow.map(|a| arrays::ids("allow", a, None)).transpose()
 }
 
+/// A search's error, an ids error named by `allow` (the only ids a search reads),
+/// as `sigah search` names its `--allow` file.
+fn search_error(e: sigah_core::Error) -> PyErr {
+    match e {
+        sigah_core::Error::Ids { reason } => PyValueError::new_err(format!("allow: {reason}")),
+        e => to_py(e),
+    }
+}
+
 fn new_codes(codes: &Bound<'_, PyAny>, ids: Option<&Bound<'_, PyAny>>) -> PyResult<(Codes, Option<Vec<i64>>)> {
     let codes = arrays::codes("codes", codes)?;
     let ids = ids.map(|i| arrays::ids("ids", i, Some(codes.len()))).transpose()?;
@@ -175,7 +184,7 @@ impl HammingIndex {
         let nq = q.len();
         limit.check((nq as u64).checked_mul(k as u64), &|| format!("{nq} queries × k = {k}")).map_err(to_py)?;
         let opts = SearchOptions { engine, allow: allow.as_deref(), ..SearchOptions::default() };
-        let (d, i) = py.detach(|| self.read().search_knn(&q, k, &opts)).map_err(to_py)?;
+        let (d, i) = py.detach(|| self.read().search_knn(&q, k, &opts)).map_err(search_error)?;
         Ok((arrays::matrix(py, nq, k, faiss_distances(d))?, arrays::matrix(py, nq, k, i)?))
     }
 
@@ -215,7 +224,7 @@ impl HammingIndex {
             }
             Ok((lims, d, i))
         });
-        let (lims, d, i) = out.map_err(to_py)?;
+        let (lims, d, i) = out.map_err(search_error)?;
         Ok((PyArray1::from_vec(py, lims), PyArray1::from_vec(py, d), PyArray1::from_vec(py, i)))
     }
 
