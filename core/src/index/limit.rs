@@ -90,9 +90,19 @@ impl Cap {
         self.taken.fetch_add(1, Ordering::Relaxed) < self.max
     }
 
+    /// Returns `n` results taken by a query whose list was dropped (a
+    /// multi-index query that gave up and is scanned instead).
+    pub(crate) fn give_back(&self, n: usize) {
+        self.taken.fetch_sub(n as u64, Ordering::Relaxed);
+    }
+
     /// Whether some collector was refused.
     #[inline]
     pub(crate) fn over(&self) -> bool {
         self.taken.load(Ordering::Relaxed) > self.max
     }
 }
+
+#[cfg(test)]
+#[path = "limit_tests.rs"]
+mod tests;

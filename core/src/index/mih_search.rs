@@ -214,6 +214,10 @@ pub(crate) fn query(
         }
     }
     s.clear();
+    if let (true, Kept::Within { found, .. }) = (over, &kept) {
+        // Its list is dropped and the scan finds them again: they must not count twice.
+        view.give_back(found.len());
+    }
     ((!over).then(|| kept.into_sorted()), work)
 }
 

@@ -288,7 +288,10 @@ impl HammingIndex {
     /// [`HammingIndex::search_radius`] that never holds more than `limit.max`
     /// results: every query and thread takes each result from one shared count
     /// before storing it, so the search stops storing at the limit, whatever the
-    /// batch or the engine, and is refused.
+    /// batch or the engine, and is refused. A multi-index query that gives up
+    /// returns what it took when its list is dropped; until then another
+    /// thread may find the count full, so with several threads a search within
+    /// a few queries' results of its limit may be refused (never answered past it).
     ///
     /// Errors: as [`HammingIndex::search_radius`]; past the limit
     /// ([`Error::Limit`]: `radius R over N queries make more than MAX results,

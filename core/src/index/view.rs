@@ -38,6 +38,13 @@ impl<'a> View<'a> {
         self.cap.is_none_or(Cap::take)
     }
 
+    /// Returns `n` results to the cap (a dropped list's).
+    pub(crate) fn give_back(&self, n: usize) {
+        if let Some(cap) = self.cap {
+            cap.give_back(n);
+        }
+    }
+
     /// Whether the cap was passed: collectors then stop (threshold 0).
     #[inline]
     pub(crate) fn over(&self) -> bool {
