@@ -204,7 +204,11 @@ impl HammingIndex {
     ) -> PyResult<Ranges<'py>> {
         let (q, allow, engine) = (self.queries(py, q)?, allow_list(allow)?, self::engine(engine)?);
         if radius <= 0 {
-            return Ok((PyArray1::from_vec(py, vec![0; q.len() + 1]), PyArray1::from_vec(py, vec![]), PyArray1::from_vec(py, vec![])));
+            return Ok((
+                PyArray1::from_vec(py, vec![0; q.len() + 1]),
+                PyArray1::from_vec(py, vec![]),
+                PyArray1::from_vec(py, vec![]),
+            ));
         }
         // Strictly below `radius`: the core's radius is inclusive.
         let r = u32::try_from(radius - 1).unwrap_or(u32::MAX);
@@ -213,7 +217,8 @@ impl HammingIndex {
         let out = py.detach(|| -> sigah_core::Result<_> {
             let lists = self.read().search_radius_limited(&q, r, &opts, &limit)?;
             let total: usize = lists.iter().map(Vec::len).sum();
-            let (mut lims, mut d, mut i) = (Vec::with_capacity(lists.len() + 1), Vec::with_capacity(total), Vec::with_capacity(total));
+            let (mut lims, mut d, mut i) =
+                (Vec::with_capacity(lists.len() + 1), Vec::with_capacity(total), Vec::with_capacity(total));
             lims.push(0u64);
             for list in lists {
                 for (dist, id) in list {
