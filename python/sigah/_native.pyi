@@ -166,6 +166,9 @@ class HammingIndex:
     def ntotal(self) -> int:
         """The live codes (removed ones do not count)."""
     @property
+    def stored(self) -> int:
+        """Codes stored, removed ones included."""
+    @property
     def multi_index_m(self) -> int:
         """Substrings of the multi-index tables held (0: none)."""
     def __len__(self) -> int: ...

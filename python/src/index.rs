@@ -304,6 +304,11 @@ impl HammingIndex {
     fn ntotal(&self, py: Python<'_>) -> usize {
         py.detach(|| self.read().live_len())
     }
+    /// Codes stored, removed ones included (`sigah index info`'s "stored").
+    #[getter]
+    fn stored(&self, py: Python<'_>) -> usize {
+        py.detach(|| self.read().len())
+    }
     /// The multi-index substrings of the tables the index holds (0: none).
     #[getter]
     fn multi_index_m(&self, py: Python<'_>) -> usize {

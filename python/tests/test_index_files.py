@@ -39,7 +39,7 @@ def test_a_cli_built_extended_and_shrunk_index_reads_the_same_in_python(tmp_path
     cli("index", "remove", "--index", ix, "--id", "5000,5001", "--quiet")
     py = sigah.HammingIndex.open(ix)
     # Was: 1000 (the removed codes counted), ids [0 1 2], remove_ids([5002]) == 0.
-    assert len(py) == py.ntotal == 1048
+    assert len(py) == py.ntotal == 1048 and py.stored == 1050
     np.testing.assert_array_equal(py.ids[:3], [5002, 5003, 5004])
     np.testing.assert_array_equal(py.ids[-50:], np.arange(6000, 6050))
     np.testing.assert_array_equal(py.codes, np.concatenate([codes[2:], more]))
@@ -196,3 +196,14 @@ def test_searches_adds_and_removals_from_threads_at_once():
     assert not errors, errors
     assert len(ix) == 50_000 + 2000 - 1000
     assert not np.isin(ix.ids, np.arange(1000)).any()
+
+
+def test_open_knows_files_by_their_bytes_with_the_clis_message(tmp_path, cli):
+    # A safetensors header (a u64 length, then JSON): what a model file starts with.
+    fake = tmp_path / "m.npy"
+    fake.write_bytes((20).to_bytes(8, "little") + b'{"a": 1}' + b" " * 12)
+    with pytest.raises(OSError) as e:
+        sigah.HammingIndex.open(fake)
+    p = cli("search", "--index", fake, "--queries", fake, "--k", 1, "--out", tmp_path / "r", check=False)
+    assert "this is a sigah model (safetensors), not codes or a sigah index" in str(e.value)
+    assert p.returncode == 2 and str(e.value) in p.stderr
