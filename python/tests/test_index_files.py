@@ -207,3 +207,52 @@ def test_open_knows_files_by_their_bytes_with_the_clis_message(tmp_path, cli):
     p = cli("search", "--index", fake, "--queries", fake, "--k", 1, "--out", tmp_path / "r", check=False)
     assert "this is a sigah model (safetensors), not codes or a sigah index" in str(e.value)
     assert p.returncode == 2 and str(e.value) in p.stderr
+
+
+def _python_writer(args):
+    """One writer process: add (codes, ids) or remove ids, through the file's lock."""
+    path, add, ids, seed = args
+    import sigah as s  # a fresh interpreter under spawn
+    from conftest import random_codes as rc
+    if add:
+        s.HammingIndex.add_to_file(path, rc(len(ids), 8, seed=seed), ids=np.array(ids), wait=60)
+    else:
+        s.HammingIndex.remove_from_file(path, np.array(ids), wait=60)
+    return True
+
+
+def test_python_and_cli_writers_at_once_lose_nothing(tmp_path, sigah_bin):
+    import multiprocessing
+    import subprocess
+
+    path = tmp_path / "x.sigah"
+    sigah.HammingIndex(random_codes(1000, 8, seed=40)).save(path)
+    expect = set(range(1000))
+    ctx = multiprocessing.get_context("spawn")
+    for rnd in range(2):
+        jobs = []
+        for w in range(4):  # Python processes: 2 adding, 2 removing
+            ids = list(range(10_000 * (rnd + 1) + 100 * w, 10_000 * (rnd + 1) + 100 * w + 30)) if w < 2 \
+                else list(range(100 * (rnd * 4 + w), 100 * (rnd * 4 + w) + 20))
+            jobs.append((str(path), w < 2, ids, 50 + rnd * 8 + w))
+        clis = []
+        for w in range(4):  # CLI processes: 2 adding, 2 removing
+            ids = list(range(50_000 * (rnd + 1) + 100 * w, 50_000 * (rnd + 1) + 100 * w + 30)) if w < 2 \
+                else list(range(100 * (rnd * 4 + w) + 50, 100 * (rnd * 4 + w) + 70))
+            np.save(tmp_path / f"i{rnd}{w}.npy", np.array(ids, dtype=np.int64))
+            if w < 2:
+                np.save(tmp_path / f"c{rnd}{w}.npy", random_codes(30, 8, seed=90 + rnd * 8 + w))
+                args = ["index", "add", "--index", path, "--codes", tmp_path / f"c{rnd}{w}.npy"]
+            else:
+                args = ["index", "remove", "--index", path]
+            args += ["--ids", tmp_path / f"i{rnd}{w}.npy", "--wait", "60", "--quiet"]
+            clis.append((subprocess.Popen([str(sigah_bin), *map(str, args)], stderr=subprocess.PIPE), ids, w < 2))
+        with ctx.Pool(4) as pool:
+            assert all(pool.map(_python_writer, jobs))
+        for (_, add, ids, _) in jobs:
+            expect = expect | set(ids) if add else expect - set(ids)
+        for p, ids, add in clis:
+            assert p.wait() == 0, p.stderr.read()
+            expect = expect | set(ids) if add else expect - set(ids)
+        assert sorted(sigah.HammingIndex.open(path).ids) == sorted(expect), rnd
+    assert len(expect) == 1000 + 2 * 120 - 2 * 80
