@@ -256,3 +256,25 @@ def test_python_and_cli_writers_at_once_lose_nothing(tmp_path, sigah_bin):
             expect = expect | set(ids) if add else expect - set(ids)
         assert sorted(sigah.HammingIndex.open(path).ids) == sorted(expect), rnd
     assert len(expect) == 1000 + 2 * 120 - 2 * 80
+
+
+def test_range_search_under_ulimit_v_raises_memory_error_not_aborts():
+    # Was: "memory allocation ... failed", the interpreter aborted (exit 134).
+    import subprocess
+    import sys
+
+    script = """
+import resource, numpy as np, sigah
+codes = np.random.default_rng(0).integers(0, 256, (1_000_000, 8), dtype=np.uint8)
+ix = sigah.HammingIndex(codes)
+vm = int([l for l in open("/proc/self/status") if l.startswith("VmSize:")][0].split()[1]) * 1024
+resource.setrlimit(resource.RLIMIT_AS, (vm + (1 << 30), resource.RLIM_INFINITY))
+try:
+    ix.range_search(codes[:2000], 10**6)
+except MemoryError as e:
+    print(e)
+"""
+    p = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.startswith("radius 999999 over 2000 queries make more than "), p.stdout
+    assert "(half the available memory at 28 bytes each; max_results raises it)" in p.stdout

@@ -12,8 +12,9 @@ use crate::{Error, Result};
 pub const BYTES_PER_RESULT: u64 = 28;
 
 /// The most results a call may hold. Given (`--max-results`, `max_results=`),
-/// or half the memory the kernel reports available (`MemAvailable`), else 2^27
-/// (3.5 GB of results).
+/// or half the memory the process may still take ([`available_memory`]:
+/// `MemAvailable`, `ulimit -v`, the cgroup's limit), else 2^27 (3.5 GB of
+/// results).
 #[derive(Clone, Copy, Debug)]
 pub struct ResultLimit {
     /// The largest number of results allowed.
@@ -59,12 +60,39 @@ impl ResultLimit {
     }
 }
 
-/// `MemAvailable` from `/proc/meminfo`, in bytes (Linux; `None` elsewhere).
+/// The memory this process may still take, in bytes (Linux; `None` elsewhere):
+/// `MemAvailable` from `/proc/meminfo`, less where the address-space limit
+/// (`ulimit -v`) leaves less room above what the process has mapped, or its
+/// cgroup's `memory.max` above `memory.current`. Without the address-space
+/// term a search under `ulimit -v` was allowed half the machine's memory and
+/// aborted on its first refused allocation.
 fn available_memory() -> Option<u64> {
-    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    kb.checked_mul(1024)
+    let kb = |text: &str, key: &str| -> Option<u64> {
+        let line = text.lines().find(|l| l.starts_with(key))?;
+        line.split_whitespace().nth(1)?.parse::<u64>().ok()?.checked_mul(1024)
+    };
+    let mut free = kb(&std::fs::read_to_string("/proc/meminfo").ok()?, "MemAvailable:")?;
+    if let Some(room) = address_space_room() {
+        free = free.min(room);
+    }
+    let cgroup =
+        |name: &str| std::fs::read_to_string(format!("/sys/fs/cgroup/{name}")).ok()?.trim().parse::<u64>().ok();
+    if let (Some(max), Some(used)) = (cgroup("memory.max"), cgroup("memory.current")) {
+        free = free.min(max.saturating_sub(used));
+    }
+    Some(free)
+}
+
+/// `RLIMIT_AS` (from `/proc/self/limits`) less the process's `VmSize`, when
+/// the limit is set.
+fn address_space_room() -> Option<u64> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = limits.lines().find(|l| l.starts_with("Max address space"))?;
+    let soft: u64 = line.split_whitespace().nth(3)?.parse().ok()?; // "unlimited" does not parse
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmSize:"))?;
+    let used = line.split_whitespace().nth(1)?.parse::<u64>().ok()?.checked_mul(1024)?;
+    Some(soft.saturating_sub(used))
 }
 
 /// The results a running radius search has taken, shared by every query and
