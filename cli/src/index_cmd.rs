@@ -132,22 +132,6 @@ pub fn read_ids(path: &Path) -> anyhow::Result<Vec<i64>> {
     Ok(ids)
 }
 
-/// Checks that codes read from `path` have the width of `index`.
-fn check_width(codes: &Codes, index: &HammingIndex, index_path: &Path, path: &Path) -> sigah_core::Result<()> {
-    if codes.bits() != index.bits() {
-        return Err(sigah_core::Error::data(
-            path,
-            format!(
-                "{}-bit codes, but the index {} holds {}-bit codes",
-                codes.bits(),
-                index_path.display(),
-                index.bits()
-            ),
-        ));
-    }
-    Ok(())
-}
-
 /// An ids error named by the file the ids came from.
 fn named(path: &Path) -> impl Fn(sigah_core::Error) -> sigah_core::Error + '_ {
     move |e| match e {
@@ -187,7 +171,7 @@ fn add(args: AddArgs) -> anyhow::Result<()> {
     let codes = Codes::read_npy(&args.codes)?;
     let ids = args.ids.as_deref().map(read_ids).transpose()?;
     let (added, index) = update_index_file(&args.index, wait, |index| {
-        check_width(&codes, index, &args.index, &args.codes)?;
+        index.check_width(&codes, &args.codes.display().to_string(), "codes to add", Some(&args.index))?;
         match (&ids, &args.ids) {
             (Some(ids), Some(p)) => index.add_with_ids(&codes, ids).map_err(named(p))?,
             _ => index.add(&codes)?,

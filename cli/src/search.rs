@@ -99,14 +99,7 @@ fn query_codes(args: &SearchArgs, index: &HammingIndex) -> anyhow::Result<Codes>
         }
         _ => unreachable!("clap requires --queries or --model with --query-vectors"),
     };
-    anyhow::ensure!(
-        queries.bits() == index.bits(),
-        "{}: queries are {}-bit codes but the index {} holds {}-bit codes",
-        query_source.display(),
-        queries.bits(),
-        args.index.display(),
-        index.bits()
-    );
+    index.check_width(&queries, &query_source.display().to_string(), "queries", Some(&args.index))?;
     Ok(queries)
 }
 

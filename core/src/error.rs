@@ -40,6 +40,11 @@ pub enum Error {
     #[error("{reason}")]
     Limit { reason: String },
 
+    /// Codes of another width than the index they are searched in or added to
+    /// (`HammingIndex::check_width`, the one message every front end prints).
+    #[error("{reason}")]
+    Width { reason: String },
+
     /// A configuration value outside its allowed range.
     #[error("invalid configuration: {0}")]
     Config(String),

@@ -53,15 +53,7 @@ impl HammingIndex {
     /// Query codes of the index's width.
     fn queries(&self, py: Python<'_>, q: &Bound<'_, PyAny>) -> PyResult<Codes> {
         let q = arrays::codes("q", q)?;
-        let bits = py.detach(|| self.read().bits());
-        if q.bits() != bits {
-            return Err(PyValueError::new_err(format!(
-                "q: queries are {}-bit codes ({} bytes) but the index holds {bits}-bit codes ({} bytes)",
-                q.bits(),
-                q.bytes_per_code(),
-                bits / 8
-            )));
-        }
+        py.detach(|| self.read().check_width(&q, "q", "queries", None)).map_err(to_py)?;
         Ok(q)
     }
 }
@@ -102,13 +94,7 @@ fn new_codes(codes: &Bound<'_, PyAny>, ids: Option<&Bound<'_, PyAny>>) -> PyResu
 
 /// Appends `codes` (with `ids`, else the next ids), as `sigah index add`.
 fn add_to(index: &mut Core, codes: &Codes, ids: Option<&[i64]>) -> sigah_core::Result<()> {
-    if codes.bits() != index.bits() {
-        return Err(sigah_core::Error::ShapeMismatch {
-            op: "HammingIndex.add",
-            expected: format!("{}-bit codes", index.bits()),
-            got: format!("{}-bit codes", codes.bits()),
-        });
-    }
+    index.check_width(codes, "codes", "codes to add", None)?;
     match ids {
         Some(ids) => index.add_with_ids(codes, ids),
         None => index.add(codes),
@@ -141,13 +127,6 @@ impl HammingIndex {
     #[pyo3(signature = (codes, ids=None))]
     fn add(&self, py: Python<'_>, codes: &Bound<'_, PyAny>, ids: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
         let (codes, ids) = new_codes(codes, ids)?;
-        let bits = self.bits(py);
-        if codes.bits() != bits {
-            return Err(PyValueError::new_err(format!(
-                "codes: {}-bit codes cannot be added to an index of {bits}-bit codes",
-                codes.bits()
-            )));
-        }
         py.detach(|| add_to(&mut self.write(), &codes, ids.as_deref())).map_err(to_py)
     }
 

@@ -32,7 +32,9 @@ pub(crate) fn to_py(e: Error) -> PyErr {
             None => PyOSError::new_err(msg),
         },
         Error::Format { .. } | Error::Data { .. } => PyOSError::new_err(msg),
-        Error::ShapeMismatch { .. } | Error::Config(_) | Error::Ids { .. } => PyValueError::new_err(msg),
+        Error::ShapeMismatch { .. } | Error::Config(_) | Error::Ids { .. } | Error::Width { .. } => {
+            PyValueError::new_err(msg)
+        }
         Error::NonFinite { .. } => PyRuntimeError::new_err(msg),
         // TimeoutError is an OSError: a file another process holds.
         Error::Busy { .. } => PyTimeoutError::new_err(msg),

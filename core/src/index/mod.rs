@@ -421,6 +421,24 @@ impl HammingIndex {
         self.search_radius(queries, r, &opts)
     }
 
+    /// Checks that `codes`, read from `source` as `role` (`"queries"`, `"codes
+    /// to add"`), have this index's width; `name` is the index's file, if any.
+    /// The message, for the command line and Python alike: `SOURCE: queries are
+    /// 24-bit codes but the index NAME holds 16-bit codes` ([`Error::Width`]).
+    pub fn check_width(&self, codes: &Codes, source: &str, role: &str, name: Option<&std::path::Path>) -> Result<()> {
+        if codes.bits() == self.bits() {
+            return Ok(());
+        }
+        let name = name.map_or(String::new(), |p| format!(" {}", p.display()));
+        Err(Error::Width {
+            reason: format!(
+                "{source}: {role} are {}-bit codes but the index{name} holds {}-bit codes",
+                codes.bits(),
+                self.bits()
+            ),
+        })
+    }
+
     fn check_queries(&self, op: &'static str, queries: &Codes) -> Result<()> {
         check_bits(self.bits())?;
         if queries.bits() != self.bits() {
