@@ -8,7 +8,8 @@ use anyhow::Context;
 use clap::{Args, ValueEnum};
 use sigah_core::faiss::faiss_distances;
 use sigah_core::index::{Engine, HammingIndex, ResultLimit, SearchOptions};
-use sigah_core::io::{npy, open_codes, open_for_search, open_index, write_atomic};
+use sigah_core::io::lock::DEFAULT_WAIT;
+use sigah_core::io::{npy, open_codes, open_for_search, open_index, save_index_file, write_atomic};
 use sigah_core::Codes;
 
 use crate::Common;
@@ -263,7 +264,8 @@ pub fn export(args: ExportArgs) -> anyhow::Result<()> {
             (e.codes, format!(" (FAISS {})", e.kind))
         }
         ExportFormat::Sigah => {
-            index.save(&args.out)?;
+            // An index file, so under its writers' lock as `sigah index build`.
+            save_index_file(&index, &args.out, DEFAULT_WAIT)?;
             let removed = index.len() - index.live_len();
             (
                 index.live_len(),

@@ -18,6 +18,13 @@ use crate::Result;
 /// Errors: another writer held the lock for longer than `wait`
 /// ([`crate::Error::Busy`]); as [`HammingIndex::save`].
 pub fn save_index_file(index: &HammingIndex, path: &Path, wait: Duration) -> Result<()> {
+    // Standard output, a device or a pipe is written directly (`atomic.rs`), not
+    // read-modify-written, and its folder (`/dev`) is not the place for a lock file.
+    let regular = std::fs::metadata(path).map_or(true, |m| m.is_file());
+    let system = (path.starts_with("/dev") && !path.starts_with("/dev/shm")) || path.starts_with("/proc");
+    if super::is_stdout(path) || !regular || system {
+        return index.save(path);
+    }
     let _lock = WriteLock::acquire(path, wait)?;
     index.save(path)
 }
