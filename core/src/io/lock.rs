@@ -44,11 +44,12 @@ impl WriteLock {
     /// to finish.
     ///
     /// Errors: still held after `wait` ([`Error::Busy`]); the lock file cannot be
-    /// created ([`Error::Io`], naming it).
+    /// created ([`Error::Io`], naming `path`: the lock file is a detail, and the
+    /// OS error, a missing folder or no permission, is the same for both).
     pub fn acquire(path: &Path, wait: Duration) -> Result<Self> {
         let lock = lock_path(path);
         let file =
-            OpenOptions::new().create(true).truncate(false).write(true).open(&lock).map_err(|e| Error::io(&lock, e))?;
+            OpenOptions::new().create(true).truncate(false).write(true).open(&lock).map_err(|e| Error::io(path, e))?;
         let deadline = Instant::now() + wait;
         // Polled rather than a blocking `flock`: a blocking call cannot time out.
         // The pause grows from 1 ms to 50 ms, so a short write is picked up fast
@@ -62,7 +63,7 @@ impl WriteLock {
                     pause = (pause * 2).min(Duration::from_millis(50));
                 }
                 Err(TryLockError::WouldBlock) => return Err(Error::Busy { path: path.to_path_buf(), waited: wait }),
-                Err(TryLockError::Error(e)) => return Err(Error::io(&lock, e)),
+                Err(TryLockError::Error(e)) => return Err(Error::io(path, e)),
             }
         }
     }
