@@ -1,14 +1,17 @@
 //! `sigah index build|add|remove|info`: a sigah index file with custom ids,
-//! codes added to it, codes removed by id, and a description. Every change is
-//! checked in full before the file is rewritten atomically, so bad input (a
-//! repeated or unknown id, a width mismatch) leaves the file as it was.
+//! codes added to it, codes removed by id, and a description. The writers are
+//! `sigah_core::io::index_write`: one at a time (a lock beside the file), every
+//! change checked in full before the file is rewritten atomically, so bad input
+//! (a repeated or unknown id, a width mismatch) or a second writer leaves the
+//! file as it was.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use sigah_core::index::{auto_m, HammingIndex};
-use sigah_core::io::npy;
+use sigah_core::index::HammingIndex;
+use sigah_core::io::{npy, save_index_file, update_index_file};
 use sigah_core::Codes;
 
 use crate::Common;
@@ -43,7 +46,25 @@ pub struct BuildArgs {
     #[arg(long, value_name = "FILE.sigah")]
     out: PathBuf,
     #[command(flatten)]
+    wait: Wait,
+    #[command(flatten)]
     common: Common,
+}
+
+/// How long a writer waits for another writer of the same index file.
+#[derive(Args, Debug)]
+pub struct Wait {
+    /// Wait up to this long for another process writing the index to finish,
+    /// then fail (exit 2) without changing it.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
+    wait: f64,
+}
+
+impl Wait {
+    fn duration(&self) -> anyhow::Result<Duration> {
+        Duration::try_from_secs_f64(self.wait)
+            .map_err(|_| anyhow::anyhow!("--wait must be a number of seconds, 0 or more, got {}", self.wait))
+    }
 }
 
 #[derive(Args, Debug)]
@@ -57,6 +78,8 @@ pub struct AddArgs {
     /// Their ids: an int64 .npy [n] (default: after the largest id).
     #[arg(long, value_name = "IDS.npy")]
     ids: Option<PathBuf>,
+    #[command(flatten)]
+    wait: Wait,
     #[command(flatten)]
     common: Common,
 }
@@ -73,6 +96,8 @@ pub struct RemoveArgs {
     /// The ids to remove, comma-separated.
     #[arg(long, value_delimiter = ',', value_name = "ID,...")]
     id: Vec<i64>,
+    #[command(flatten)]
+    wait: Wait,
     #[command(flatten)]
     common: Common,
 }
@@ -107,22 +132,17 @@ pub fn read_ids(path: &Path) -> anyhow::Result<Vec<i64>> {
     Ok(ids)
 }
 
-/// Reads codes to add to `index` (from `path`), checking the width.
-fn codes_for(index: &HammingIndex, index_path: &Path, path: &Path) -> anyhow::Result<Codes> {
-    let codes = Codes::read_npy(path)?;
-    anyhow::ensure!(
-        codes.bits() == index.bits(),
-        "{}: {}-bit codes, but the index {} holds {}-bit codes",
-        path.display(),
-        codes.bits(),
-        index_path.display(),
-        index.bits()
-    );
-    Ok(codes)
+/// An ids error named by the file the ids came from.
+fn named(path: &Path) -> impl Fn(sigah_core::Error) -> sigah_core::Error + '_ {
+    move |e| match e {
+        sigah_core::Error::Ids { reason } => sigah_core::Error::Ids { reason: format!("{}: {reason}", path.display()) },
+        e => e,
+    }
 }
 
 fn build(args: BuildArgs) -> anyhow::Result<()> {
     args.common.apply()?;
+    let wait = args.wait.duration()?;
     let codes = Codes::read_npy(&args.codes)?;
     let n = codes.len();
     let mut index = match &args.ids {
@@ -132,7 +152,7 @@ fn build(args: BuildArgs) -> anyhow::Result<()> {
     if !args.no_multi_index {
         index.build_multi_index(args.m)?;
     }
-    index.save(&args.out)?;
+    save_index_file(&index, &args.out, wait)?;
     if !args.common.quiet {
         let m = index.multi_index().map_or(0, |t| t.m());
         eprintln!(
@@ -144,54 +164,37 @@ fn build(args: BuildArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Loads an index file in full (every check) for a change.
-fn load(path: &Path) -> anyhow::Result<(HammingIndex, usize)> {
-    let m = HammingIndex::file_multi_index_m(path)?;
-    Ok((HammingIndex::load(path)?, m))
-}
-
-/// Saves a changed index, keeping multi-index hashing if the file had it: the
-/// tables survive a removal (positions do not move); after an addition they are
-/// rebuilt with m chosen again for the new size, and stored in the file.
-fn save(mut index: HammingIndex, had_m: usize, path: &Path) -> anyhow::Result<()> {
-    if had_m > 0 && index.multi_index().is_none() {
-        let m = auto_m(index.bits(), index.len());
-        index.build_multi_index(Some(m))?;
-    }
-    Ok(index.save(path)?)
-}
-
 fn add(args: AddArgs) -> anyhow::Result<()> {
     args.common.apply()?;
-    let (mut index, m) = load(&args.index)?;
-    let codes = codes_for(&index, &args.index, &args.codes)?;
-    match &args.ids {
-        Some(p) => {
-            let ids = read_ids(p)?;
-            index.add_with_ids(&codes, &ids).with_context(|| p.display().to_string())?;
+    let wait = args.wait.duration()?;
+    // Read before the lock: it is held only for the read-modify-write.
+    let codes = Codes::read_npy(&args.codes)?;
+    let ids = args.ids.as_deref().map(read_ids).transpose()?;
+    let (added, index) = update_index_file(&args.index, wait, |index| {
+        index.check_width(&codes, &args.codes.display().to_string(), "codes to add", Some(&args.index))?;
+        match (&ids, &args.ids) {
+            (Some(ids), Some(p)) => index.add_with_ids(&codes, ids).map_err(named(p))?,
+            _ => index.add(&codes)?,
         }
-        None => index.add(&codes)?,
-    }
-    let (n, live) = (index.len(), index.live_len());
-    save(index, m, &args.index)?;
+        Ok(codes.len())
+    })?;
     if !args.common.quiet {
-        eprintln!("sigah: added {} codes to {}: {live} codes ({n} stored)", codes.len(), args.index.display());
+        let (n, live) = (index.len(), index.live_len());
+        eprintln!("sigah: added {added} codes to {}: {live} codes ({n} stored)", args.index.display());
     }
     Ok(())
 }
 
 fn remove(args: RemoveArgs) -> anyhow::Result<()> {
     args.common.apply()?;
-    let (mut index, m) = load(&args.index)?;
+    let wait = args.wait.duration()?;
     let (ids, source) = match &args.ids {
         Some(p) => (read_ids(p)?, p.clone()),
         None => (args.id.clone(), args.index.clone()),
     };
-    let removed = index.remove(&ids).with_context(|| source.display().to_string())?;
-    let live = index.live_len();
-    save(index, m, &args.index)?;
+    let (removed, index) = update_index_file(&args.index, wait, |index| index.remove(&ids).map_err(named(&source)))?;
     if !args.common.quiet {
-        eprintln!("sigah: removed {removed} codes from {}: {live} remain", args.index.display());
+        eprintln!("sigah: removed {removed} codes from {}: {} remain", args.index.display(), index.live_len());
     }
     Ok(())
 }

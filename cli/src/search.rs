@@ -6,12 +6,12 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
-use sigah_core::index::{Engine, HammingIndex, Neighbours, SearchOptions, MIH_MIN_CODES};
-use sigah_core::io::sniff::{self, Kind};
-use sigah_core::io::{npy, write_atomic};
+use sigah_core::faiss::faiss_distances;
+use sigah_core::index::{Engine, HammingIndex, ResultLimit, SearchOptions};
+use sigah_core::io::lock::DEFAULT_WAIT;
+use sigah_core::io::{npy, open_codes, open_for_search, open_index, save_index_file, write_atomic};
 use sigah_core::Codes;
 
-use crate::output::ResultLimit;
 use crate::Common;
 
 /// Raw `sigah search` arguments.
@@ -88,59 +88,6 @@ impl Output {
     }
 }
 
-/// Opens codes or a sigah index file, told apart by their magic bytes (not the
-/// name); a model or another kind of file is named as what it is.
-pub fn open_index(path: &Path) -> anyhow::Result<HammingIndex> {
-    match sniff::of_file(path)? {
-        Kind::SigahIndex => Ok(HammingIndex::open(path)?),
-        Kind::Npy | Kind::Other => Ok(HammingIndex::from_codes(Codes::open_npy(path)?)),
-        kind => Err(sigah_core::Error::format(
-            path,
-            0,
-            format!("this is {}, not codes or a sigah index{}", kind.describe(), hint(kind)),
-        )
-        .into()),
-    }
-}
-
-/// Opens query codes (a uint8 `.npy`), naming a model or an index given instead.
-pub fn open_codes(path: &Path) -> anyhow::Result<Codes> {
-    match sniff::of_file(path)? {
-        Kind::Npy | Kind::Other => Ok(Codes::open_npy(path)?),
-        kind => Err(sigah_core::Error::format(
-            path,
-            0,
-            format!("this is {}, not codes (a uint8 .npy){}", kind.describe(), hint(kind)),
-        )
-        .into()),
-    }
-}
-
-fn hint(kind: Kind) -> &'static str {
-    match kind {
-        Kind::Safetensors => ": encode vectors into codes with `sigah encode --model`",
-        _ => "",
-    }
-}
-
-/// The index at `path`, with the multi-index tables `engine` uses: a version-4
-/// index file stores its tables (opened mapped); a version-3 file records only
-/// m, and its tables are built here.
-fn open_index_for(path: &Path, engine: Engine) -> anyhow::Result<HammingIndex> {
-    let mut index = open_index(path)?;
-    let m = HammingIndex::file_multi_index_m(path).unwrap_or(0);
-    let wants_tables = index.multi_index().is_none()
-        && match engine {
-            Engine::Auto => m > 0 && index.len() >= MIH_MIN_CODES,
-            Engine::MultiIndex => true,
-            Engine::Scan => false,
-        };
-    if wants_tables {
-        index.build_multi_index((m > 0).then_some(m)).with_context(|| path.display().to_string())?;
-    }
-    Ok(index)
-}
-
 /// The query codes: read from `--queries`, or `--query-vectors` encoded by
 /// `--model`; checked to have the index's width.
 fn query_codes(args: &SearchArgs, index: &HammingIndex) -> anyhow::Result<Codes> {
@@ -152,14 +99,7 @@ fn query_codes(args: &SearchArgs, index: &HammingIndex) -> anyhow::Result<Codes>
         }
         _ => unreachable!("clap requires --queries or --model with --query-vectors"),
     };
-    anyhow::ensure!(
-        queries.bits() == index.bits(),
-        "{}: queries are {}-bit codes but the index {} holds {}-bit codes",
-        query_source.display(),
-        queries.bits(),
-        args.index.display(),
-        index.bits()
-    );
+    index.check_width(&queries, &query_source.display().to_string(), "queries", Some(&args.index))?;
     Ok(queries)
 }
 
@@ -174,7 +114,7 @@ pub fn run(args: SearchArgs) -> anyhow::Result<()> {
         EngineArg::Scan => Engine::Scan,
         EngineArg::Mih => Engine::MultiIndex,
     };
-    let index = open_index_for(&args.index, engine)?;
+    let index = open_for_search(&args.index, engine)?;
     let allow = match &args.allow {
         Some(p) => Some((crate::index_cmd::read_ids(p)?, p)),
         None => None,
@@ -185,10 +125,9 @@ pub fn run(args: SearchArgs) -> anyhow::Result<()> {
         (Some((_, p)), e @ sigah_core::Error::Ids { .. }) => anyhow::anyhow!("{}: {e}", p.display()),
         (_, e) => e.into(),
     };
-    let limit = ResultLimit::new(args.max_results);
+    let limit = ResultLimit::new(args.max_results, "--max-results");
     let nq = queries.len();
-    // The codes a query can reach: k beyond them would only be padding.
-    let reachable = allow.as_ref().map_or(index.live_len(), |(a, _)| a.len().min(index.live_len()));
+    let reachable = index.reachable(allow.as_ref().map(|a| &a.0[..]));
     let (lists, width) = match (args.k, args.radius) {
         (Some(k), _) => {
             let k = k.min(reachable);
@@ -205,7 +144,11 @@ pub fn run(args: SearchArgs) -> anyhow::Result<()> {
             };
             (lists, k)
         }
-        (None, Some(r)) => radius_in_batches(&index, &queries, r, &opts, &limit, reachable).map_err(name_allow)?,
+        (None, Some(r)) => {
+            let lists = index.search_radius_limited(&queries, r, &opts, &limit).map_err(name_allow)?;
+            let longest = lists.iter().map(Vec::len).max().unwrap_or(0);
+            (lists, longest)
+        }
         (None, None) => unreachable!("clap requires --k or --radius"),
     };
     if !matches!(output, Output::Tsv(_)) {
@@ -228,51 +171,19 @@ pub fn run(args: SearchArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Radius search a batch of queries at a time, so that even the worst case (every
-/// code within the radius of every query) holds at most `limit` results at once;
-/// refused as soon as the lists found so far pass the limit.
-fn radius_in_batches(
-    index: &HammingIndex,
-    queries: &Codes,
-    r: u32,
-    opts: &SearchOptions,
-    limit: &ResultLimit,
-    reachable: usize,
-) -> sigah_core::Result<(Vec<Neighbours>, usize)> {
-    let batch = (limit.max / (reachable.max(1) as u64)).clamp(1, 1 << 16) as usize;
-    let width = queries.bytes_per_code();
-    let (mut lists, mut found, mut longest) = (Vec::with_capacity(queries.len()), 0u64, 0usize);
-    for q0 in (0..queries.len()).step_by(batch) {
-        let q1 = (q0 + batch).min(queries.len());
-        let part = Codes::from_bytes(queries.bits(), &queries.as_bytes()[q0 * width..q1 * width])?;
-        for list in index.search_radius(&part, r, opts)? {
-            found += list.len() as u64;
-            longest = longest.max(list.len());
-            lists.push(list);
-        }
-        if found > limit.max {
-            let why = format!("radius {r} over queries 0..{q1}");
-            return Err(sigah_core::Error::Config(match limit.check(Some(found), &|| why.clone()) {
-                Err(e) => e.to_string(),
-                Ok(()) => why,
-            }));
-        }
-    }
-    Ok((lists, longest))
-}
-
 fn write_results(output: &Output, lists: &[Vec<(u32, i64)>], width: usize) -> anyhow::Result<()> {
     match output {
         Output::Npy { ids, dist } => {
             let nq = lists.len();
             let mut id_rows = vec![-1i64; nq * width];
-            let mut dist_rows = vec![i32::MAX; nq * width];
+            let mut dist_rows = vec![u32::MAX; nq * width];
             for (q, list) in lists.iter().enumerate() {
                 for (r, &(d, id)) in list.iter().enumerate().filter(|(_, p)| p.1 >= 0) {
                     id_rows[q * width + r] = id;
-                    dist_rows[q * width + r] = d as i32;
+                    dist_rows[q * width + r] = d;
                 }
             }
+            let dist_rows = faiss_distances(dist_rows);
             // Half a result (ids without distances) is worse than none: both are
             // written before either is put in place (a failed one drops both temps).
             let ids = npy::stage(ids, &[nq, width], &id_rows)?;
@@ -296,7 +207,9 @@ fn write_results(output: &Output, lists: &[Vec<(u32, i64)>], width: usize) -> an
 /// Index formats `sigah export` writes.
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum ExportFormat {
-    /// FAISS IndexBinaryFlat (`faiss.read_index_binary` loads it).
+    /// FAISS (`faiss.read_index_binary` loads it): an IndexBinaryFlat, or an
+    /// IndexBinaryIDMap over the live codes when the index has custom ids or
+    /// removed codes.
     Faiss,
     /// sigah's own index file (checksummed; `sigah search --index` opens it mapped).
     Sigah,
@@ -324,8 +237,8 @@ pub struct ExportArgs {
 }
 
 /// `id.npy` and `code.npy` in `dir` (created if missing, never over a file),
-/// each written atomically; the live codes in position order.
-fn write_milvus(index: &HammingIndex, dir: &Path) -> anyhow::Result<()> {
+/// each written atomically; the live codes in position order. Returns how many.
+fn write_milvus(index: &HammingIndex, dir: &Path) -> anyhow::Result<usize> {
     anyhow::ensure!(
         !sigah_core::io::is_stdout(dir),
         "--format milvus writes a folder of two files, not standard output"
@@ -338,19 +251,30 @@ fn write_milvus(index: &HammingIndex, dir: &Path) -> anyhow::Result<()> {
     let codes: Vec<u8> = live.iter().flat_map(|&p| index.codes().code_bytes(p).iter().copied()).collect();
     npy::write(&dir.join("id.npy"), &[ids.len()], &ids)?;
     npy::write(&dir.join("code.npy"), &[live.len(), width], &codes)?;
-    Ok(())
+    Ok(live.len())
 }
 
 pub fn export(args: ExportArgs) -> anyhow::Result<()> {
     args.common.apply()?;
     let index = open_index(&args.index)?;
-    match args.format {
-        ExportFormat::Faiss => sigah_core::faiss::write_binary_flat(index.codes(), &args.out)?,
-        ExportFormat::Sigah => index.save(&args.out)?,
-        ExportFormat::Milvus => write_milvus(&index, &args.out)?,
-    }
+    let (written, what) = match args.format {
+        ExportFormat::Faiss => {
+            let e = sigah_core::faiss::write_index(&index, &args.out)?;
+            (e.codes, format!(" (FAISS {})", e.kind))
+        }
+        ExportFormat::Sigah => {
+            // An index file, so under its writers' lock as `sigah index build`.
+            save_index_file(&index, &args.out, DEFAULT_WAIT)?;
+            let removed = index.len() - index.live_len();
+            (
+                index.live_len(),
+                if removed > 0 { format!(" (and {removed} removed, kept as such)") } else { String::new() },
+            )
+        }
+        ExportFormat::Milvus => (write_milvus(&index, &args.out)?, String::new()),
+    };
     if !args.common.quiet {
-        eprintln!("sigah: wrote {} codes of {} bits to {}", index.len(), index.bits(), args.out.display());
+        eprintln!("sigah: wrote {written} codes of {} bits to {}{what}", index.bits(), args.out.display());
     }
     Ok(())
 }

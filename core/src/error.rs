@@ -30,6 +30,21 @@ pub enum Error {
     #[error("{reason}")]
     Ids { reason: String },
 
+    /// A file another process is writing (its writers' lock, `io/lock.rs`, was
+    /// still held after waiting).
+    #[error("{} is being written by another process (waited {:.1} s; try again once it has finished)", path.display(), waited.as_secs_f64())]
+    Busy { path: PathBuf, waited: std::time::Duration },
+
+    /// A search whose results would pass the limit it was given
+    /// (`index::ResultLimit`); nothing past the limit was held.
+    #[error("{reason}")]
+    Limit { reason: String },
+
+    /// Codes of another width than the index they are searched in or added to
+    /// (`HammingIndex::check_width`, the one message every front end prints).
+    #[error("{reason}")]
+    Width { reason: String },
+
     /// A configuration value outside its allowed range.
     #[error("invalid configuration: {0}")]
     Config(String),

@@ -14,7 +14,12 @@ FAISS and the `sigah` command line store it. ``numpy.packbits`` is MSB first by
 default: pack with :func:`pack_bits` (``bitorder="little"``) to get sigah's order.
 
 The native module releases the GIL during training, encoding and search, and runs
-on a rayon pool: ``threads=None`` uses one worker per core.
+on a rayon pool: ``threads=None`` uses one worker per core. A ``HammingIndex`` may
+be shared between threads: searches run together, ``add`` and ``remove_ids``
+wait for them. ``HammingIndex`` is sigah-core's index, so a file written by
+``sigah index build|add|remove`` and one written by ``HammingIndex.save`` /
+``add_to_file`` / ``remove_from_file`` are the same file, and its writers take
+turns (a lock beside the file).
 """
 
 from __future__ import annotations

@@ -100,40 +100,81 @@ class LSH(_Linear):
     def fit(self, X: _Vectors) -> LSH: ...
 
 class HammingIndex:
-    """Exact Hamming search over packed codes, with FAISS ``IndexBinaryFlat``'s
-    conventions. ``ids`` (int64 [n], ≥ 0) replace the row numbers in results."""
+    """Exact Hamming search over packed codes: sigah-core's index (custom ids,
+    removal by id, multi-index hashing tables, allow-lists), with FAISS
+    ``IndexBinaryFlat`` / ``IndexBinaryIDMap``'s conventions for results. ``ids``
+    (int64 [n], ≥ 0) replace the positions in results. Safe to share between
+    threads: searches run together, ``add`` / ``remove_ids`` exclude them."""
 
     def __init__(self, codes: _Codes, ids: Optional[_Ints] = None) -> None: ...
     @staticmethod
     def open(path: _Path) -> HammingIndex:
-        """A uint8 codes ``.npy`` (memory-mapped) or a sigah index file."""
+        """A uint8 codes ``.npy`` or a sigah index file (known by its first bytes),
+        memory-mapped, with the tables ``sigah search`` would use. Replace such a
+        file by renaming a new one over it, never by writing into it."""
     def add(self, codes: _Codes, ids: Optional[_Ints] = None) -> None:
-        """Appends codes (with ids if the index has ids; giving ids to an index
-        without them keeps the old rows' numbers as their ids)."""
+        """Appends codes: with ``ids`` (none already in the index), else the ids
+        after the largest (as ``sigah index add``)."""
     def remove_ids(self, ids: _Ints) -> int:
-        """Removes the codes with these ids and returns how many went; the others
-        keep their ids (as FAISS's ``IndexBinaryIDMap``). O(n)."""
-    def search(self, q: _Codes, k: int) -> Tuple[npt.NDArray[np.int32], npt.NDArray[np.int64]]:
+        """Removes the codes with these ids (tombstones: the others keep their ids);
+        an id not in the index raises ValueError and removes nothing."""
+    def build_multi_index(self, m: Optional[int] = None) -> None:
+        """Builds the multi-index hashing tables (m chosen from bits and n when None)."""
+    def search(
+        self,
+        q: _Codes,
+        k: int,
+        allow: Optional[_Ints] = None,
+        engine: str = "auto",
+        max_results: Optional[int] = None,
+    ) -> Tuple[npt.NDArray[np.int32], npt.NDArray[np.int64]]:
         """``(D int32 [nq, k], I int64 [nq, k])`` in ascending (distance, id) order,
-        padded with ``D = 2**31 - 1`` and ``I = -1`` when ``k`` exceeds ``ntotal``."""
+        padded with ``D = 2**31 - 1`` and ``I = -1`` when ``k`` exceeds the codes
+        searched. ``allow``: only these ids; ``engine``: ``"auto"``, ``"scan"`` or
+        ``"mih"`` (as ``--engine``); ``nq * k`` over ``max_results`` (default: half
+        the available memory) raises MemoryError."""
     def range_search(
-        self, q: _Codes, radius: int
+        self,
+        q: _Codes,
+        radius: int,
+        allow: Optional[_Ints] = None,
+        engine: str = "auto",
+        max_results: Optional[int] = None,
     ) -> Tuple[npt.NDArray[np.uint64], npt.NDArray[np.int32], npt.NDArray[np.int64]]:
         """``(lims [nq+1], D, I)``: query i's codes at distance < ``radius`` (strictly,
         as FAISS) are ``I[lims[i]:lims[i+1]]``. ``sigah search --radius R`` (inclusive)
-        equals ``range_search(q, R + 1)``."""
-    def save(self, path: _Path) -> None:
-        """Writes a sigah index file (an index with ids refuses: the format has none)."""
+        equals ``range_search(q, R + 1)``. Never holds more than ``max_results``
+        results: past it, MemoryError with ``sigah search``'s message."""
+    def save(self, path: _Path, wait: float = 30.0) -> None:
+        """Writes a sigah index file (ids, removals, tables), as ``sigah index
+        build``: under the file's writers' lock, waiting up to ``wait`` seconds
+        for another writer (then TimeoutError, the file unchanged)."""
+    @staticmethod
+    def add_to_file(path: _Path, codes: _Codes, ids: Optional[_Ints] = None, wait: float = 30.0) -> int:
+        """``sigah index add``: the whole read-modify-write under the writers'
+        lock. Returns the live codes in the file."""
+    @staticmethod
+    def remove_from_file(path: _Path, ids: _Ints, wait: float = 30.0) -> int:
+        """``sigah index remove`` under the writers' lock. Returns how many were removed."""
     @property
-    def codes(self) -> _Codes: ...
+    def codes(self) -> _Codes:
+        """The live codes (a copy), in position order."""
     @property
-    def ids(self) -> npt.NDArray[np.int64]: ...
+    def ids(self) -> npt.NDArray[np.int64]:
+        """The live codes' ids, in position order."""
     @property
     def bits(self) -> int: ...
     @property
     def code_size(self) -> int: ...
     @property
-    def ntotal(self) -> int: ...
+    def ntotal(self) -> int:
+        """The live codes (removed ones do not count)."""
+    @property
+    def stored(self) -> int:
+        """Codes stored, removed ones included."""
+    @property
+    def multi_index_m(self) -> int:
+        """Substrings of the multi-index tables held (0: none)."""
     def __len__(self) -> int: ...
 
 def evaluate(

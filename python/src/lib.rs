@@ -6,11 +6,13 @@
 //! Errors: sigah-core's messages pass through unchanged (the CLI prints the same
 //! text after `sigah: error:`). File problems (`Error::Io`, `Format`, `Data`)
 //! raise `OSError`; shapes and values (`ShapeMismatch`, `Config`) raise
-//! `ValueError`; a diverged training run raises `RuntimeError`. No input reaches a
+//! `ValueError`; a diverged training run raises `RuntimeError`; an index file
+//! another process is writing (`Busy`) raises `TimeoutError`; a search past its
+//! result limit (`Limit`) raises `MemoryError`. No input reaches a
 //! panic: every shape, dtype and value the core would reject is checked here or
 //! returned by the core as an error.
 
-use pyo3::exceptions::{PyOSError, PyRuntimeError, PyValueError};
+use pyo3::exceptions::{PyMemoryError, PyOSError, PyRuntimeError, PyTimeoutError, PyValueError};
 use pyo3::prelude::*;
 use sigah_core::Error;
 
@@ -30,8 +32,13 @@ pub(crate) fn to_py(e: Error) -> PyErr {
             None => PyOSError::new_err(msg),
         },
         Error::Format { .. } | Error::Data { .. } => PyOSError::new_err(msg),
-        Error::ShapeMismatch { .. } | Error::Config(_) | Error::Ids { .. } => PyValueError::new_err(msg),
+        Error::ShapeMismatch { .. } | Error::Config(_) | Error::Ids { .. } | Error::Width { .. } => {
+            PyValueError::new_err(msg)
+        }
         Error::NonFinite { .. } => PyRuntimeError::new_err(msg),
+        // TimeoutError is an OSError: a file another process holds.
+        Error::Busy { .. } => PyTimeoutError::new_err(msg),
+        Error::Limit { .. } => PyMemoryError::new_err(msg),
     }
 }
 

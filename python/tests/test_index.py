@@ -131,10 +131,14 @@ def test_ids_replace_row_numbers_and_add_extends(tmp_path):
     assert list(I) == [9004]
     np.testing.assert_array_equal(ix.ids[-10:], np.arange(10) + 9000)
     np.testing.assert_array_equal(ix.codes, np.concatenate([codes, more]))
-    with pytest.raises(ValueError, match="ids"):
-        ix.add(more)
-    with pytest.raises(OSError, match="does not store ids"):
-        ix.save(tmp_path / "x.sigah")
+    # Without ids= the added codes get the ids after the largest, as `sigah index add`.
+    ix.add(more[:2])
+    np.testing.assert_array_equal(ix.ids[-2:], [9010, 9011])
+    with pytest.raises(ValueError, match="id 9004 is already in the index"):
+        ix.add(more[:1], ids=np.array([9004]))
+    # The index file stores the ids.
+    ix.save(tmp_path / "x.sigah")
+    np.testing.assert_array_equal(sigah.HammingIndex.open(tmp_path / "x.sigah").ids, ix.ids)
     # An index without ids: add without ids numbers rows; with ids, old rows keep theirs.
     plain = sigah.HammingIndex(codes)
     plain.add(more)
@@ -169,7 +173,12 @@ def test_remove_ids_keeps_the_other_ids_as_faiss_idmap():
     ix = sigah.HammingIndex(codes, ids=ids)
     ref = faiss.IndexBinaryIDMap(faiss.IndexBinaryFlat(64))
     ref.add_with_ids(codes, ids)
-    gone = np.concatenate([ids[::4], [5, 10**9]])  # 5 and 10^9 are not ids: ignored
+    gone = ids[::4]
+    # An id that is not in the index is an error, as `sigah index remove` (FAISS
+    # ignores it), and nothing is removed.
+    with pytest.raises(ValueError, match="id 5 is not in the index"):
+        ix.remove_ids(np.concatenate([gone, [5]]))
+    assert ix.ntotal == 800
     assert ix.remove_ids(gone) == 200
     assert ref.remove_ids(gone) == 200
     assert ix.ntotal == 600 and not np.isin(ix.ids, ids[::4]).any()
@@ -179,7 +188,8 @@ def test_remove_ids_keeps_the_other_ids_as_faiss_idmap():
     kept = np.setdiff1d(ids, ids[::4])
     same_as_faiss_up_to_ties(D, I // 3, Df, If // 3, codes, q)
     assert np.isin(I, kept).all()
-    assert ix.remove_ids(np.array([1])) == 0  # 1 is not an id
+    with pytest.raises(ValueError, match="id 0 is not in the index"):
+        ix.remove_ids(np.array([0]))  # removed already
     # Without ids= the ids are row numbers, which then stay fixed.
     plain = sigah.HammingIndex(codes[:10])
     assert plain.remove_ids(np.array([0, 1])) == 2

@@ -81,7 +81,7 @@ impl Kept {
         }
     }
 
-    fn offer(&mut self, d: u32, id: u64) {
+    fn offer(&mut self, d: u32, id: u64, view: &View) {
         match self {
             Kept::Best { k, heap } => {
                 if heap.len() < *k {
@@ -93,7 +93,7 @@ impl Kept {
                 }
             }
             Kept::Within { r, found } => {
-                if d <= *r {
+                if d <= *r && view.take() {
                     found.push((d, id));
                 }
             }
@@ -208,12 +208,16 @@ pub(crate) fn query(
             }
             // Every code seen (n entries of one table), or every unseen code
             // provably irrelevant.
-            if visited[j] == mi.n || kept.done(m * r as u32 + j as u32 + 1) {
+            if visited[j] == mi.n || kept.done(m * r as u32 + j as u32 + 1) || view.over() {
                 break 'radii;
             }
         }
     }
     s.clear();
+    if let (true, Kept::Within { found, .. }) = (over, &kept) {
+        // Its list is dropped and the scan finds them again: they must not count twice.
+        view.give_back(found.len());
+    }
     ((!over).then(|| kept.into_sorted()), work)
 }
 
@@ -245,7 +249,7 @@ fn offer_inline(t: &Table, isa: Isa, q: &[u8], row: usize, view: &View, kept: &m
         hamming_bytes_scan_with(isa, q, block, kept.threshold(), |i, d| {
             let p = t.pos[a + i] as usize;
             if view.allowed(p) && first_time(seen, dirty, p) {
-                kept.offer(d, view.id(p));
+                kept.offer(d, view.id(p), view);
             }
             kept.threshold()
         });
@@ -274,7 +278,7 @@ fn offer_gathered(t: &Table, isa: Isa, q: &[u8], rows: &[u8], view: &View, kept:
         s.dist.resize(s.cand.len(), 0);
         hamming_bytes_gather_with(isa, q, rows, &s.cand, &mut s.dist);
         for (&p, &d) in s.cand.iter().zip(&s.dist) {
-            kept.offer(u32::from(d), view.id(p as usize));
+            kept.offer(u32::from(d), view.id(p as usize), view);
         }
     }
 }

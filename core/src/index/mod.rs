@@ -37,6 +37,7 @@
 mod block;
 pub mod cost;
 mod ids;
+mod limit;
 pub(crate) mod mih;
 mod mih_search;
 mod repack;
@@ -52,9 +53,11 @@ use sigah_kernels::Isa;
 use crate::codes::check_bits;
 use crate::{Codes, Error, Result};
 
+pub use limit::{ResultLimit, BYTES_PER_RESULT};
 pub use mih::{auto_m, MultiIndex, MAX_SUBSTRING_BITS};
 pub use search::{Neighbours, TopKMethod};
 
+use limit::Cap;
 use mih_search::{Goal, Plan};
 use view::View;
 
@@ -196,6 +199,33 @@ impl HammingIndex {
         Ok(())
     }
 
+    /// Makes sure the index has the multi-index tables `engine` uses, given the
+    /// m its file records (`recorded_m`, 0: none): [`Engine::Auto`] builds them
+    /// only when the file recorded them and the index holds at least
+    /// [`MIH_MIN_CODES`] codes (a version-3 file records m without storing the
+    /// tables); [`Engine::MultiIndex`] always (with the recorded m, else
+    /// [`auto_m`]); [`Engine::Scan`] never. Tables already there are kept.
+    ///
+    /// Errors: as [`HammingIndex::build_multi_index`].
+    pub fn prepare_tables(&mut self, engine: Engine, recorded_m: usize) -> Result<()> {
+        let wants = self.tables.is_none()
+            && match engine {
+                Engine::Auto => recorded_m > 0 && self.len() >= MIH_MIN_CODES,
+                Engine::MultiIndex => true,
+                Engine::Scan => false,
+            };
+        if wants {
+            self.build_multi_index((recorded_m > 0).then_some(recorded_m))?;
+        }
+        Ok(())
+    }
+
+    /// The codes a search can reach: the live ones, or fewer with an
+    /// allow-list (k beyond them would only be padding).
+    pub fn reachable(&self, allow: Option<&[i64]>) -> usize {
+        allow.map_or(self.live_len(), |a| a.len().min(self.live_len()))
+    }
+
     /// The multi-index hashing tables, if built (or loaded).
     pub fn multi_index(&self) -> Option<&MultiIndex> {
         self.tables.as_deref()
@@ -244,7 +274,7 @@ impl HammingIndex {
             return Err(Error::Config("k must be at least 1".into()));
         }
         search::rows_len(queries.len(), k)?;
-        search::to_rows(self.search(queries, Goal::Knn(k), opts)?, k)
+        search::to_rows(self.search(queries, Goal::Knn(k), opts, None)?, k)
     }
 
     /// [`HammingIndex::radius`] with options.
@@ -252,14 +282,53 @@ impl HammingIndex {
     /// Errors: as [`HammingIndex::search_knn`].
     pub fn search_radius(&self, queries: &Codes, r: u32, opts: &SearchOptions) -> Result<Vec<Neighbours>> {
         self.check_queries("HammingIndex::radius", queries)?;
-        Ok(self.search(queries, Goal::Radius(r), opts)?.into_iter().map(search::to_neighbours).collect())
+        Ok(self.search(queries, Goal::Radius(r), opts, None)?.into_iter().map(search::to_neighbours).collect())
     }
 
-    fn search(&self, queries: &Codes, goal: Goal, opts: &SearchOptions) -> Result<Vec<Vec<(u32, u64)>>> {
+    /// [`HammingIndex::search_radius`] that never holds more than `limit.max`
+    /// results: every query and thread takes each result from one shared count
+    /// before storing it, so the search stops storing at the limit, whatever the
+    /// batch or the engine, and is refused. A multi-index query that gives up
+    /// returns what it took when its list is dropped; until then another
+    /// thread may find the count full, so with several threads a search within
+    /// a few queries' results of its limit may be refused (never answered past it).
+    ///
+    /// Errors: as [`HammingIndex::search_radius`]; past the limit
+    /// ([`Error::Limit`]: `radius R over N queries make more than MAX results,
+    /// over the limit of MAX (...)`).
+    pub fn search_radius_limited(
+        &self,
+        queries: &Codes,
+        r: u32,
+        opts: &SearchOptions,
+        limit: &ResultLimit,
+    ) -> Result<Vec<Neighbours>> {
+        self.check_queries("HammingIndex::radius", queries)?;
+        let cap = Cap::new(limit.max);
+        let lists = self.search(queries, Goal::Radius(r), opts, Some(&cap))?;
+        if cap.over() {
+            drop(lists);
+            let what = format!("radius {r} over {} queries", queries.len());
+            return Err(limit.refusal(&what, &format!("more than {}", limit.max)));
+        }
+        Ok(lists.into_iter().map(search::to_neighbours).collect())
+    }
+
+    fn search(
+        &self,
+        queries: &Codes,
+        goal: Goal,
+        opts: &SearchOptions,
+        cap: Option<&Cap>,
+    ) -> Result<Vec<Vec<(u32, u64)>>> {
         let isa = opts.isa.unwrap_or_else(sigah_kernels::isa::selected);
         check_isa(isa)?;
         let allow = self.allow_bits(opts.allow)?;
         let view = View::new(self.ids.as_deref(), allow.as_deref().or(self.live.as_deref()));
+        let view = match cap {
+            Some(cap) => view.capped(cap),
+            None => view,
+        };
         let built;
         let tables = match (opts.engine, &self.tables) {
             (Engine::Scan, _) => None,
@@ -350,6 +419,24 @@ impl HammingIndex {
     pub fn radius_with(&self, isa: Isa, queries: &Codes, r: u32) -> Result<Vec<Neighbours>> {
         let opts = SearchOptions { engine: Engine::Scan, isa: Some(isa), ..SearchOptions::default() };
         self.search_radius(queries, r, &opts)
+    }
+
+    /// Checks that `codes`, read from `source` as `role` (`"queries"`, `"codes
+    /// to add"`), have this index's width; `name` is the index's file, if any.
+    /// The message, for the command line and Python alike: `SOURCE: queries are
+    /// 24-bit codes but the index NAME holds 16-bit codes` ([`Error::Width`]).
+    pub fn check_width(&self, codes: &Codes, source: &str, role: &str, name: Option<&std::path::Path>) -> Result<()> {
+        if codes.bits() == self.bits() {
+            return Ok(());
+        }
+        let name = name.map_or(String::new(), |p| format!(" {}", p.display()));
+        Err(Error::Width {
+            reason: format!(
+                "{source}: {role} are {}-bit codes but the index{name} holds {}-bit codes",
+                codes.bits(),
+                self.bits()
+            ),
+        })
     }
 
     fn check_queries(&self, op: &'static str, queries: &Codes) -> Result<()> {

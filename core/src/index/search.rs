@@ -162,10 +162,18 @@ struct Within<'v> {
 
 impl Collector for Within<'_> {
     fn threshold(&self) -> u32 {
-        self.limit
+        // Past the result cap every query stops collecting (the search is refused).
+        if self.view.over() {
+            0
+        } else {
+            self.limit
+        }
     }
     fn hit(&mut self, d: u32, pos: u64) -> u32 {
         if self.view.allowed(pos as usize) {
+            if !self.view.take() {
+                return 0;
+            }
             self.found.push((d, self.view.id(pos as usize)));
         }
         self.limit

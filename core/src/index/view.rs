@@ -3,6 +3,8 @@
 //! reports. Both engines (the scan in `search.rs`, multi-index hashing in
 //! `mih_search.rs`) offer positions to a `View` and rank by (distance, id).
 
+use super::limit::Cap;
+
 /// The positions a search may return and the id of each.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct View<'a> {
@@ -13,6 +15,8 @@ pub(crate) struct View<'a> {
     /// Ids increase with the position, so a scan, which offers positions in
     /// increasing order, meets equal distances in id order.
     monotone: bool,
+    /// The results a radius search may still store (`limit.rs`); `None`: no cap.
+    cap: Option<&'a Cap>,
 }
 
 impl<'a> View<'a> {
@@ -20,7 +24,31 @@ impl<'a> View<'a> {
     /// (the position when `None`). Ids must be non-negative.
     pub(crate) fn new(ids: Option<&'a [i64]>, allow: Option<&'a [u64]>) -> Self {
         let monotone = ids.is_none_or(|ids| ids.windows(2).all(|w| w[0] < w[1]));
-        Self { ids, allow, monotone }
+        Self { ids, allow, monotone, cap: None }
+    }
+
+    /// This view with every stored result counted against `cap`.
+    pub(crate) fn capped(self, cap: &'a Cap) -> Self {
+        Self { cap: Some(cap), ..self }
+    }
+
+    /// Takes one result from the cap (true without a cap).
+    #[inline]
+    pub(crate) fn take(&self) -> bool {
+        self.cap.is_none_or(Cap::take)
+    }
+
+    /// Returns `n` results to the cap (a dropped list's).
+    pub(crate) fn give_back(&self, n: usize) {
+        if let Some(cap) = self.cap {
+            cap.give_back(n);
+        }
+    }
+
+    /// Whether the cap was passed: collectors then stop (threshold 0).
+    #[inline]
+    pub(crate) fn over(&self) -> bool {
+        self.cap.is_some_and(Cap::over)
     }
 
     /// Whether this view is the identity (every position, position = id).
