@@ -2,6 +2,19 @@
 //! structs; each command validates them before any work starts. Errors print one
 //! line and exit with code 2; a closed pipe (`sigah ... | head`) exits 0.
 
+// `println!` panics when stdout is a closed pipe; every line goes through `outln!`.
+#![deny(clippy::print_stdout)]
+
+/// Writes one line to stdout and returns from the enclosing function with the
+/// write's error (`println!` would panic on a closed pipe): `main` turns a
+/// `BrokenPipe` anywhere in the error chain into a quiet exit 0, as ripgrep does.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*)?
+    }};
+}
+
 mod bench;
 mod demo;
 mod encode;
