@@ -85,6 +85,7 @@ impl Common {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    on_signal_remove_temp_files();
     let result = match cli.command {
         Command::Bench(cmd) => bench::run(cmd),
         Command::Index(cmd) => index_cmd::run(cmd),
@@ -106,6 +107,23 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// On SIGINT, SIGTERM or SIGHUP: remove every temp file of an unfinished atomic
+/// write, then exit with 128 + the signal's number, as a shell reports a process
+/// the signal killed (docs/ROBUSTNESS.md §2). Outputs already in place stay.
+fn on_signal_remove_temp_files() {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else {
+        // Without a handler the signal's default action applies: the process
+        // still stops, and the next write to the path removes its temp file.
+        return;
+    };
+    std::thread::spawn(move || {
+        if let Some(sig) = signals.forever().next() {
+            sigah_core::io::temp_files::remove_all_and_exit(128 + sig);
+        }
+    });
 }
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
