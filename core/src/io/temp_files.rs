@@ -85,3 +85,14 @@ pub(crate) fn remove_stale(dest: &Path) {
         }
     }
 }
+
+/// Fails if a file cannot be created in `dir` (permissions, a read-only file
+/// system): creates and removes a temp file there, as the write itself would.
+/// Commands call it before the work, so an unwritable folder does not cost a
+/// finished training.
+pub fn probe_folder(dir: &Path) -> std::io::Result<()> {
+    let probe = temp_name(&dir.join("sigah-probe"), std::process::id());
+    create(&probe)?;
+    remove(&probe);
+    Ok(())
+}
