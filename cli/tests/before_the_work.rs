@@ -85,3 +85,18 @@ fn unwritable_outputs_and_refused_pairs_fail_before_any_training() {
     fails_naming(&out, &["itq at 16 bits", "at most one bit per input dimension"]);
     assert!(!Path::new(&codes).exists(), "eval trained before checking the pairs");
 }
+
+#[test]
+fn threads_beyond_four_per_core_are_capped_with_a_note() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |n: &str| dir.path().join(n).display().to_string();
+    fvecs(Path::new(&p("x.fvecs")), 300, 8);
+    let t = std::time::Instant::now();
+    let args = ["train", "--data", &p("x.fvecs"), "--bits", "8", "--epochs", "1", "--out", &p("m.safetensors")];
+    let out = Command::new(env!("CARGO_BIN_EXE_sigah")).args(args).args(["--threads", "100000"]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("--threads 100000 capped at"), "{err}");
+    // Earlier builds started 100000 threads and ran past 60 s.
+    assert!(t.elapsed() < std::time::Duration::from_secs(30), "took {:?}", t.elapsed());
+}
