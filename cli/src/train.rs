@@ -198,9 +198,13 @@ impl TrainObserver for CliObserver {
     }
 }
 
-pub fn run(args: TrainArgs) -> anyhow::Result<()> {
-    args.common.apply()?;
-    let cfg = build_config(&args)?;
+/// The checkpoint flags, and every output checked writable, before any work.
+fn checkpoint_options(args: &TrainArgs) -> anyhow::Result<CheckpointOptions> {
+    // 0 was silently read as "no checkpoints"; leaving the flag out says that.
+    anyhow::ensure!(
+        args.checkpoint_every != Some(0),
+        "--checkpoint-every must be at least 1 (leave it out for no checkpoints)"
+    );
     let checkpoint_every = args.checkpoint_every.unwrap_or(0);
     let checkpoint =
         args.checkpoint.clone().or_else(|| (checkpoint_every > 0).then(|| args.out.with_extension("ckpt.safetensors")));
@@ -211,7 +215,13 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     if let Some(path) = &args.log {
         check_output(path, "training log")?;
     }
-    let opts = CheckpointOptions { checkpoint, checkpoint_every, resume: args.resume.clone() };
+    Ok(CheckpointOptions { checkpoint, checkpoint_every, resume: args.resume.clone() })
+}
+
+pub fn run(args: TrainArgs) -> anyhow::Result<()> {
+    args.common.apply()?;
+    let cfg = build_config(&args)?;
+    let opts = checkpoint_options(&args)?;
     let start = Instant::now();
     let data = sigah_core::io::load_data(&args.data)?;
     anyhow::ensure!(data.rows > 0, "{}: no vectors to train on", args.data.display());

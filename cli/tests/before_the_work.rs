@@ -100,3 +100,15 @@ fn threads_beyond_four_per_core_are_capped_with_a_note() {
     // Earlier builds started 100000 threads and ran past 60 s.
     assert!(t.elapsed() < std::time::Duration::from_secs(30), "took {:?}", t.elapsed());
 }
+
+#[test]
+fn checkpoint_every_0_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |n: &str| dir.path().join(n).display().to_string();
+    fvecs(Path::new(&p("x.fvecs")), 50, 8);
+    let args =
+        ["train", "--data", &p("x.fvecs"), "--bits", "8", "--out", &p("m.safetensors"), "--checkpoint-every", "0"];
+    let out = Command::new(env!("CARGO_BIN_EXE_sigah")).args(args).output().unwrap();
+    fails_naming(&out, &["--checkpoint-every must be at least 1"]);
+    assert!(!Path::new(&p("m.safetensors")).exists());
+}
