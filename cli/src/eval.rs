@@ -144,13 +144,7 @@ impl RunArgs {
     /// neither wastes the evaluation nor leaves the report without its plots.
     fn check_outputs(&self) -> anyhow::Result<()> {
         if let Some(report) = &self.report {
-            let parent = report.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
-            anyhow::ensure!(
-                parent.is_dir(),
-                "{}: cannot write the report: {} is not a folder",
-                report.display(),
-                parent.display()
-            );
+            crate::output::check_output(report, "report")?;
         }
         for (flag, dir) in
             [("--plots", &self.plots), ("--save-codes", &self.save_codes), ("--save-models", &self.save_models)]
@@ -160,6 +154,7 @@ impl RunArgs {
                     !sigah_core::io::is_stdout(dir),
                     "{flag} names a folder of files; it cannot be standard output"
                 );
+                crate::output::check_output_folder(dir, flag)?;
             }
         }
         if let Some(dir) = &self.plots {

@@ -207,21 +207,21 @@ pub fn info(args: InfoArgs) -> anyhow::Result<()> {
     let m = HammingIndex::file_multi_index_m(&args.index)?;
     let index = HammingIndex::open(&args.index)?;
     let bytes = std::fs::metadata(&args.index).with_context(|| args.index.display().to_string())?.len();
-    println!("file: {}", args.index.display());
-    println!("bits: {}", index.bits());
-    println!("codes: {} ({} stored, {} removed)", index.live_len(), index.len(), index.len() - index.live_len());
-    println!("ids: {}", if index.ids().is_some() { "custom int64" } else { "positions 0..n" });
+    outln!("file: {}", args.index.display());
+    outln!("bits: {}", index.bits());
+    outln!("codes: {} ({} stored, {} removed)", index.live_len(), index.len(), index.len() - index.live_len());
+    outln!("ids: {}", if index.ids().is_some() { "custom int64" } else { "positions 0..n" });
     if let Some(mi) = index.multi_index() {
         let per_code = mi.table_bytes() as f64 / index.len().max(1) as f64;
-        println!("multi-index: m = {m} substrings, tables stored in the file ({per_code:.1} bytes per code, mapped)");
+        outln!("multi-index: m = {m} substrings, tables stored in the file ({per_code:.1} bytes per code, mapped)");
     } else if m > 0 {
-        println!("multi-index: m = {m} substrings (tables built when a search opens the file)");
+        outln!("multi-index: m = {m} substrings (tables built when a search opens the file)");
     } else {
-        println!("multi-index: none (searches scan)");
+        outln!("multi-index: none (searches scan)");
     }
-    println!("file bytes: {bytes}");
+    outln!("file bytes: {bytes}");
     if args.verify {
-        println!("verified: checksum and ids ok");
+        outln!("verified: checksum and ids ok");
     }
     Ok(())
 }

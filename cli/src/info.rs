@@ -53,22 +53,23 @@ pub fn run(args: InfoArgs) -> anyhow::Result<()> {
             "config": m.config,
             "training": m.summary,
         });
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        outln!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(());
     }
-    println!("{}: SiGAH model (format version {FORMAT_VERSION})", args.file.display());
-    println!("bits: {}", m.bits());
-    println!("d: {}", m.dim());
-    println!("parameters: {params}");
+    outln!("{}: SiGAH model (format version {FORMAT_VERSION})", args.file.display());
+    outln!("bits: {}", m.bits());
+    outln!("d: {}", m.dim());
+    outln!("parameters: {params}");
     match &m.preprocess.proj {
-        Some(p) => println!(
+        Some(p) => outln!(
             "preprocessing: subtract the training mean, project onto the top {} principal directions, divide by {}",
-            p.cols, m.preprocess.scale
+            p.cols,
+            m.preprocess.scale
         ),
-        None => println!("preprocessing: subtract the training mean, divide by {}", m.preprocess.scale),
+        None => outln!("preprocessing: subtract the training mean, divide by {}", m.preprocess.scale),
     }
-    println!("config: {}", serde_json::to_string(&m.config)?);
-    println!("training: {}", serde_json::to_string(&m.summary)?);
+    outln!("config: {}", serde_json::to_string(&m.config)?);
+    outln!("training: {}", serde_json::to_string(&m.summary)?);
     Ok(())
 }
 
@@ -79,9 +80,9 @@ fn codes_info(args: &InfoArgs) -> anyhow::Result<()> {
     let (n, bits) = (codes.len(), codes.bits());
     if args.json {
         let v = serde_json::json!({"file": args.file.display().to_string(), "kind": "codes", "codes": n, "bits": bits});
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        outln!("{}", serde_json::to_string_pretty(&v)?);
     } else {
-        println!("{}: {n} codes of {bits} bits (uint8 [{n}, {}])", args.file.display(), bits / 8);
+        outln!("{}: {n} codes of {bits} bits (uint8 [{n}, {}])", args.file.display(), bits / 8);
     }
     Ok(())
 }

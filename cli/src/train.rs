@@ -75,7 +75,8 @@ pub struct TrainArgs {
     /// of full on every held-out set, 1.2-1.4x less training time.
     #[arg(long, default_value = "full", value_parser = PossibleValuesParser::new(Preset::ALL.map(|(n, _)| n)).try_map(|n| parse_preset(&n)), conflicts_with = "resume")]
     preset: Preset,
-    /// Append JSON lines to this file: one per phase (its seconds), one per epoch
+    /// Append JSON lines to this file: a run header (version, command line, start
+    /// time), then one per phase (its seconds), one per epoch
     /// (its statistics, every loss term by name under "terms", and its seconds).
     #[arg(long, value_name = "FILE.jsonl")]
     log: Option<PathBuf>,
@@ -118,6 +119,8 @@ struct CliObserver {
     bar: Option<ProgressBar>,
     quiet: bool,
     log: Option<(PathBuf, String)>,
+    /// With `--resume`: where this run's lines start in the log text (at its header).
+    resumed_at: Option<usize>,
     /// When the current epoch started (the log records each epoch's seconds).
     epoch_start: Instant,
 }
@@ -155,6 +158,9 @@ impl TrainObserver for CliObserver {
 
     fn start(&mut self, first_epoch: usize, epochs: usize, batches: usize) {
         self.epoch_start = Instant::now();
+        if let (Some((_, text)), Some(at)) = (&mut self.log, self.resumed_at) {
+            *text = drop_repeated_epochs(text, at, first_epoch);
+        }
         if let Some(bar) = &self.bar {
             let done = (first_epoch.saturating_sub(1) * batches) as u64;
             bar.set_length((epochs * batches) as u64);
@@ -192,9 +198,13 @@ impl TrainObserver for CliObserver {
     }
 }
 
-pub fn run(args: TrainArgs) -> anyhow::Result<()> {
-    args.common.apply()?;
-    let cfg = build_config(&args)?;
+/// The checkpoint flags, and every output checked writable, before any work.
+fn checkpoint_options(args: &TrainArgs) -> anyhow::Result<CheckpointOptions> {
+    // 0 was silently read as "no checkpoints"; leaving the flag out says that.
+    anyhow::ensure!(
+        args.checkpoint_every != Some(0),
+        "--checkpoint-every must be at least 1 (leave it out for no checkpoints)"
+    );
     let checkpoint_every = args.checkpoint_every.unwrap_or(0);
     let checkpoint =
         args.checkpoint.clone().or_else(|| (checkpoint_every > 0).then(|| args.out.with_extension("ckpt.safetensors")));
@@ -205,18 +215,25 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     if let Some(path) = &args.log {
         check_output(path, "training log")?;
     }
-    let opts = CheckpointOptions { checkpoint, checkpoint_every, resume: args.resume.clone() };
+    Ok(CheckpointOptions { checkpoint, checkpoint_every, resume: args.resume.clone() })
+}
+
+pub fn run(args: TrainArgs) -> anyhow::Result<()> {
+    args.common.apply()?;
+    let cfg = build_config(&args)?;
+    let opts = checkpoint_options(&args)?;
     let start = Instant::now();
     let data = sigah_core::io::load_data(&args.data)?;
     anyhow::ensure!(data.rows > 0, "{}: no vectors to train on", args.data.display());
+    // The log is appended to, as its help says; each run starts with a header.
     let log = match &args.log {
-        // A resumed run continues the log of the run it resumes.
-        Some(path) if args.resume.is_some() && path.exists() => {
+        Some(path) if path.exists() => {
             Some((path.clone(), std::fs::read_to_string(path).with_context(|| format!("{}", path.display()))?))
         }
         Some(path) => Some((path.clone(), String::new())),
         None => None,
     };
+    let resumed_at = log.as_ref().filter(|_| args.resume.is_some()).map(|(_, text)| text.len());
     let quiet = args.common.quiet;
     let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
         let bar = ProgressBar::new(0);
@@ -227,7 +244,13 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         );
         bar
     });
-    let mut obs = CliObserver { bar, quiet, log, epoch_start: Instant::now() };
+    let mut obs = CliObserver { bar, quiet, log, resumed_at, epoch_start: Instant::now() };
+    let started = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    obs.log_line(serde_json::json!({"run": {
+        "sigah_version": env!("CARGO_PKG_VERSION"),
+        "command_line": std::env::args().collect::<Vec<_>>(),
+        "started_unix": started,
+    }}))?;
     obs.report_phase("loading", start.elapsed().as_secs_f64())?;
     if !quiet {
         let plan = cfg.schedule(data.rows);
@@ -263,4 +286,23 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// The log without the epochs a resumed run is about to train again: an epoch
+/// line at or after `first_epoch` of the run before `run_start` (the
+/// interrupted run wrote it after its last checkpoint) is dropped, so no epoch
+/// is listed twice.
+fn drop_repeated_epochs(text: &str, run_start: usize, first_epoch: usize) -> String {
+    let (before, this_run) = text.split_at(run_start.min(text.len()));
+    // Only the run resumed from, the last one before this: older runs keep theirs.
+    let last = before.rfind("{\"run\":").unwrap_or(0);
+    let (older, before) = before.split_at(last);
+    let repeated = |line: &str| {
+        serde_json::from_str::<serde_json::Value>(line)
+            .ok()
+            .and_then(|v| v.get("epoch")?.as_u64())
+            .is_some_and(|e| e as usize >= first_epoch)
+    };
+    let kept: String = before.lines().filter(|l| !repeated(l)).flat_map(|l| [l, "\n"]).collect();
+    older.to_string() + &kept + this_run
 }

@@ -43,9 +43,9 @@ pub fn run(args: GemmArgs) -> anyhow::Result<()> {
             "op": "gemm", "m": m, "k": k, "n": n, "isa": isa.name(), "threads": threads,
             "repetitions": runs, "median_s": median, "gflops": gflops,
         });
-        println!("{report}");
+        outln!("{report}");
     } else {
-        println!(
+        outln!(
             "gemm {m}x{k}x{n}: {gflops:.1} GFLOP/s (median of {} runs, {:.3} ms), isa {isa}, {threads} thread(s)",
             runs,
             median * 1e3

@@ -186,9 +186,9 @@ pub fn run(args: MihBenchArgs) -> anyhow::Result<()> {
             "speedup": ts / ta, "mih_answered": covered, "repetitions": reps, "identical": true,
         });
         if args.json {
-            println!("{report}");
+            outln!("{report}");
         } else {
-            println!(
+            outln!(
                 "mih {kind} n={n} bits={bits} queries={nq} k={k} threads={threads}: scan {:.0} q/s, auto {:.0} q/s ({:.2}x), m={m}, {covered}/{nq} by the tables, tables {:.1} B/code + codes {} B/code, build {build:.2} s, identical",
                 nq as f64 / ts,
                 nq as f64 / ta,

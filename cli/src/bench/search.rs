@@ -65,7 +65,7 @@ pub fn run(args: SearchBenchArgs) -> anyhow::Result<()> {
         let qps = nq as f64 / median;
         let cps = (nq * n) as f64 / median;
         if !args.timing.json {
-            println!(
+            outln!(
                 "search n={n} bits={bits} queries={nq} k={k} threads={threads}: {path:<16} {qps:>10.0} queries/s  {:>7.2} G comparisons/s  (median of {} runs, {:.3} ms)",
                 cps / 1e9,
                 runs,
@@ -83,7 +83,7 @@ pub fn run(args: SearchBenchArgs) -> anyhow::Result<()> {
             "op": "search", "n": n, "bits": bits, "queries": nq, "k": k, "threads": threads,
             "selected": selected, "index_bytes": index.memory_bytes(), "results": rows,
         });
-        println!("{report}");
+        outln!("{report}");
     }
     Ok(())
 }

@@ -109,16 +109,8 @@ impl ResultRow {
     }
 }
 
-/// Runs every method at every width on `base`/`queries`, scoring each trained
-/// function under every relevance in `relevances` (trained once, scored many
-/// times). `status` receives one line per step, for progress output.
-pub fn run(
-    base: &Tensor,
-    queries: &Tensor,
-    relevances: &[Relevance],
-    config: &EvalConfig,
-    status: &mut dyn FnMut(&str),
-) -> Result<Vec<ResultRow>> {
+/// Everything `run` can refuse, checked before any training.
+fn check_run(base: &Tensor, queries: &Tensor, relevances: &[Relevance], config: &EvalConfig) -> Result<()> {
     if base.cols != queries.cols {
         return Err(Error::ShapeMismatch {
             op: "eval",
@@ -131,7 +123,28 @@ pub fn run(
     }
     for &bits in &config.bits {
         crate::codes::check_bits(bits)?;
+        // Every pair before any training: a refused pair must not come after an
+        // hour of work on the ones before it.
+        for method in &config.methods {
+            let opts = MethodOptions { bits, seed: config.seed, epochs: config.epochs };
+            (method.check)(base.cols, &opts)
+                .map_err(|e| Error::Config(format!("{} at {bits} bits: {e}", method.name)))?;
+        }
     }
+    Ok(())
+}
+
+/// Runs every method at every width on `base`/`queries`, scoring each trained
+/// function under every relevance in `relevances` (trained once, scored many
+/// times). `status` receives one line per step, for progress output.
+pub fn run(
+    base: &Tensor,
+    queries: &Tensor,
+    relevances: &[Relevance],
+    config: &EvalConfig,
+    status: &mut dyn FnMut(&str),
+) -> Result<Vec<ResultRow>> {
+    check_run(base, queries, relevances, config)?;
     for dir in [&config.save_codes, &config.save_models].into_iter().flatten() {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     }

@@ -46,20 +46,32 @@ impl<'a> TrainSet<'a> {
 /// `eval::run`).
 pub type TrainFn = dyn Fn(&TrainSet<'_>, &MethodOptions) -> Result<Box<dyn HashFunction>> + Send + Sync;
 
-/// A hash method the evaluation can run: a name and its trainer.
+/// Refuses options the method cannot train with on data of this dimension,
+/// without the data: `eval` checks every (method, width) pair before it trains any.
+pub type CheckFn = dyn Fn(usize, &MethodOptions) -> Result<()> + Send + Sync;
+
+/// A hash method the evaluation can run: a name, its trainer, and the check of
+/// its options.
 #[derive(Clone)]
 pub struct Method {
     pub name: &'static str,
     pub train: Arc<TrainFn>,
+    pub check: Arc<CheckFn>,
 }
 
 impl Method {
-    /// A method from its name and trainer.
+    /// A method from its name and trainer, accepting every width `codes::check_bits` does.
     pub fn new(
         name: &'static str,
         train: impl Fn(&TrainSet<'_>, &MethodOptions) -> Result<Box<dyn HashFunction>> + Send + Sync + 'static,
     ) -> Self {
-        Self { name, train: Arc::new(train) }
+        Self { name, train: Arc::new(train), check: Arc::new(|_, _| Ok(())) }
+    }
+
+    /// The same method with `check` run on (dimension, options) before any training.
+    pub fn with_check(mut self, check: impl Fn(usize, &MethodOptions) -> Result<()> + Send + Sync + 'static) -> Self {
+        self.check = Arc::new(check);
+        self
     }
 }
 
@@ -73,11 +85,11 @@ impl std::fmt::Debug for Method {
 pub const ITQ_ITERATIONS: usize = 50;
 
 fn itq_trainer(t: &TrainSet<'_>, o: &MethodOptions) -> Result<Box<dyn HashFunction>> {
-    check_pca_width("ITQ", t, o.bits)?;
+    check_pca_width("ITQ", t.x.cols, o)?;
     Ok(Box::new(train_itq_from(t.x, t.pca()?, o.bits, o.seed, ITQ_ITERATIONS)?.0))
 }
 fn pcah_trainer(t: &TrainSet<'_>, o: &MethodOptions) -> Result<Box<dyn HashFunction>> {
-    check_pca_width("PCAH", t, o.bits)?;
+    check_pca_width("PCAH", t.x.cols, o)?;
     Ok(Box::new(train_pcah_from(t.pca()?, o.bits)?))
 }
 fn lsh_trainer(t: &TrainSet<'_>, o: &MethodOptions) -> Result<Box<dyn HashFunction>> {
@@ -86,11 +98,11 @@ fn lsh_trainer(t: &TrainSet<'_>, o: &MethodOptions) -> Result<Box<dyn HashFuncti
 
 /// PCA-based methods give one bit per input dimension: refuse wider codes before
 /// the (costly) PCA is computed.
-fn check_pca_width(method: &str, t: &TrainSet<'_>, bits: usize) -> Result<()> {
-    if bits > t.x.cols {
+fn check_pca_width(method: &str, dim: usize, o: &MethodOptions) -> Result<()> {
+    if o.bits > dim {
         return Err(Error::Config(format!(
-            "{method} takes at most one bit per input dimension: {bits} bits > dimension {}",
-            t.x.cols
+            "{method} takes at most one bit per input dimension: {} bits > dimension {dim}",
+            o.bits
         )));
     }
     Ok(())
@@ -98,7 +110,11 @@ fn check_pca_width(method: &str, t: &TrainSet<'_>, bits: usize) -> Result<()> {
 
 /// The baselines: ITQ, PCAH, LSH.
 pub fn baseline_methods() -> Vec<Method> {
-    vec![Method::new("itq", itq_trainer), Method::new("pcah", pcah_trainer), Method::new("lsh", lsh_trainer)]
+    vec![
+        Method::new("itq", itq_trainer).with_check(|dim, o| check_pca_width("ITQ", dim, o)),
+        Method::new("pcah", pcah_trainer).with_check(|dim, o| check_pca_width("PCAH", dim, o)),
+        Method::new("lsh", lsh_trainer),
+    ]
 }
 
 /// The methods named in `names` (comma-separated list already split), in that

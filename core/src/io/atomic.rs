@@ -17,6 +17,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
+use super::temp_files;
 use crate::{Error, Result};
 
 /// How an output path is written.
@@ -88,11 +89,7 @@ impl Staged {
     /// Puts the file in place (a no-op for direct and stdout writes, already done).
     pub fn commit(mut self) -> Result<()> {
         let Some((tmp, dest)) = self.pending.take() else { return Ok(()) };
-        let done = fs::rename(&tmp, &dest);
-        if let Err(e) = done {
-            let _ = fs::remove_file(&tmp);
-            return Err(Error::io(&self.path, e));
-        }
+        temp_files::rename(&tmp, &dest).map_err(|e| Error::io(&self.path, e))?;
         // Make the rename itself durable. Not every platform lets a folder be
         // opened and synced; a failure there does not undo the write.
         if let Some(dir) = dest.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -107,7 +104,7 @@ impl Staged {
 impl Drop for Staged {
     fn drop(&mut self) {
         if let Some((tmp, _)) = self.pending.take() {
-            let _ = fs::remove_file(tmp);
+            temp_files::remove(&tmp);
         }
     }
 }
@@ -139,10 +136,12 @@ where
         }
         Target::Replace(dest) => dest,
     };
-    let tmp = temp_path(&dest);
+    // A SIGKILL can still leave a temp file; the next write to the path clears it.
+    temp_files::remove_stale(&dest);
+    let tmp = temp_files::temp_name(&dest, std::process::id());
     let staged = Staged { path: path.to_path_buf(), pending: Some((tmp.clone(), dest)) };
     let written = (|| -> std::io::Result<()> {
-        let file = File::create(&tmp)?;
+        let file = temp_files::create(&tmp)?;
         let mut out = BufWriter::with_capacity(1 << 20, file);
         fill(&mut out)?;
         let file = out.into_inner().map_err(|e| e.into_error())?;
@@ -161,12 +160,6 @@ where
     F: FnOnce(&mut dyn Write) -> std::io::Result<()>,
 {
     stage(path, fill)?.commit()
-}
-
-/// `.<name>.tmp.<pid>` beside `path`: hidden, and unique per process.
-fn temp_path(path: &Path) -> PathBuf {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
-    path.with_file_name(format!(".{name}.tmp.{}", std::process::id()))
 }
 
 #[cfg(test)]

@@ -23,6 +23,7 @@ mod model_file;
 pub mod npy;
 pub mod sniff;
 pub mod stfile;
+pub mod temp_files;
 mod training_vectors;
 pub mod vectors;
 
