@@ -10,6 +10,7 @@
 
 pub mod dataset;
 pub mod metrics;
+pub mod recall;
 mod plots;
 mod report;
 
