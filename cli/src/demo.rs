@@ -52,5 +52,5 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
         )?;
     }
     let relevances = [labels, Relevance::Neighbours { ids: shipped }];
-    args.run.execute(&config, &[], &base, &queries, &relevances)
+    args.run.execute(&config, &[], &base, &queries, &relevances, None)
 }

@@ -196,7 +196,8 @@ impl RunArgs {
     }
 
     /// Runs the evaluation, prints the table, writes the requested files.
-    /// `inputs` (role, path) go into the report.
+    /// `inputs` (role, path) go into the report; `truth` is `eval::run`'s (None:
+    /// the exact top 10 is computed).
     pub fn execute(
         &self,
         config: &EvalConfig,
@@ -204,6 +205,7 @@ impl RunArgs {
         base: &Tensor,
         queries: &Tensor,
         rel: &[Relevance],
+        truth: Option<&[Vec<u32>]>,
     ) -> anyhow::Result<()> {
         self.check_outputs()?;
         let steps = (config.methods.len() * config.bits.len()) as u64;
@@ -217,7 +219,7 @@ impl RunArgs {
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
         let mut first = true;
-        let rows = eval::run(base, queries, rel, config, &mut |line| {
+        let rows = eval::run(base, queries, rel, truth, config, &mut |line| {
             if !std::mem::take(&mut first) {
                 bar.inc(1);
             }
@@ -288,14 +290,15 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     if let Some(p) = &args.run.sigah_config {
         inputs.push(("sigah_config", p));
     }
-    args.run.execute(&config, &inputs, &base, &queries, &relevances)
+    args.run.execute(&config, &inputs, &base, &queries, &relevances, None)
 }
 
 /// `eval --hdf5`: the protocol on an ann-benchmarks file and its own ground
 /// truth (its `neighbors`, not neighbours recomputed here: the file's are what
-/// every published ann-benchmarks result is scored against).
+/// every published ann-benchmarks result is scored against; recall 10@C takes
+/// the first 10 of each row).
 fn run_hdf5(args: &EvalArgs, config: &EvalConfig, path: &Path) -> anyhow::Result<()> {
-    let (data, distance) = sigah_core::eval::dataset::load_ann_benchmarks(path, args.gt_k)?;
+    let (data, truth, distance) = sigah_core::eval::dataset::load_ann_benchmarks(path, args.gt_k)?;
     if !args.run.common.quiet {
         let listed = match &data.relevance {
             Relevance::Neighbours { ids } => ids.first().map_or(0, Vec::len),
@@ -314,5 +317,6 @@ fn run_hdf5(args: &EvalArgs, config: &EvalConfig, path: &Path) -> anyhow::Result
     if let Some(p) = &args.run.sigah_config {
         inputs.push(("sigah_config", p));
     }
-    args.run.execute(config, &inputs, &data.base, &data.queries, std::slice::from_ref(&data.relevance))
+    let relevance = std::slice::from_ref(&data.relevance);
+    args.run.execute(config, &inputs, &data.base, &data.queries, relevance, Some(&truth))
 }

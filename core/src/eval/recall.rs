@@ -38,7 +38,14 @@ pub fn recall_at_candidates(
     k: usize,
     candidates: &[usize],
 ) -> Result<Vec<RecallAtC>> {
-    check(base, queries, truth, k)?;
+    if base.bits() != queries.bits() {
+        return Err(Error::ShapeMismatch {
+            op: "recall_at_candidates",
+            expected: format!("query codes of {} bits (as the base)", base.bits()),
+            got: format!("{} bits", queries.bits()),
+        });
+    }
+    check_truth(truth, k, base.len(), queries.len())?;
     let n = base.len();
     let caps: Vec<usize> = candidates.iter().map(|&c| c.min(n)).collect();
     let per_query: Vec<Vec<usize>> = (0..queries.len())
@@ -67,22 +74,16 @@ pub fn recall_at_candidates(
         .collect())
 }
 
-/// The codes and the truth agree: same width, one non-empty row of base ids per query.
-fn check(base: &Codes, queries: &Codes, truth: &[Vec<u32>], k: usize) -> Result<()> {
-    if base.bits() != queries.bits() {
-        return Err(Error::ShapeMismatch {
-            op: "recall_at_candidates",
-            expected: format!("query codes of {} bits (as the base)", base.bits()),
-            got: format!("{} bits", queries.bits()),
-        });
-    }
-    if base.is_empty() || queries.is_empty() || k == 0 {
+/// The truth fits `n_base` base items and `n_queries` queries: one non-empty row per
+/// query whose first `k` ids are base indices.
+pub fn check_truth(truth: &[Vec<u32>], k: usize, n_base: usize, n_queries: usize) -> Result<()> {
+    if n_base == 0 || n_queries == 0 || k == 0 {
         return Err(Error::Config("recall k@C needs a base code, a query and k of at least 1".into()));
     }
-    if truth.len() != queries.len() {
+    if truth.len() != n_queries {
         return Err(Error::ShapeMismatch {
             op: "recall_at_candidates",
-            expected: format!("{} true-neighbour rows (one per query)", queries.len()),
+            expected: format!("{n_queries} true-neighbour rows (one per query)"),
             got: truth.len().to_string(),
         });
     }
@@ -90,10 +91,9 @@ fn check(base: &Codes, queries: &Codes, truth: &[Vec<u32>], k: usize) -> Result<
         if row.is_empty() {
             return Err(Error::Config(format!("the true neighbours of query {q} are an empty list")));
         }
-        if let Some(&id) = row.iter().take(k).find(|&&id| id as usize >= base.len()) {
+        if let Some(&id) = row.iter().take(k).find(|&&id| id as usize >= n_base) {
             return Err(Error::Config(format!(
-                "the true neighbours of query {q} name base id {id}, but the base set has {} codes",
-                base.len()
+                "the true neighbours of query {q} name base id {id}, but the base set has {n_base} items"
             )));
         }
     }
