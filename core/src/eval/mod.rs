@@ -24,7 +24,7 @@ use serde::Serialize;
 
 use crate::hash::{Method, MethodOptions, TrainSet, ITQ_ITERATIONS};
 use crate::{Codes, Error, Result, Tensor};
-use metrics::{cutoffs, evaluate, AtN, Metrics, PrPoint, Relevance};
+use metrics::{evaluate, AtN, Metrics, PrPoint, Relevance};
 use recall::{recall_at_candidates, RecallAtC, CANDIDATES, RECALL_K};
 
 /// One evaluation run.
@@ -166,10 +166,7 @@ pub fn run(
             &computed
         }
     };
-    let mut candidates = cutoffs(base.rows);
-    candidates.extend(CANDIDATES);
-    candidates.sort_unstable();
-    candidates.dedup();
+    let candidates = recall::curve_candidates(base.rows);
     let mut rows = Vec::new();
     // Every method trains on the sample SiGAH would train on (the same rows for
     // the same seed and train_size), and every method encodes the whole base: the

@@ -11,7 +11,7 @@
 
 use rayon::prelude::*;
 
-use super::metrics::hamming_ranking;
+use super::metrics::{cutoffs, hamming_ranking};
 use crate::{Codes, Error, Result};
 
 /// The k of recall k@C.
@@ -19,6 +19,16 @@ pub const RECALL_K: usize = 10;
 
 /// The candidate counts C reported as columns and keys (capped at the base size).
 pub const CANDIDATES: [usize; 3] = [10, 100, 1000];
+
+/// The candidate counts of a recall k@C curve over `n_base` codes: the ranking
+/// cut-offs of recall@N (`metrics::cutoffs`) and [`CANDIDATES`].
+pub fn curve_candidates(n_base: usize) -> Vec<usize> {
+    let mut c = cutoffs(n_base);
+    c.extend(CANDIDATES);
+    c.sort_unstable();
+    c.dedup();
+    c
+}
 
 /// Recall k@C at one candidate count C.
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
