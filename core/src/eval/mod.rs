@@ -10,8 +10,8 @@
 
 pub mod dataset;
 pub mod metrics;
-pub mod recall;
 mod plots;
+pub mod recall;
 mod report;
 
 pub use plots::write_plots;

@@ -77,8 +77,7 @@ pub fn recall_at_candidates(
         .iter()
         .enumerate()
         .map(|(i, &c)| {
-            let sum: f64 =
-                per_query.iter().zip(truth).map(|(h, t)| h[i] as f64 / t.len().min(k) as f64).sum();
+            let sum: f64 = per_query.iter().zip(truth).map(|(h, t)| h[i] as f64 / t.len().min(k) as f64).sum();
             RecallAtC { c, recall: sum / nq }
         })
         .collect())

@@ -110,7 +110,10 @@ fn end_to_end_on_two_clusters() {
     )
     .unwrap();
     for r in rows.iter().filter(|r| r.method == "itq") {
-        assert_eq!([r.recall_10_at_10, r.recall_10_at_100, r.recall_10_at_1000], want.iter().map(|w| w.recall).collect::<Vec<_>>().as_slice());
+        assert_eq!(
+            [r.recall_10_at_10, r.recall_10_at_100, r.recall_10_at_1000],
+            want.iter().map(|w| w.recall).collect::<Vec<_>>().as_slice()
+        );
     }
     assert_eq!(itq.recall_10_at_1000, 1.0, "C = 1000 is capped at the 200 base codes");
     assert!(first["recall_10_at_100"].is_number() && first["recall_10_curve"][0]["c"] == 1, "{first}");
