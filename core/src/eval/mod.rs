@@ -155,17 +155,7 @@ pub fn run(
     for dir in [&config.save_codes, &config.save_models].into_iter().flatten() {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     }
-    let computed;
-    let truth = match truth {
-        Some(t) => {
-            recall::check_truth(t, RECALL_K, base.rows, queries.rows)?;
-            t
-        }
-        None => {
-            computed = crate::knn::exact_knn(base, queries, RECALL_K)?;
-            &computed
-        }
-    };
+    let truth = true_top(base, queries, truth)?;
     let candidates = recall::curve_candidates(base.rows);
     let mut rows = Vec::new();
     // Every method trains on the sample SiGAH would train on (the same rows for
@@ -209,7 +199,7 @@ pub fn run(
                 query_codes.write_npy(&dir.join(format!("{}_{bits}_query.npy", method.name)))?;
             }
             let bit_means = bit_mean_range(&base_codes);
-            let recall = recall_at_candidates(&base_codes, &query_codes, truth, RECALL_K, &candidates)?;
+            let recall = recall_at_candidates(&base_codes, &query_codes, &truth, RECALL_K, &candidates)?;
             for rel in relevances {
                 let scores = (evaluate(&base_codes, &query_codes, rel)?, recall.as_slice());
                 let times = (train_s, encode_s);
@@ -218,6 +208,18 @@ pub fn run(
         }
     }
     Ok(rows)
+}
+
+/// The true top [`RECALL_K`] of each query: `given`'s rows, checked before any
+/// training, or the exact top 10 computed here.
+fn true_top(base: &Tensor, queries: &Tensor, given: Option<&[Vec<u32>]>) -> Result<Vec<Vec<u32>>> {
+    match given {
+        Some(t) => {
+            recall::check_truth(t, RECALL_K, base.rows, queries.rows)?;
+            Ok(t.iter().map(|row| row[..row.len().min(RECALL_K)].to_vec()).collect())
+        }
+        None => crate::knn::exact_knn(base, queries, RECALL_K),
+    }
 }
 
 /// The lowest and highest share of 1s among the bits of `codes` (bit j of a
