@@ -1,5 +1,5 @@
 //! `sigah demo`: the whole evaluation on the built-in MNIST sample (data/mnist5k,
-//! embedded in the binary so it runs from any directory) at 32 and 64 bits, with
+//! embedded in the binary so it runs from any directory) at `eval::DEMO_BITS` widths, with
 //! both label relevance and the shipped Euclidean top-100 ground truth.
 
 use std::io::Write;
@@ -27,7 +27,7 @@ pub struct DemoArgs {
 
 pub fn run(args: DemoArgs) -> anyhow::Result<()> {
     args.run.common.apply()?;
-    let config = args.run.config(&[32, 64])?;
+    let config = args.run.config(&crate::eval::DEMO_BITS)?;
     let name = |f: &str| Path::new("mnist5k").join(f);
     let base = parse_bvecs(&name("base.bvecs"), BASE)?;
     let queries = parse_bvecs(&name("query.bvecs"), QUERY)?;
@@ -52,5 +52,5 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
         )?;
     }
     let relevances = [labels, Relevance::Neighbours { ids: shipped }];
-    args.run.execute(&config, &[], &base, &queries, &relevances)
+    args.run.execute(&config, &[], &base, &queries, &relevances, None)
 }

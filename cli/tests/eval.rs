@@ -282,7 +282,8 @@ fn help_texts_show_the_real_defaults() {
     let eval = stdout(&sigah(&["eval", "--help"]));
     assert!(line(&eval, "--seed").ends_with(&format!("[default: {}]", cfg.training.seed)), "{eval}");
     assert!(line(&eval, "--epochs").ends_with(&format!("[default: {}]", cfg.training.epochs)), "{eval}");
-    assert!(eval.contains("16,32,64,128"), "{eval}");
+    let words = eval.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(words.contains("16,32,64,128,256 for eval") && words.contains("32,64,256 for demo"), "{eval}");
 }
 
 #[test]
@@ -328,4 +329,77 @@ fn save_models_keeps_the_model_that_made_the_codes() {
     let o = sigah(&["encode", "--model", &m, "--data", &f.arg("query.bvecs"), "--out", &out, "-q"]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(std::fs::read(&out).unwrap(), std::fs::read(format!("{codes}/sigah_16_query.npy")).unwrap());
+}
+
+/// The bytes of a uint8 `.npy` file of `--save-codes` (version 1 header).
+fn npy_bytes(path: &Path) -> Vec<u8> {
+    let b = std::fs::read(path).unwrap();
+    let header = u16::from_le_bytes([b[8], b[9]]) as usize;
+    b[10 + header..].to_vec()
+}
+
+#[test]
+fn recall_10_at_c_columns_and_keys_match_the_saved_codes() {
+    let f = Fixture::new();
+    // 30 base points on a line, queries between them: each query's true top 10
+    // is known without any k-NN (distance |i - x|, no ties).
+    let base: String = (0..30).map(|i| format!("{i},0\n")).collect();
+    let xs = [0.3f32, 7.3, 15.3, 29.3];
+    let queries: String = xs.iter().map(|x| format!("{x},0\n")).collect();
+    f.write("b.csv", base.as_bytes());
+    f.write("q.csv", queries.as_bytes());
+    let o = sigah(&[
+        "eval",
+        "--base",
+        &f.arg("b.csv"),
+        "--queries",
+        &f.arg("q.csv"),
+        "--gt-k",
+        "10",
+        "--methods",
+        "lsh",
+        "--bits",
+        "8",
+        "--report",
+        &f.arg("r.json"),
+        "--save-codes",
+        &f.arg("codes"),
+        "--plots",
+        &f.arg("plots"),
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (bc, qc) = (npy_bytes(&f.path("codes/lsh_8_base.npy")), npy_bytes(&f.path("codes/lsh_8_query.npy")));
+    assert_eq!((bc.len(), qc.len()), (30, 4));
+    // Recall 10@C from the saved codes: rank by (Hamming distance, id), count the true 10.
+    let recall = |c: usize| {
+        let per: f64 = xs
+            .iter()
+            .zip(&qc)
+            .map(|(&x, &q)| {
+                let mut truth: Vec<usize> = (0..30).collect();
+                truth.sort_by(|&a, &b| (a as f32 - x).abs().total_cmp(&(b as f32 - x).abs()));
+                let mut ranking: Vec<usize> = (0..30).collect();
+                ranking.sort_by_key(|&i| ((bc[i] ^ q).count_ones(), i));
+                ranking.iter().take(c).filter(|i| truth[..10].contains(i)).count() as f64 / 10.0
+            })
+            .sum();
+        per / xs.len() as f64
+    };
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(f.path("r.json")).unwrap()).unwrap();
+    let row = &json["results"][0];
+    let got = |key: &str| row[key].as_f64().unwrap_or_else(|| panic!("no {key} in {row}"));
+    assert!((got("recall_10_at_10") - recall(10)).abs() < 1e-12, "{row} vs {}", recall(10));
+    // C = 100 and 1000 are capped at the 30 base codes: all of the true 10.
+    assert_eq!((got("recall_10_at_100"), got("recall_10_at_1000")), (1.0, 1.0));
+    let curve = row["recall_10_curve"].as_array().unwrap();
+    for p in curve {
+        let c = p["c"].as_u64().unwrap() as usize;
+        assert!((p["recall"].as_f64().unwrap() - recall(c)).abs() < 1e-12, "C = {c}: {p}");
+    }
+    assert!(curve.iter().any(|p| p["c"] == 20), "{curve:?}");
+    let table = stdout(&o);
+    assert!(table.contains("| R10@10 | R10@100 | R10@1000 |"), "{table}");
+    assert!(table.contains(&format!("| {:.4} | 1.0000 | 1.0000 |", recall(10))), "{table}");
+    assert!(f.path("plots/recall10_8.svg").exists());
 }

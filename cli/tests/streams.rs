@@ -190,19 +190,23 @@ fn eval_runs_on_an_ann_benchmarks_file_written_by_h5py() {
             .as_array()
             .unwrap()
             .iter()
-            .map(|row| (row["relevance"].clone(), row["map"].clone()))
+            .map(|row| (row["relevance"].clone(), row["map"].clone(), row["recall_10_at_10"].clone()))
             .collect::<Vec<_>>()
     };
     let (ann, r1, r2) = (f.s("ann.hdf5"), f.s("r1.json"), f.s("r2.json"));
     let own = eval(&["--hdf5", &ann], &r1);
     assert_eq!(own.len(), 2);
-    assert!(own.iter().all(|(rel, map)| rel == "l2top10" && map.as_f64().is_some_and(|m| m > 0.0 && m <= 1.0)));
+    assert!(own.iter().all(|(rel, map, _)| rel == "l2top10" && map.as_f64().is_some_and(|m| m > 0.0 && m <= 1.0)));
     // The file's own neighbours are the exact 10 nearest: the same scores as
     // sigah's exact ground truth on the file's train and test sets.
     assert_eq!(eval(&["--base", &ann, "--queries", &ann, "--gt-k", "10"], &r2), own);
     // The .gz of the file gives the same; --gt-k keeps the first K listed.
     assert_eq!(eval(&["--hdf5", &f.s("ann.hdf5.gz")], &r2), own);
-    assert!(eval(&["--hdf5", &ann, "--gt-k", "5"], &r2).iter().all(|(rel, _)| rel == "l2top5"));
+    // Recall 10@C keeps the file's first 10 neighbours whatever --gt-k takes.
+    let top5 = eval(&["--hdf5", &ann, "--gt-k", "5"], &r2);
+    assert!(top5.iter().all(|(rel, _, _)| rel == "l2top5"));
+    assert_eq!(top5.iter().map(|r| &r.2).collect::<Vec<_>>(), own.iter().map(|r| &r.2).collect::<Vec<_>>());
+    assert!(own.iter().all(|r| r.2.as_f64().is_some_and(|x| x > 0.0 && x < 1.0)), "{own:?}");
     let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&r1).unwrap()).unwrap();
     assert_eq!(report["run"]["inputs"][0]["role"], "hdf5");
     // Errors: more neighbours than listed, no ground truth, flags that conflict.

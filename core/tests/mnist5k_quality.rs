@@ -42,7 +42,7 @@ fn itq_beats_pcah_and_lsh_and_reaches_the_published_map() {
         save_models: None,
         train_size: sigah_core::model::SigahConfig::default().training.train_size,
     };
-    let rows = run(&base, &queries, &[labels, gt], &config, &mut |_| {}).unwrap();
+    let rows = run(&base, &queries, &[labels, gt], None, &config, &mut |_| {}).unwrap();
     let map = |method: &str, bits: usize, rel: &str| {
         rows.iter().find(|r| r.method == method && r.bits == bits && r.relevance == rel).unwrap().map
     };

@@ -181,11 +181,18 @@ def evaluate(
     base_codes: _Codes,
     query_codes: _Codes,
     relevance: Union[Tuple[_Ints, _Ints], _Ints],
+    truth: Optional[_Ints] = None,
 ) -> dict[str, Any]:
     """The numbers of ``sigah eval``: ``map``, ``p_at_100``, ``r_at_100``,
-    ``p_at_1000``, ``r_at_1000``, ``p_r2``, ``at_n``, ``pr_curve``. ``relevance`` is
-    ``(base_labels, query_labels)`` or an integer array ``[nq, K]`` of each query's
-    relevant base ids (see :func:`exact_knn`)."""
+    ``p_at_1000``, ``r_at_1000``, ``p_r2``, ``recall_10_at_10``,
+    ``recall_10_at_100``, ``recall_10_at_1000``, ``at_n``, ``pr_curve``,
+    ``recall_10_curve``. ``relevance`` is ``(base_labels, query_labels)`` or an
+    integer array ``[nq, K]`` of each query's relevant base ids (see
+    :func:`exact_knn`). Recall 10@C (the share of each query's true 10 nearest
+    among its first C Hamming candidates, docs/eval.md) is scored against
+    ``truth``, each query's true nearest ids nearest first (its first 10 count),
+    by default an array ``relevance``; with labels and no ``truth`` those keys
+    are ``None``."""
 
 def exact_knn(base: _Vectors, queries: _Vectors, k: int) -> npt.NDArray[np.int64]:
     """Each query's ``k`` exact Euclidean nearest base vectors (ties to the smaller

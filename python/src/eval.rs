@@ -6,19 +6,24 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyTuple};
 use sigah_core::eval::metrics::{evaluate as core_evaluate, AtN, Relevance};
+use sigah_core::eval::recall::{curve_candidates, recall_at_candidates, CANDIDATES, RECALL_K};
 
 use crate::{arrays, to_py};
 
 /// The metrics of `query_codes` ranked against `base_codes` under `relevance`:
 /// `(base_labels, query_labels)` (same label = relevant) or a 2-D integer array of
-/// each query's relevant base ids (its Euclidean nearest neighbours).
+/// each query's relevant base ids (its Euclidean nearest neighbours). Recall 10@C
+/// scores against `truth`, each query's true nearest base ids nearest first (its
+/// first 10 count), by default a neighbour-array `relevance`; with labels and no
+/// `truth` its keys are None.
 #[pyfunction]
-#[pyo3(signature = (base_codes, query_codes, relevance))]
+#[pyo3(signature = (base_codes, query_codes, relevance, truth=None))]
 pub fn evaluate<'py>(
     py: Python<'py>,
     base_codes: &Bound<'py, PyAny>,
     query_codes: &Bound<'py, PyAny>,
     relevance: &Bound<'py, PyAny>,
+    truth: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let base = arrays::codes("base_codes", base_codes)?;
     let queries = arrays::codes("query_codes", query_codes)?;
@@ -36,7 +41,19 @@ pub fn evaluate<'py>(
     } else {
         Relevance::Neighbours { ids: arrays::neighbour_ids("relevance", relevance)? }
     };
+    let truth = match (truth, &rel) {
+        (Some(t), _) => Some(arrays::neighbour_ids("truth", t)?),
+        (None, Relevance::Neighbours { ids }) => Some(ids.clone()),
+        (None, Relevance::Labels { .. }) => None,
+    };
     let m = py.detach(|| core_evaluate(&base, &queries, &rel)).map_err(to_py)?;
+    let recall = match &truth {
+        Some(t) => Some(
+            py.detach(|| recall_at_candidates(&base, &queries, t, RECALL_K, &curve_candidates(base.len())))
+                .map_err(to_py)?,
+        ),
+        None => None,
+    };
     let at = |n| m.at(n).unwrap_or(AtN { n, precision: 0.0, recall: 0.0 });
     let out = PyDict::new(py);
     out.set_item("relevance", rel.name())?;
@@ -47,6 +64,22 @@ pub fn evaluate<'py>(
     out.set_item("p_at_1000", at(1000).precision)?;
     out.set_item("r_at_1000", at(1000).recall)?;
     out.set_item("p_r2", m.p_r2)?;
+    let r10 = |c: usize| recall.as_ref().and_then(|r| r.iter().find(|p| p.c == c)).map(|p| p.recall);
+    for (key, c) in ["recall_10_at_10", "recall_10_at_100", "recall_10_at_1000"].into_iter().zip(CANDIDATES) {
+        out.set_item(key, r10(c))?;
+    }
+    if let Some(r) = &recall {
+        let curve = PyList::empty(py);
+        for p in r {
+            let d = PyDict::new(py);
+            d.set_item("c", p.c)?;
+            d.set_item("recall", p.recall)?;
+            curve.append(d)?;
+        }
+        out.set_item("recall_10_curve", curve)?;
+    } else {
+        out.set_item("recall_10_curve", py.None())?;
+    }
     let at_n = PyList::empty(py);
     for a in &m.at_n {
         let d = PyDict::new(py);

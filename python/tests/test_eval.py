@@ -74,3 +74,40 @@ def test_params_reproduce_the_codes(mnist):
         clear = np.abs(v) > 1e-3 * np.abs(v).max()  # GEMM rounding only matters near 0
         np.testing.assert_array_equal(ours[clear], (v > 0)[clear])
         assert h.is_fitted and h.bits == 32
+
+
+def test_recall_10_at_c_hand_computed():
+    # Base [0b11, 0b1, 0b101, 0, 0x80]. Query 0x00: distances [2, 1, 2, 0, 1],
+    # ranking 3, 1, 4, 0, 2 (ties by id); truth {0, 4}. Query 0xff: distances
+    # [6, 7, 6, 8, 7], ranking 0, 2, 1, 4, 3; truth {3, 0}. Share of the truth among
+    # the first C: C=1: 0 and 1/2; C=2: 0 and 1/2 (the other tie order, 3, 4, would
+    # give query 0 1/2); from C=5 (and every C capped at the 5 codes): 1 and 1.
+    base = np.array([[0b11], [0b1], [0b101], [0], [0x80]], dtype=np.uint8)
+    query = np.array([[0], [0xFF]], dtype=np.uint8)
+    truth = np.array([[0, 4], [3, 0]])
+    labels = (np.zeros(5, dtype=np.int32), np.zeros(2, dtype=np.int32))
+    r = sigah.evaluate(base, query, relevance=labels, truth=truth)
+    assert [(p["c"], p["recall"]) for p in r["recall_10_curve"]] == [
+        (1, 0.25), (2, 0.25), (5, 1.0), (10, 1.0), (100, 1.0), (1000, 1.0)]
+    assert (r["recall_10_at_10"], r["recall_10_at_100"], r["recall_10_at_1000"]) == (1.0, 1.0, 1.0)
+    # A neighbour-array relevance is its own truth; labels without truth have none.
+    assert sigah.evaluate(base, query, relevance=truth)["recall_10_curve"] == r["recall_10_curve"]
+    none = sigah.evaluate(base, query, relevance=labels)
+    assert none["recall_10_at_100"] is None and none["recall_10_curve"] is None
+    with pytest.raises(ValueError, match="base id 9"):
+        sigah.evaluate(base, query, relevance=labels, truth=np.array([[0], [9]]))
+
+
+@pytest.mark.parametrize("bits", [16, 32])
+def test_recall_10_at_c_equals_sigah_eval(cli_eval, mnist, bits):
+    # sigah eval scores recall 10@C against the exact top 10 computed there.
+    d, rows = cli_eval
+    base, query = mnist[0], mnist[1]
+    b = np.load(d / "codes" / f"itq_{bits}_base.npy")
+    q = np.load(d / "codes" / f"itq_{bits}_query.npy")
+    ours = sigah.evaluate(b, q, relevance=sigah.exact_knn(base, query, 10))
+    for rel in ["label", "l2top50"]:
+        row = next(r for r in rows if (r["method"], r["bits"], r["relevance"]) == ("itq", bits, rel))
+        for k in ["recall_10_at_10", "recall_10_at_100", "recall_10_at_1000", "recall_10_curve"]:
+            assert ours[k] == row[k], k
+    assert 0.05 < ours["recall_10_at_10"] < ours["recall_10_at_100"] <= 1

@@ -8,6 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use super::metrics::Relevance;
+use super::recall::RECALL_K;
 use crate::io::vectors::{load_ivecs, load_labels, load_queries, load_vectors, load_vectors_with, CsvOptions, Format};
 use crate::knn::exact_knn;
 use crate::{Error, Result, Tensor};
@@ -131,10 +132,13 @@ pub fn load_with_relevances(
 /// An HDF5 file in the ann-benchmarks layout as a dataset (`io/hdf5.rs`): `train`
 /// is the base, `test` the queries, and each query's relevant items are its
 /// `neighbors` row, the file's own ground truth; with `k`, only its first `k`
-/// (the row is sorted nearest first). Also returns the file's `distance`.
-pub fn load_ann_benchmarks(path: &Path, k: Option<usize>) -> Result<(Dataset, Option<String>)> {
+/// (the row is sorted nearest first). Also returns each query's first
+/// [`RECALL_K`] neighbours, the true top 10 of recall 10@C whatever `k` is, and the
+/// file's `distance`.
+pub fn load_ann_benchmarks(path: &Path, k: Option<usize>) -> Result<(Dataset, Vec<Vec<u32>>, Option<String>)> {
     let file = crate::io::hdf5::load_ann(path)?;
     let listed = file.neighbors.first().map_or(0, Vec::len);
+    let truth = file.neighbors.iter().map(|row| row[..row.len().min(RECALL_K)].to_vec()).collect();
     let mut ids = file.neighbors;
     if let Some(k) = k {
         if k == 0 || k > listed {
@@ -146,7 +150,7 @@ pub fn load_ann_benchmarks(path: &Path, k: Option<usize>) -> Result<(Dataset, Op
         ids.iter_mut().for_each(|row| row.truncate(k));
     }
     let dataset = Dataset::new(file.train, file.test, Relevance::Neighbours { ids })?;
-    Ok((dataset, file.distance))
+    Ok((dataset, truth, file.distance))
 }
 
 /// A CSV vector file and its label column.

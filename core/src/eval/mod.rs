@@ -1,7 +1,7 @@
 //! The evaluation protocol (docs/eval.md, "Protocol"): for every method and code width, train on
 //! the training sample of the base set (the one SiGAH trains on), encode base and
 //! queries, rank the whole base set by Hamming distance for each query and score
-//! the ranking under each relevance.
+//! the ranking under each relevance, and by recall 10@C against the true top 10.
 //!
 //! A method is a name and a trainer ([`Method`], in `hash/method.rs`);
 //! `baseline_methods` lists LSH, PCAH and ITQ. The SiGAH model registers itself
@@ -11,6 +11,7 @@
 pub mod dataset;
 pub mod metrics;
 mod plots;
+pub mod recall;
 mod report;
 
 pub use plots::write_plots;
@@ -24,6 +25,7 @@ use serde::Serialize;
 use crate::hash::{Method, MethodOptions, TrainSet, ITQ_ITERATIONS};
 use crate::{Codes, Error, Result, Tensor};
 use metrics::{evaluate, AtN, Metrics, PrPoint, Relevance};
+use recall::{recall_at_candidates, RecallAtC, CANDIDATES, RECALL_K};
 
 /// One evaluation run.
 #[derive(Clone, Debug)]
@@ -56,6 +58,13 @@ pub struct ResultRow {
     pub r_at_1000: f64,
     /// Precision within Hamming radius 2 (empty lookups count 0).
     pub p_r2: f64,
+    /// Recall 10@C for C = 10, 100, 1000 (capped at the base size): the share of
+    /// each query's true 10 nearest among its first C Hamming candidates, which is
+    /// recall@10 after re-ranking those C by the exact distance (`recall.rs`). The
+    /// same for every relevance of a method and width.
+    pub recall_10_at_10: f64,
+    pub recall_10_at_100: f64,
+    pub recall_10_at_1000: f64,
     /// Seconds to train on the training sample.
     pub train_s: f64,
     /// Seconds to encode the base set and the queries.
@@ -73,6 +82,8 @@ pub struct ResultRow {
     pub pr_curve: Vec<PrPoint>,
     /// precision@N and recall@N over the ranking cut-offs.
     pub at_n: Vec<AtN>,
+    /// Recall 10@C over the ranking cut-offs and C = 10, 100, 1000.
+    pub recall_10_curve: Vec<RecallAtC>,
 }
 
 impl ResultRow {
@@ -82,12 +93,13 @@ impl ResultRow {
         method: &str,
         bits: usize,
         relevance: &Relevance,
-        m: Metrics,
+        (m, recall): (Metrics, &[RecallAtC]),
         (train_s, encode_s): (f64, f64),
         (bit_mean_min, bit_mean_max): (f64, f64),
         config: serde_json::Value,
     ) -> Self {
         let at = |n| m.at(n).unwrap_or(AtN { n, precision: 0.0, recall: 0.0 });
+        let r10 = |c| recall.iter().find(|r| r.c == c).map_or(0.0, |r| r.recall);
         ResultRow {
             method: method.to_string(),
             bits,
@@ -98,6 +110,9 @@ impl ResultRow {
             p_at_1000: at(1000).precision,
             r_at_1000: at(1000).recall,
             p_r2: m.p_r2,
+            recall_10_at_10: r10(CANDIDATES[0]),
+            recall_10_at_100: r10(CANDIDATES[1]),
+            recall_10_at_1000: r10(CANDIDATES[2]),
             train_s,
             encode_s,
             bit_mean_min,
@@ -105,6 +120,7 @@ impl ResultRow {
             config,
             pr_curve: m.pr_curve,
             at_n: m.at_n,
+            recall_10_curve: recall.to_vec(),
         }
     }
 }
@@ -136,11 +152,15 @@ fn check_run(base: &Tensor, queries: &Tensor, relevances: &[Relevance], config: 
 
 /// Runs every method at every width on `base`/`queries`, scoring each trained
 /// function under every relevance in `relevances` (trained once, scored many
-/// times). `status` receives one line per step, for progress output.
+/// times). `truth`: each query's true nearest base vectors, nearest first (an
+/// ann-benchmarks file's `neighbors`), whose first 10 score recall 10@C; `None`
+/// computes the exact top 10 here. `status` receives one line per step, for
+/// progress output.
 pub fn run(
     base: &Tensor,
     queries: &Tensor,
     relevances: &[Relevance],
+    truth: Option<&[Vec<u32>]>,
     config: &EvalConfig,
     status: &mut dyn FnMut(&str),
 ) -> Result<Vec<ResultRow>> {
@@ -148,6 +168,8 @@ pub fn run(
     for dir in [&config.save_codes, &config.save_models].into_iter().flatten() {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     }
+    let truth = true_top(base, queries, truth)?;
+    let candidates = recall::curve_candidates(base.rows);
     let mut rows = Vec::new();
     // Every method trains on the sample SiGAH would train on (the same rows for
     // the same seed and train_size), and every method encodes the whole base: the
@@ -190,14 +212,27 @@ pub fn run(
                 query_codes.write_npy(&dir.join(format!("{}_{bits}_query.npy", method.name)))?;
             }
             let bit_means = bit_mean_range(&base_codes);
+            let recall = recall_at_candidates(&base_codes, &query_codes, &truth, RECALL_K, &candidates)?;
             for rel in relevances {
-                let m = evaluate(&base_codes, &query_codes, rel)?;
+                let scores = (evaluate(&base_codes, &query_codes, rel)?, recall.as_slice());
                 let times = (train_s, encode_s);
-                rows.push(ResultRow::new(method.name, bits, rel, m, times, bit_means, method_config.clone()));
+                rows.push(ResultRow::new(method.name, bits, rel, scores, times, bit_means, method_config.clone()));
             }
         }
     }
     Ok(rows)
+}
+
+/// The true top [`RECALL_K`] of each query: `given`'s rows, checked before any
+/// training, or the exact top 10 computed here.
+fn true_top(base: &Tensor, queries: &Tensor, given: Option<&[Vec<u32>]>) -> Result<Vec<Vec<u32>>> {
+    match given {
+        Some(t) => {
+            recall::check_truth(t, RECALL_K, base.rows, queries.rows)?;
+            Ok(t.iter().map(|row| row[..row.len().min(RECALL_K)].to_vec()).collect())
+        }
+        None => crate::knn::exact_knn(base, queries, RECALL_K),
+    }
 }
 
 /// The lowest and highest share of 1s among the bits of `codes` (bit j of a

@@ -1,5 +1,6 @@
 //! SVG plots of the results with `plotters`: for every relevance and code width,
-//! a precision-recall curve (by Hamming radius) and a recall@N curve, one line
+//! a precision-recall curve (by Hamming radius) and a recall@N curve; for every
+//! code width, recall 10@C against C (the same under every relevance); one line
 //! per method.
 
 use std::io::Write;
@@ -13,7 +14,8 @@ use super::ResultRow;
 use crate::{io::write_atomic, Error, Result};
 
 /// Writes `DIR/pr_<relevance>_<bits>.svg` and `DIR/recall_<relevance>_<bits>.svg`
-/// for every (relevance, bits) in `rows`; returns the files written.
+/// for every (relevance, bits) in `rows`, and `DIR/recall10_<bits>.svg` for every
+/// width; returns the files written.
 pub fn write_plots(dir: &Path, rows: &[ResultRow]) -> Result<Vec<std::path::PathBuf>> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let mut groups: Vec<(String, usize)> = Vec::new();
@@ -41,6 +43,27 @@ pub fn write_plots(dir: &Path, rows: &[ResultRow]) -> Result<Vec<std::path::Path
         write_svg(
             &path,
             &svg_chart(&title, "N (ranked items)", "recall", &rec, true).map_err(|e| plot_error(&path, e))?,
+        )?;
+        written.push(path);
+    }
+    let mut widths: Vec<usize> = rows.iter().map(|r| r.bits).collect();
+    widths.sort_unstable();
+    widths.dedup();
+    for bits in widths {
+        // Recall 10@C does not depend on the relevance: one line per method, from
+        // the method's first row at this width.
+        let mut series: Vec<(String, Vec<(f64, f64)>)> = Vec::new();
+        for r in rows.iter().filter(|r| r.bits == bits) {
+            if !series.iter().any(|(m, _)| *m == r.method) {
+                series.push((r.method.clone(), r.recall_10_curve.iter().map(|p| (p.c as f64, p.recall)).collect()));
+            }
+        }
+        let path = dir.join(format!("recall10_{bits}.svg"));
+        let title = format!("recall 10@C (true top 10 among the first C candidates), {bits} bits");
+        write_svg(
+            &path,
+            &svg_chart(&title, "C (Hamming candidates re-ranked)", "recall 10@C", &series, true)
+                .map_err(|e| plot_error(&path, e))?,
         )?;
         written.push(path);
     }

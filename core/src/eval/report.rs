@@ -16,13 +16,26 @@ pub fn markdown_table(rows: &[ResultRow]) -> String {
         relevance_rank(rows, &a.relevance).cmp(&relevance_rank(rows, &b.relevance)).then(a.bits.cmp(&b.bits))
     });
     let mut out = String::new();
-    out.push_str("| relevance | bits | method | mAP | P@100 | R@100 | P@r≤2 | train s | encode s |\n");
-    out.push_str("|---|---:|---|---:|---:|---:|---:|---:|---:|\n");
+    out.push_str(
+        "| relevance | bits | method | mAP | P@100 | R@100 | P@r≤2 | R10@10 | R10@100 | R10@1000 | train s | encode s |\n",
+    );
+    out.push_str("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for r in sorted {
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {:.4} | {:.4} | {:.4} | {:.4} | {:.2} | {:.3} |",
-            r.relevance, r.bits, r.method, r.map, r.p_at_100, r.r_at_100, r.p_r2, r.train_s, r.encode_s
+            "| {} | {} | {} | {:.4} | {:.4} | {:.4} | {:.4} | {:.4} | {:.4} | {:.4} | {:.2} | {:.3} |",
+            r.relevance,
+            r.bits,
+            r.method,
+            r.map,
+            r.p_at_100,
+            r.r_at_100,
+            r.p_r2,
+            r.recall_10_at_10,
+            r.recall_10_at_100,
+            r.recall_10_at_1000,
+            r.train_s,
+            r.encode_s
         );
     }
     out

@@ -68,7 +68,7 @@ fn end_to_end_on_two_clusters() {
         train_size: 0,
     };
     let mut lines = Vec::new();
-    let rows = run(&base, &queries, &rel, &cfg, &mut |l| lines.push(l.to_string())).unwrap();
+    let rows = run(&base, &queries, &rel, None, &cfg, &mut |l| lines.push(l.to_string())).unwrap();
     assert_eq!(rows.len(), 6);
     assert_eq!(lines.len(), 3);
     for r in rows.iter().filter(|r| r.relevance == "label") {
@@ -98,8 +98,29 @@ fn end_to_end_on_two_clusters() {
     let saved = Codes::from_bytes(8, &bytes).unwrap();
     assert_eq!((itq.bit_mean_min, itq.bit_mean_max), bit_mean_range(&saved));
     assert!(0.0 < itq.bit_mean_min && itq.bit_mean_min <= itq.bit_mean_max && itq.bit_mean_max < 1.0);
+    // Recall 10@C is the method's, whatever the relevance; the truth computed here
+    // is the exact top 10, so the rows match recall_at_candidates on the saved codes.
+    let queries_saved = npy::read::<u8>(&dir.path().join("codes/itq_8_query.npy")).unwrap().1;
+    let want = recall::recall_at_candidates(
+        &saved,
+        &Codes::from_bytes(8, &queries_saved).unwrap(),
+        &crate::knn::exact_knn(&base, &queries, 10).unwrap(),
+        10,
+        &[10, 100, 1000],
+    )
+    .unwrap();
+    for r in rows.iter().filter(|r| r.method == "itq") {
+        assert_eq!(
+            [r.recall_10_at_10, r.recall_10_at_100, r.recall_10_at_1000],
+            want.iter().map(|w| w.recall).collect::<Vec<_>>().as_slice()
+        );
+    }
+    assert_eq!(itq.recall_10_at_1000, 1.0, "C = 1000 is capped at the 200 base codes");
+    assert!(first["recall_10_at_100"].is_number() && first["recall_10_curve"][0]["c"] == 1, "{first}");
+    assert!(table.contains("R10@10 | R10@100 | R10@1000"), "{table}");
     let files = write_plots(&dir.path().join("plots"), &rows).unwrap();
-    assert_eq!(files.len(), 4);
+    assert_eq!(files.len(), 5);
+    assert!(files[4].ends_with("recall10_8.svg"), "{files:?}");
     let svg = std::fs::read_to_string(&files[0]).unwrap();
     assert!(
         svg.starts_with("<svg") && svg.contains("itq") && svg.contains("polyline"),
@@ -132,12 +153,16 @@ fn dimension_and_width_errors() {
         save_models: None,
         train_size: 0,
     };
-    assert!(run(&base, &q, &[], &cfg, &mut |_| {}).is_err());
+    assert!(run(&base, &q, &[], None, &cfg, &mut |_| {}).is_err());
     let cfg = EvalConfig { bits: vec![12], ..cfg };
-    assert!(run(&base, &Tensor::zeros(1, 3), &[], &cfg, &mut |_| {})
+    assert!(run(&base, &Tensor::zeros(1, 3), &[], None, &cfg, &mut |_| {})
         .unwrap_err()
         .to_string()
         .contains("multiple of 8"));
+    // A given truth that does not fit fails before any training.
+    let cfg = EvalConfig { bits: vec![8], ..cfg };
+    let e = run(&base, &Tensor::zeros(1, 3), &[], Some(&[vec![7]]), &cfg, &mut |_| panic!("trained")).unwrap_err();
+    assert!(e.to_string().contains("base id 7"), "{e}");
 }
 
 /// The rows and the first value of the set the probe method was last trained on.
@@ -168,7 +193,7 @@ fn every_method_trains_on_the_sample_sigah_trains_on() {
         train_size: sigah.training.train_size,
     };
     let rel = [Relevance::Neighbours { ids: crate::knn::exact_knn(&base, &queries, 10).unwrap() }];
-    run(&base, &queries, &rel, &cfg, &mut |_| {}).unwrap();
+    run(&base, &queries, &rel, None, &cfg, &mut |_| {}).unwrap();
     let expected = crate::train::training_sample(
         &base,
         &crate::model::SigahConfig { training: Training { seed: 3, ..sigah.training }, ..sigah },
