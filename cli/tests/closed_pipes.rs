@@ -6,26 +6,8 @@
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-/// A uint8 .npy of `n` codes of `bytes` bytes each.
-fn codes_npy(path: &Path, n: usize, bytes: usize) {
-    let header = format!("{{'descr': '|u1', 'fortran_order': False, 'shape': ({n}, {bytes}), }}");
-    let pad = (64 - (10 + header.len() + 1) % 64) % 64;
-    let header = format!("{header}{}\n", " ".repeat(pad));
-    let mut b = b"\x93NUMPY\x01\x00".to_vec();
-    b.extend((header.len() as u16).to_le_bytes());
-    b.extend(header.as_bytes());
-    b.extend((0..n * bytes).map(|i| (i * 37 % 251) as u8));
-    std::fs::write(path, b).unwrap();
-}
-
-fn fvecs(path: &Path, n: usize, d: usize) {
-    let mut b = Vec::new();
-    for i in 0..n {
-        b.extend((d as i32).to_le_bytes());
-        b.extend((0..d).flat_map(|j| (((i * 7 + j * 3) % 11) as f32 - 5.0).to_le_bytes()));
-    }
-    std::fs::write(path, b).unwrap();
-}
+mod common;
+use common::{codes_npy, fvecs};
 
 fn sigah(args: &[&str]) -> Output {
     let out = Command::new(env!("CARGO_BIN_EXE_sigah")).args(args).output().expect("runs sigah");

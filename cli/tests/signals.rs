@@ -8,17 +8,8 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// A uint8 .npy of `n` codes of `bytes` bytes each.
-fn codes_npy(path: &Path, n: usize, bytes: usize) {
-    let header = format!("{{'descr': '|u1', 'fortran_order': False, 'shape': ({n}, {bytes}), }}");
-    let pad = (64 - (10 + header.len() + 1) % 64) % 64;
-    let header = format!("{header}{}\n", " ".repeat(pad));
-    let mut b = b"\x93NUMPY\x01\x00".to_vec();
-    b.extend((header.len() as u16).to_le_bytes());
-    b.extend(header.as_bytes());
-    b.extend((0..n * bytes).map(|i| (i.wrapping_mul(2654435761) >> 7) as u8));
-    std::fs::write(path, b).unwrap();
-}
+mod common;
+use common::codes_npy;
 
 /// The names in `dir` that start with a dot (the temp files).
 fn hidden(dir: &Path) -> Vec<String> {

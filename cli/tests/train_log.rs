@@ -4,14 +4,8 @@
 use std::path::Path;
 use std::process::Command;
 
-fn fvecs(path: &Path, n: usize, d: usize) {
-    let mut b = Vec::new();
-    for i in 0..n {
-        b.extend((d as i32).to_le_bytes());
-        b.extend((0..d).flat_map(|j| (((i * 7 + j * 3) % 11) as f32 - 5.0 + (i % 3) as f32).to_le_bytes()));
-    }
-    std::fs::write(path, b).unwrap();
-}
+mod common;
+use common::fvecs;
 
 fn train(args: &[&str]) {
     let out = Command::new(env!("CARGO_BIN_EXE_sigah")).arg("train").args(args).arg("-q").output().unwrap();
