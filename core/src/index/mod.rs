@@ -223,7 +223,13 @@ impl HammingIndex {
     /// The codes a search can reach: the live ones, or fewer with an
     /// allow-list (k beyond them would only be padding).
     pub fn reachable(&self, allow: Option<&[i64]>) -> usize {
-        allow.map_or(self.live_len(), |a| a.len().min(self.live_len()))
+        allow.map_or(self.live_len(), |a| {
+            // A repeated id allows one code, not two: count each id once.
+            let mut distinct = a.to_vec();
+            distinct.sort_unstable();
+            distinct.dedup();
+            distinct.len().min(self.live_len())
+        })
     }
 
     /// The multi-index hashing tables, if built (or loaded).

@@ -351,3 +351,12 @@ fn amx_tiles_run_where_the_cpu_has_them_and_equal_the_scalar_scan() {
         );
     }
 }
+
+#[test]
+fn a_repeated_allow_id_counts_once_towards_the_codes_searched() {
+    let index = HammingIndex::from_codes(random_codes(10, 64, 7, false));
+    // Was 4: "--k capped at 4" for 3 distinct codes.
+    assert_eq!(index.reachable(Some(&[2, 5, 5, 9])), 3);
+    assert_eq!(index.reachable(Some(&[])), 0);
+    assert_eq!(index.reachable(None), 10);
+}
