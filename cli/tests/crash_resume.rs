@@ -84,3 +84,26 @@ fn sigkill_mid_epoch_then_resume_gives_the_same_model_bytes() {
     let resumed = std::fs::read(p("resumed.safetensors")).unwrap();
     assert!(straight == resumed, "the resumed model differs from the uninterrupted one");
 }
+
+#[test]
+fn resume_with_fewer_epochs_than_the_checkpoint_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |n: &str| dir.path().join(n).display().to_string();
+    fvecs(Path::new(&p("train.fvecs")), 300, 8);
+    std::fs::write(p("c.toml"), "bits = 8\nhidden = [16]\ndisc_hidden = 8\nbatch_size = 32\nseed = 3\n").unwrap();
+    let ckpt = p("run.ckpt.safetensors");
+    let base = ["--data", &p("train.fvecs"), "--config", &p("c.toml")];
+    let mut c = train(&base);
+    c.args(["--epochs", "2", "--out", &p("m2.safetensors"), "--checkpoint-every", "1", "--checkpoint", &ckpt]);
+    run_ok(c);
+    // Was: exit 0, "1 epoch" then "(2 epochs)", and a model whose config said 1
+    // epoch while its training record said 2.
+    let mut c = train(&base);
+    c.args(["--epochs", "1", "--out", &p("m1.safetensors"), "--resume", &ckpt]);
+    let out = c.output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("the checkpoint has trained 2 epochs, more than the 1 asked for"), "{err}");
+    assert!(err.contains("run.ckpt.safetensors"), "{err}");
+    assert!(!Path::new(&p("m1.safetensors")).exists(), "no model is written");
+}

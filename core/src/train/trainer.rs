@@ -94,6 +94,15 @@ impl SigahModel {
         tr.st.model.config.training.epochs = cfg.training.epochs;
         let batches = data.rows.div_ceil(cfg.optimiser.batch_size);
         let epochs = cfg.schedule(data.rows).epochs;
+        let done = tr.st.model.summary.epochs;
+        if done > epochs {
+            // Going on would write a model whose config (the epochs asked for)
+            // and training record (the epochs trained) disagree.
+            let from = opts.resume.as_deref().map_or_else(String::new, |p| format!("{}: ", p.display()));
+            return Err(Error::Config(format!(
+                "{from}the checkpoint has trained {done} epochs, more than the {epochs} asked for: resume with --epochs {done} or more"
+            )));
+        }
         obs.start(tr.st.model.summary.epochs + 1, epochs, batches);
         let clock = Instant::now();
         let mut perm: Vec<usize> = (0..data.rows).collect();
