@@ -61,6 +61,13 @@ fn elements<T: Element + Copy, D: numpy::ndarray::Dimension>(arr: &Bound<'_, PyU
 pub fn vectors(name: &str, obj: &Bound<'_, PyAny>) -> PyResult<Tensor> {
     let arr = ndarray(name, obj, 2, "of vectors [n, d]")?;
     let (n, d) = (arr.shape()[0], arr.shape()[1]);
+    if d == 0 {
+        // Refused here, as a bad argument: further down an empty row is a
+        // malformed file's error (OSError).
+        return Err(value_error(format!(
+            "{name}: vectors of dimension 0 (shape [{n}, 0]): a vector needs at least one value"
+        )));
+    }
     let data: Vec<f32> = if is::<f32>(arr) {
         elements::<f32, Ix2>(arr)?
     } else if is::<u8>(arr) {

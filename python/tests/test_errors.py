@@ -39,6 +39,7 @@ def fresh(name):
     (X[0], "expected a 2-D array of vectors"),
     (X[None], "got 3 dimensions"),
     (X.tolist(), "expected a numpy array of vectors"),
+    (X[:, :0], r"vectors of dimension 0 \(shape \[300, 0\]\)"),
 ])
 def test_fit_and_encode_reject_wrong_dtype_and_dimensions(fitted, name, bad, msg):
     with pytest.raises(ValueError, match=msg):
