@@ -5,7 +5,7 @@
 //! processes; as root the child runs as `nobody` (root writes anywhere).
 
 use std::os::unix::process::CommandExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 mod common;
@@ -16,8 +16,22 @@ fn is_root() -> bool {
     status.lines().any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
 }
 
-fn sigah(args: &[&str]) -> Output {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_sigah"));
+/// The binary as the test runs it: as root, a copy in `dir` (which `nobody`
+/// can enter), since the build folder may lie below one only root can enter (a
+/// clone under /root).
+fn runnable_binary(dir: &Path) -> PathBuf {
+    let built = PathBuf::from(env!("CARGO_BIN_EXE_sigah"));
+    if !is_root() {
+        return built;
+    }
+    let copy = dir.join("sigah");
+    std::fs::copy(&built, &copy).unwrap();
+    chmod(&copy, 0o755);
+    copy
+}
+
+fn sigah(bin: &Path, args: &[&str]) -> Output {
+    let mut c = Command::new(bin);
     c.args(args);
     if is_root() {
         c.uid(65534).gid(65534);
@@ -49,33 +63,37 @@ fn unwritable_outputs_and_refused_pairs_fail_before_any_training() {
     std::fs::create_dir(&rw).unwrap();
     chmod(&ro, 0o555);
     chmod(&rw, 0o777);
+    let bin = runnable_binary(root);
     let p = |n: &str| root.join(n).display().to_string();
     fvecs(Path::new(&p("x.fvecs")), 300, 8);
     let (log, codes) = (p("rw/train.log"), p("rw/codes"));
     let train = ["train", "--data", &p("x.fvecs"), "--bits", "8", "--epochs", "2", "-q", "--log", &log];
 
-    let out = sigah(&[&train[..], &["--out", &p("ro/m.safetensors")]].concat());
+    let out = sigah(&bin, &[&train[..], &["--out", &p("ro/m.safetensors")]].concat());
     fails_naming(&out, &["ro/m.safetensors", "cannot write the model", "ermission denied"]);
     let ckpt = ["--out", &p("rw/m.safetensors"), "--checkpoint-every", "1", "--checkpoint", &p("ro/c.safetensors")];
-    fails_naming(&sigah(&[&train[..], &ckpt[..]].concat()), &["ro/c.safetensors", "cannot write the checkpoint"]);
+    fails_naming(&sigah(&bin, &[&train[..], &ckpt[..]].concat()), &["ro/c.safetensors", "cannot write the checkpoint"]);
     assert!(!Path::new(&log).exists(), "training ran before the check");
-    let out =
-        sigah(&["train", "--data", &p("x.fvecs"), "--bits", "8", "--out", &p("rw/m.safetensors"), "--log", &p("ro/l")]);
+    let out = sigah(
+        &bin,
+        &["train", "--data", &p("x.fvecs"), "--bits", "8", "--out", &p("rw/m.safetensors"), "--log", &p("ro/l")],
+    );
     fails_naming(&out, &["ro/l", "cannot write the training log"]);
 
     let eval = ["eval", "--base", &p("x.fvecs"), "--queries", &p("x.fvecs"), "--gt-k", "5", "--bits", "8", "-q"];
     for (flag, path) in [("--report", "ro/r.json"), ("--plots", "ro/plots"), ("--save-models", "ro/models/new")] {
-        let out = sigah(&[&eval[..], &["--methods", "lsh,sigah", "--save-codes", &codes, flag, &p(path)]].concat());
+        let out =
+            sigah(&bin, &[&eval[..], &["--methods", "lsh,sigah", "--save-codes", &codes, flag, &p(path)]].concat());
         fails_naming(&out, &[path, "cannot write"]);
         assert!(!Path::new(&codes).exists(), "{flag}: eval trained before the check");
     }
-    let out = sigah(&[&eval[..], &["--methods", "lsh", "--save-codes", &p("ro/codes")]].concat());
+    let out = sigah(&bin, &[&eval[..], &["--methods", "lsh", "--save-codes", &p("ro/codes")]].concat());
     fails_naming(&out, &["ro/codes", "cannot write --save-codes"]);
 
     // ITQ gives at most one bit per dimension: 16 bits on 8-d data is refused
     // before LSH trains at 8 bits.
     let pairs = ["--methods", "lsh,itq", "--bits", "8,16", "--save-codes", &codes];
-    let out = sigah(&[&eval[..7], &pairs[..]].concat());
+    let out = sigah(&bin, &[&eval[..7], &pairs[..]].concat());
     fails_naming(&out, &["itq at 16 bits", "at most one bit per input dimension"]);
     assert!(!Path::new(&codes).exists(), "eval trained before checking the pairs");
 }
